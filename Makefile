@@ -1,0 +1,39 @@
+# clinicq: `make run` starts the demo station, `make test` runs every test, `make bench` the
+# benchmarks. Each sets up what it needs first (a virtualenv in .venv, Debian packages).
+
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+PORT ?= 5000
+CENTRAL_PORT ?= 5100
+RUN_PACKAGES := libzbar0 espeak-ng fonts-wqy-microhei
+TEST_PACKAGES := $(RUN_PACKAGES) chromium postgresql
+
+.PHONY: run test bench setup setup-test lint clean
+
+$(VENV)/.installed: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install -q --upgrade pip
+	$(PY) -m pip install -q -e '.[dev]'
+	touch $@
+
+setup: $(VENV)/.installed
+	@scripts/debian-packages.sh $(RUN_PACKAGES)
+
+setup-test: $(VENV)/.installed
+	@scripts/debian-packages.sh $(TEST_PACKAGES)
+
+run: setup
+	PORT=$(PORT) CENTRAL_PORT=$(CENTRAL_PORT) $(VENV)/bin/clinicq serve --demo --port $(PORT)
+
+test: setup-test
+	$(PY) -m pytest -q
+
+bench: setup
+	@for b in bench/bench_*.py; do $(PY) $$b || exit 1; done
+
+lint: setup
+	$(PY) -m ruff check server kiosk display hardware central tests bench
+
+clean:
+	rm -rf $(VENV) var test-output .pytest_cache

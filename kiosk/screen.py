@@ -1,0 +1,28 @@
+"""Kiosk screen (served by the station server): the page a kiosk's browser shows."""
+
+from __future__ import annotations
+
+from flask import Blueprint, current_app, render_template
+from flask_babel import get_locale
+from flask_babel import gettext as _
+
+bp = Blueprint("kiosk", __name__, template_folder="templates", static_folder="static",
+               static_url_path="/kiosk-static")
+
+
+@bp.get("/kiosk")
+def screen() -> str:
+    ext = current_app.extensions["clinicq"]
+    strings = {
+        "your_number": _("Your number"), "position": _("Position in queue"),
+        "eta": _("Estimated wait"), "minutes": _("min"), "ahead": _("people ahead"),
+        "again": _("You checked in already; here is your ticket again."),
+        "late": _("You arrived after your slot, so you are queued with walk-ins."),
+        "offline": _("The station server cannot be reached. Please ask the staff at the desk."),
+        "no_token": _("This kiosk is not paired yet. Open it with #token=… from the admin."),
+        "scan_again": _("Please try again, or ask the staff at the desk."),
+        "keep": _("Please keep your ticket and watch the screen."),
+    }
+    english = str(get_locale()) == "en"
+    names = {code: s.name_en if english else s.name for code, s in ext.settings.services.items()}
+    return render_template("kiosk.html", settings=ext.settings, strings=strings, names=names)

@@ -1,0 +1,115 @@
+"""Accounts (layer 2): staff logins, paired device tokens, and who may do what."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import secrets
+import threading
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from werkzeug.security import check_password_hash, generate_password_hash
+
+from .store import Store
+
+ROLES = ("nurse", "admin", "kiosk", "display")
+
+# permission -> roles that hold it. A display can only watch.
+PERMISSIONS: dict[str, frozenset[str]] = {
+    "watch": frozenset({"nurse", "admin", "kiosk", "display"}),
+    "ticket.read": frozenset({"nurse", "admin", "kiosk"}),
+    "checkin": frozenset({"nurse", "admin", "kiosk"}),
+    "walkin": frozenset({"nurse", "admin", "kiosk"}),
+    "serve": frozenset({"nurse", "admin"}),
+    "devices": frozenset({"admin"}),
+    "device.report": frozenset({"kiosk", "display"}),
+}
+
+# a password check costs the same whether or not the user exists
+_DUMMY_HASH = generate_password_hash("not-a-real-password")
+
+
+@dataclass(frozen=True)
+class Principal:
+    kind: str  # "staff" or "device"
+    id: str
+    role: str
+    name: str
+
+    def can(self, permission: str) -> bool:
+        return self.role in PERMISSIONS[permission]
+
+
+def token_hash(token: str) -> str:
+    # device tokens are long random strings, so a fast hash is enough to keep them secret at rest
+    return hashlib.sha256(token.encode("utf-8")).hexdigest()
+
+
+class Accounts:
+    def __init__(self, store: Store) -> None:
+        self.store = store
+        self._devices: dict[str, Principal] = {}  # token hash -> device, filled on first use
+        self._lock = threading.Lock()
+
+    def add_user(self, username: str, password: str, role: str, *,
+                 display_name: str | None = None) -> None:
+        if role not in ("nurse", "admin"):
+            raise ValueError(f"unknown staff role {role!r}")
+        self.store.upsert_user({
+            "username": username, "password_hash": generate_password_hash(password),
+            "role": role, "display_name": display_name or username,
+            "created_at": datetime.now(UTC).isoformat(), "disabled": 0,
+        })
+
+    def login(self, username: str, password: str) -> Principal | None:
+        user = self.store.user(username)
+        if user is None or user["disabled"]:
+            check_password_hash(_DUMMY_HASH, password)
+            return None
+        if not check_password_hash(user["password_hash"], password):
+            return None
+        return Principal("staff", user["username"], user["role"], user["display_name"])
+
+    def staff(self, username: str) -> Principal | None:
+        user = self.store.user(username)
+        if user is None or user["disabled"]:
+            return None
+        return Principal("staff", user["username"], user["role"], user["display_name"])
+
+    def pair_device(self, device_id: str, kind: str, name: str, *,
+                    token: str | None = None) -> str:
+        """Pair (or re-pair) a kiosk or display; returns its token, shown once."""
+        if kind not in ("kiosk", "display"):
+            raise ValueError(f"unknown device kind {kind!r}")
+        token = token or secrets.token_urlsafe(24)
+        self.store.upsert_device({
+            "id": device_id, "kind": kind, "name": name, "token_hash": token_hash(token),
+            "created_at": datetime.now(UTC).isoformat(), "revoked_at": None,
+        })
+        with self._lock:
+            self._devices.clear()
+        return token
+
+    def revoke_device(self, device_id: str) -> None:
+        self.store.update_device(device_id, revoked_at=datetime.now(UTC).isoformat())
+        with self._lock:
+            self._devices.clear()
+
+    def device(self, token: str) -> Principal | None:
+        digest = token_hash(token)
+        with self._lock:
+            cached = self._devices.get(digest)
+        if cached is not None:
+            return cached
+        row = self.store.device_by_token_hash(digest)
+        if row is None:
+            return None
+        principal = Principal("device", row["id"], row["kind"], row["name"])
+        with self._lock:
+            self._devices[digest] = principal
+        return principal
+
+    @staticmethod
+    def same(a: str, b: str) -> bool:
+        return hmac.compare_digest(a.encode(), b.encode())

@@ -1,0 +1,111 @@
+"""The `clinicq` command: serve the station, and the subcommands of the other deployables."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+import sys
+from collections.abc import Callable, Sequence
+
+
+def _serve(args: argparse.Namespace) -> int:
+    from . import config
+    from .web import create_app
+
+    overrides = {"demo": args.demo}
+    if args.database:
+        overrides["database"] = args.database
+    settings = config.load(args.config, **overrides)
+    port = args.port or int(os.environ.get("PORT") or settings.port)
+    host = args.host or settings.host
+    app = create_app(settings)
+    if args.demo:
+        print(demo_banner(f"http://{host}:{port}"), flush=True)
+    logging.getLogger(__name__).info("station %s on http://%s:%d", settings.station_id, host, port)
+    app.extensions["clinicq"].socketio.run(app, host=host, port=port, allow_unsafe_werkzeug=True, use_reloader=False,
+                 log_output=args.verbose)
+    return 0
+
+
+def demo_banner(base: str) -> str:
+    from .demo import DEMO_DEVICES, DEMO_USERS
+
+    kiosk_token = next(t for _i, kind, _n, t in DEMO_DEVICES if kind == "kiosk")
+    display_token = next(t for _i, kind, _n, t in DEMO_DEVICES if kind == "display")
+    logins = "\n".join(f"    {role:<6} {user} / {password}" for user, password, role, _ in DEMO_USERS)
+    return (
+        "\nclinicq demo station\n"
+        f"  kiosk screen   {base}/kiosk#token={kiosk_token}\n"
+        f"  nurse console  {base}/console\n"
+        f"  display        {base}/display#token={display_token}\n"
+        f"  health         {base}/healthz\n"
+        "  staff logins\n" + logins + "\n"
+        f"  device tokens  kiosk {kiosk_token}, display {display_token}\n"
+        "  demo booking codes  DEMO-V001, DEMO-A002, DEMO-B003, ... (type them at the kiosk)\n"
+        "  English: add ?lang=en to any page\n"
+    )
+
+
+def _delegate(target: str) -> Callable[[list[str]], int]:
+    """A subcommand implemented in another deployable, imported only when used."""
+
+    def run(argv: list[str]) -> int:
+        module_name, func = target.split(":")
+        module = __import__(module_name, fromlist=[func])
+        return int(getattr(module, func)(argv) or 0)
+
+    return run
+
+
+DELEGATED = {
+    "central": ("the reference central platform (`clinicq central serve --help`)",
+                "central.cli:main"),
+    "kiosk": ("the kiosk agent: scanner in, printer out", "kiosk.agent:main"),
+    "scan": ("decode codes in image files, one JSON line per file", "hardware.scanner.cli:scan_main"),
+    "printer": ("print a sample ticket or show a printer's status", "hardware.printer.cli:main"),
+    "doctor": ("list cameras, input devices, serial ports and printers, and what is missing",
+               "hardware.doctor:main"),
+}
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="clinicq", description="clinicq: the station side of a community health platform.")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    serve = sub.add_parser("serve", help="run the station server",
+                           description="Run the station server (HTTP + Socket.IO).")
+    serve.add_argument("--config", help="station configuration file (default: config.toml)")
+    serve.add_argument("--port", type=int, help="port to listen on (default: PORT or config)")
+    serve.add_argument("--host", help="address to listen on (default: from config)")
+    serve.add_argument("--database", help="SQLite file to use instead of the configured one")
+    serve.add_argument("--demo", action="store_true",
+                       help="seed demo logins, devices and today's demo bookings")
+    serve.add_argument("--central-url", help="the central platform's URL (sync)")
+    serve.add_argument("-v", "--verbose", action="store_true", help="log every request")
+    serve.set_defaults(func=_serve)
+    for name, (text, _target) in DELEGATED.items():
+        sub.add_parser(name, help=text, add_help=False)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    if argv and argv[0] in DELEGATED:
+        try:
+            return _delegate(DELEGATED[argv[0]][1])(argv[1:])
+        except ModuleNotFoundError as err:
+            print(f"clinicq {argv[0]}: not available in this installation ({err})",
+                  file=sys.stderr)
+            return 2
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if not getattr(args, "func", None):
+        parser.print_help()
+        return 2
+    return int(args.func(args))
+
+
+if __name__ == "__main__":
+    sys.exit(main())

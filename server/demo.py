@@ -1,0 +1,61 @@
+"""Demo data (adapter): staff logins, paired devices and today's bookings for `--demo`."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from .auth import Accounts
+from .config import Settings
+from .store import Store
+
+DEMO_USERS = (("demo-nurse", "demo-nurse", "nurse", "演示护士"),
+              ("demo-admin", "demo-admin", "admin", "演示管理员"))
+DEMO_DEVICES = (("kiosk-1", "kiosk", "大厅自助机 1", "demo-kiosk-token"),
+                ("display-1", "display", "候诊大屏", "demo-display-token"))
+
+_SURNAMES = "王李张刘陈杨黄赵吴周徐孙马朱胡郭何林罗高"
+_GIVEN = "伟芳娜敏静丽强磊军洋勇艳杰娟涛明超秀霞平刚桂英华"
+
+
+def mask_name(name: str) -> str:
+    """张三丰 -> 张*丰, 李四 -> 李*: enough for a resident to recognise, not to identify."""
+    if len(name) <= 1:
+        return name
+    if len(name) == 2:
+        return name[0] + "*"
+    return name[0] + "*" * (len(name) - 2) + name[-1]
+
+
+def demo_bookings(settings: Settings, day: date) -> list[dict]:
+    """About forty bookings across services and 30-minute slots from 08:00 to 17:00."""
+    rows = []
+    services = [code for code in ("V", "A", "B") if code in settings.services] or \
+        list(settings.services)
+    for i in range(40):
+        service = services[i % len(services)]
+        slot_index = (i * 7) % 18
+        start = f"{8 + slot_index // 2:02d}:{(slot_index % 2) * 30:02d}"
+        end_min = 8 * 60 + slot_index * 30 + 30
+        end = f"{end_min // 60:02d}:{end_min % 60:02d}"
+        name = _SURNAMES[i % len(_SURNAMES)] + _GIVEN[(i * 3) % len(_GIVEN)] + \
+            (_GIVEN[(i * 5 + 1) % len(_GIVEN)] if i % 3 else "")
+        rows.append({
+            "id": f"demo-{day:%Y%m%d}-{i + 1:03d}",
+            "code": f"DEMO-{service}{i + 1:03d}",
+            "station": settings.station_id, "service": service, "day": day.isoformat(),
+            "slot_start": start, "slot_end": end, "name": name, "name_masked": mask_name(name),
+            "phone_last4": f"{(1234 + i * 37) % 10000:04d}",
+            "priority": int(i % 9 == 4),
+            "status": "cancelled" if i % 13 == 12 else "booked",
+            "updated_at": None,
+        })
+    return rows
+
+
+def seed(settings: Settings, store: Store, accounts: Accounts, day: date) -> None:
+    for username, password, role, display_name in DEMO_USERS:
+        if store.user(username) is None:
+            accounts.add_user(username, password, role, display_name=display_name)
+    for device_id, kind, name, token in DEMO_DEVICES:
+        accounts.pair_device(device_id, kind, name, token=token)
+    store.upsert_bookings(demo_bookings(settings, day))

@@ -1,0 +1,1 @@
+"""Queue engine (layer 1): pure functions over station state; standard library only, no I/O."""

@@ -1,0 +1,337 @@
+"""Queue engine (layer 1): commands — (state, arguments, now) -> (new state, events)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from datetime import date, datetime
+
+from . import events as ev
+from . import policy
+from .errors import DomainError
+from .model import Call, State, Ticket, UndoRecord
+from .transitions import check
+
+Result = tuple[State, list[ev.Event]]
+
+
+@dataclass(frozen=True)
+class BookingInfo:
+    """What check-in needs to know of a booking; found by the station service, not the engine."""
+
+    id: str
+    service: str
+    day: date
+    slot_start: datetime | None = None
+    slot_end: datetime | None = None
+    priority: bool = False
+    name_masked: str | None = None
+
+
+class _Change:
+    """Collects ticket changes and numbered events while a command runs."""
+
+    def __init__(self, state: State, now: datetime) -> None:
+        self.state = state
+        self.now = now
+        self.tickets = dict(state.tickets)
+        self.events: list[ev.Event] = []
+        self.seq = state.seq
+        self.extra: dict[str, object] = {}
+
+    def put(
+        self, ticket: Ticket, event: type[ev.Event], *, counter: str | None = None,
+        reason: str | None = None,
+    ) -> Ticket:
+        self.tickets[ticket.id] = ticket
+        self.seq += 1
+        self.events.append(event(seq=self.seq, at=self.now, ticket=ticket, counter=counter,
+                                 reason=reason))
+        return ticket
+
+    def view(self) -> State:
+        """The state as changed so far (for policy questions asked mid-command)."""
+        return replace(self.state, tickets=self.tickets, seq=self.seq, **self.extra)  # type: ignore[arg-type]
+
+    def result(self) -> Result:
+        return self.view(), self.events
+
+
+def _bump(ticket: Ticket, **changes: object) -> Ticket:
+    return replace(ticket, version=ticket.version + 1, **changes)  # type: ignore[arg-type]
+
+
+def open_day(state: State, now: datetime) -> Result:
+    """Start `now`'s day: numbers restart at 1; tickets left open from an earlier day are closed."""
+    today = now.date()
+    if state.day == today:
+        return state, []
+    change = _Change(state, now)
+    for ticket in sorted(state.tickets.values(), key=lambda t: t.seq_no):
+        if ticket.is_open:
+            change.put(_bump(ticket, status="cancelled", finished_at=now, counter=None),
+                       ev.TicketCancelled, reason="day_closed")
+    change.tickets = {k: t for k, t in change.tickets.items() if t.day == today}
+    change.extra = dict(day=today, numbering={}, streak={}, undo={}, counter_ticket={},
+                        recent_calls=())
+    return change.result()
+
+
+def _start(state: State, now: datetime) -> _Change:
+    state, events = open_day(state, now)
+    change = _Change(state, now)
+    change.events = list(events)
+    return change
+
+
+def _new_ticket(change: _Change, service: str, *, code: str, **fields: object) -> Ticket:
+    rules = change.state.service(service)
+    numbering = dict(change.view().numbering)
+    n = numbering.get(service, 0) + 1
+    numbering[service] = n
+    change.extra["numbering"] = numbering
+    day = change.now.date()
+    number = f"{rules.prefix}{n:0{rules.number_width}d}"
+    return Ticket(
+        id=f"{day:%Y%m%d}-{number}", day=day, service=service, number=number, seq_no=n,
+        status="waiting", issued_at=change.now, code=code, **fields,  # type: ignore[arg-type]
+    )
+
+
+def issue_walkin(
+    state: State, service: str, *, code: str, now: datetime, priority: bool = False
+) -> Result:
+    """A walk-in number for `service`, if the service takes walk-ins."""
+    if not state.service(service).walkins:
+        raise DomainError("walkins_closed", service=service)
+    change = _start(state, now)
+    change.put(_new_ticket(change, service, code=code, kind="walkin", priority=priority),
+               ev.TicketIssued)
+    return change.result()
+
+
+def ticket_for_booking(state: State, booking_id: str) -> Ticket | None:
+    """Today's first ticket for a booking, if it was checked in already."""
+    for t in state.tickets.values():
+        if t.booking_id == booking_id and t.transferred_from is None:
+            return t
+    return None
+
+
+def check_in(state: State, booking: BookingInfo, *, code: str, now: datetime) -> Result:
+    """A ticket for a booking. Early arrivals wait for their slot; late ones queue as walk-ins."""
+    rules = state.service(booking.service)
+    if booking.day != now.date():
+        raise DomainError("booking_wrong_day", day=booking.day.isoformat())
+    if ticket_for_booking(state, booking.id) is not None:
+        raise DomainError("booking_checked_in", booking=booking.id)
+    if booking.slot_start is not None:
+        minutes_early = (booking.slot_start - now).total_seconds() / 60
+        if minutes_early > rules.early_minutes:
+            raise DomainError("booking_too_early", slot=f"{booking.slot_start:%H:%M}",
+                              minutes=rules.early_minutes)
+    end = booking.slot_end or booking.slot_start
+    late = end is not None and (now - end).total_seconds() / 60 > rules.grace_minutes
+    change = _start(state, now)
+    change.put(
+        _new_ticket(
+            change, booking.service, code=code, kind="booked", priority=booking.priority,
+            booking_id=booking.id, slot_start=booking.slot_start, slot_end=booking.slot_end,
+            late=late, name_masked=booking.name_masked,
+        ),
+        ev.TicketIssued, reason="late" if late else None,
+    )
+    return change.result()
+
+
+def _remember(change: _Change, counter: str, action: str, before: list[Ticket],
+              created: tuple[str, ...] = ()) -> None:
+    """Keep what `counter`'s action replaced, so `undo` can put it back."""
+    old = change.state
+    after = tuple((t.id, change.tickets[t.id].version) for t in before)
+    after += tuple((tid, change.tickets[tid].version) for tid in created)
+    undo = dict(change.view().undo)
+    undo[counter] = UndoRecord(
+        action=action, before=tuple(before), after_versions=after, created=created,
+        counter_ticket=old.counter_ticket.get(counter),
+        streak=tuple(old.streak.items()),
+    )
+    change.extra["undo"] = undo
+
+
+def _set_counter(change: _Change, counter: str, ticket_id: str | None) -> None:
+    current = dict(change.view().counter_ticket)
+    current[counter] = ticket_id
+    change.extra["counter_ticket"] = current
+
+
+def _record_duration(change: _Change, ticket: Ticket) -> None:
+    if ticket.started_at is None:
+        return
+    window = change.state.rules.service_time_window
+    durations = dict(change.view().durations)
+    seconds = (change.now - ticket.started_at).total_seconds()
+    durations[ticket.service] = (durations.get(ticket.service, ()) + (seconds,))[-window:]
+    change.extra["durations"] = durations
+
+
+def call_next(state: State, counter: str, *, now: datetime) -> Result:
+    """The counter calls the next ticket of its services; a ticket it was serving is completed."""
+    state.counter(counter)
+    change = _start(state, now)
+    view = change.view()
+    current_id = view.counter_ticket.get(counter)
+    current = view.tickets.get(current_id) if current_id else None
+    if current is not None and current.status == "called":
+        raise DomainError("counter_busy", ticket=current.number, counter=counter)
+    chosen = policy.next_for_counter(view, counter, now)
+    if chosen is None:
+        raise DomainError("queue_empty", counter=counter)
+    before = [chosen]
+    if current is not None and current.status == "serving":
+        before.insert(0, current)
+        _finish(change, current, counter)
+    streak = dict(view.streak)
+    streak[chosen.service] = policy.streak_after_call(view, chosen, now)
+    change.extra["streak"] = streak
+    check(chosen, "call")
+    called = change.put(_bump(chosen, status="called", called_at=now, counter=counter),
+                        ev.TicketCalled, counter=counter)
+    _set_counter(change, counter, called.id)
+    _add_call(change, called, counter)
+    _remember(change, counter, "call-next", before)
+    return change.result()
+
+
+def _add_call(change: _Change, ticket: Ticket, counter: str) -> None:
+    limit = change.state.rules.recent_calls
+    calls = change.view().recent_calls + (Call(ticket.id, ticket.number, counter, change.now),)
+    change.extra["recent_calls"] = calls[-limit:]
+
+
+def _finish(change: _Change, ticket: Ticket, counter: str) -> Ticket:
+    check(ticket, "complete")
+    done = change.put(_bump(ticket, status="done", finished_at=change.now), ev.TicketCompleted,
+                      counter=counter)
+    _record_duration(change, ticket)
+    _set_counter(change, counter, None)
+    return done
+
+
+def _counter_of(state: State, ticket: Ticket, counter: str | None) -> str:
+    """The counter acting: the one the ticket is at, else the one the request names."""
+    if ticket.counter is not None:
+        if counter is not None and counter != ticket.counter:
+            state.counter(counter)
+            raise DomainError("ticket_at_other_counter", ticket=ticket.number,
+                              counter=ticket.counter)
+        return ticket.counter
+    if counter is None:
+        raise DomainError("counter_required", ticket=ticket.number)
+    state.counter(counter)
+    return counter
+
+
+def act(state: State, ticket_id: str, action: str, *, now: datetime,
+        counter: str | None = None, service: str | None = None) -> Result:
+    """Apply a nurse's action (`recall`, `start`, `complete`, `no-show`, `requeue`, `cancel`,
+    `transfer`) to one ticket."""
+    change = _start(state, now)
+    ticket = change.view().ticket(ticket_id)
+    target = check(ticket, action)
+    if action == "cancel":
+        # a waiting ticket may be cancelled by staff without naming a counter
+        who = counter
+        if who is not None:
+            state.counter(who)
+        change.put(_bump(ticket, status=target, finished_at=now), ev.TicketCancelled,
+                   counter=who, reason="staff")
+        if who is not None:
+            _remember(change, who, action, [ticket])
+        return change.result()
+    who = _counter_of(change.view(), ticket, counter)
+    created: tuple[str, ...] = ()
+    if action == "recall":
+        rules = state.service(ticket.service)
+        if ticket.recalls >= rules.recall_limit:
+            change.put(_bump(ticket, status="no_show", finished_at=now), ev.TicketNoShow,
+                       counter=who, reason="recall_limit")
+            _set_counter(change, who, None)
+        else:
+            recalled = change.put(_bump(ticket, recalls=ticket.recalls + 1), ev.TicketRecalled,
+                                  counter=who)
+            _add_call(change, recalled, who)
+    elif action == "start":
+        change.put(_bump(ticket, status=target, started_at=now), ev.TicketStarted, counter=who)
+    elif action == "complete":
+        _finish(change, ticket, who)
+    elif action == "no-show":
+        change.put(_bump(ticket, status=target, finished_at=now), ev.TicketNoShow, counter=who)
+        _set_counter(change, who, None)
+    elif action == "requeue":
+        change.put(_bump(ticket, status=target, called_at=None, counter=None), ev.TicketRequeued,
+                   counter=who)
+        _set_counter(change, who, None)
+    elif action == "transfer":
+        created = (_transfer(change, ticket, who, service),)
+    else:
+        raise DomainError("action_unknown", action=action)
+    _remember(change, who, action, [ticket], created)
+    return change.result()
+
+
+def _transfer(change: _Change, ticket: Ticket, counter: str, service: str | None) -> str:
+    """Close the ticket here and queue it, with the same number, in the next service."""
+    if not service:
+        raise DomainError("service_required")
+    change.state.service(service)
+    if service == ticket.service:
+        raise DomainError("transfer_same_service", service=service)
+    new_id = f"{ticket.id}-{service}"
+    n = 2
+    while new_id in change.tickets:
+        new_id, n = f"{ticket.id}-{service}{n}", n + 1
+    change.put(_bump(ticket, status="transferred", finished_at=change.now, transferred_to=new_id),
+               ev.TicketTransferred, counter=counter, reason=service)
+    _record_duration(change, ticket)
+    _set_counter(change, counter, None)
+    moved = replace(ticket, id=new_id, service=service, status="waiting", issued_at=change.now,
+                    kind="booked", slot_start=None, slot_end=None, late=False, called_at=None,
+                    started_at=None, finished_at=None, counter=None, recalls=0, version=1,
+                    transferred_from=ticket.id, transferred_to=None)
+    change.put(moved, ev.TicketIssued, reason="transfer")
+    return new_id
+
+
+def undo(state: State, counter: str, *, now: datetime) -> Result:
+    """Put back what the counter's last action changed, if nobody has touched it since."""
+    state.counter(counter)
+    change = _start(state, now)
+    view = change.view()
+    record = view.undo.get(counter)
+    if record is None:
+        raise DomainError("nothing_to_undo", counter=counter)
+    for ticket_id, version in record.after_versions:
+        if view.tickets[ticket_id].version != version:
+            raise DomainError("undo_stale", ticket=view.tickets[ticket_id].number)
+    for tid in record.created:
+        t = view.tickets[tid]
+        change.put(_bump(t, status="cancelled", finished_at=now), ev.TicketCancelled,
+                   counter=counter, reason="undone")
+    restored = set()
+    for before in record.before:
+        current = view.tickets[before.id]
+        change.put(replace(before, version=current.version + 1), ev.TicketRestored,
+                   counter=counter, reason=record.action)
+        restored.add(before.id)
+    _set_counter(change, counter, record.counter_ticket)
+    change.extra["streak"] = dict(record.streak)
+    # a call that was taken back should not linger on the display's list of recent calls
+    tickets = change.tickets
+    change.extra["recent_calls"] = tuple(
+        c for c in view.recent_calls
+        if not (c.ticket_id in restored and tickets[c.ticket_id].status != "called")
+    )
+    undo_map = dict(view.undo)
+    del undo_map[counter]
+    change.extra["undo"] = undo_map
+    return change.result()

@@ -1,0 +1,145 @@
+"""Queue engine (layer 1): immutable station state — services, counters, tickets."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from types import MappingProxyType
+from typing import Literal
+
+from .errors import DomainError
+
+Status = Literal[
+    "waiting", "called", "serving", "done", "no_show", "cancelled", "transferred",
+    "observing", "released",
+]
+Kind = Literal["booked", "walkin"]
+
+OPEN_STATUSES: frozenset[str] = frozenset({"waiting", "called", "serving", "observing"})
+
+
+@dataclass(frozen=True)
+class ServiceRules:
+    """How one service numbers and orders its tickets (from config.toml)."""
+
+    code: str
+    prefix: str
+    walkins: bool = True
+    booked_per_walkin: int = 2  # one walk-in after every N booked calls; 0 = walk-ins only when idle
+    grace_minutes: int = 15  # an arrival this long after its slot ends is served as a walk-in
+    early_minutes: int = 60  # how early before its slot a booking may check in
+    recall_limit: int = 2  # recalls allowed; one more recall marks the ticket no-show
+    default_service_minutes: float = 5.0  # used for the wait estimate until real times exist
+    number_width: int = 3
+
+
+@dataclass(frozen=True)
+class CounterConfig:
+    """A desk or room that calls tickets of one or more services."""
+
+    id: str
+    services: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class StationRules:
+    services: Mapping[str, ServiceRules]
+    counters: Mapping[str, CounterConfig]
+    recent_calls: int = 10
+    service_time_window: int = 10  # how many recent service durations feed the estimate
+
+    @staticmethod
+    def build(
+        services: list[ServiceRules], counters: list[CounterConfig], **kw: int
+    ) -> StationRules:
+        return StationRules(
+            services=MappingProxyType({s.code: s for s in services}),
+            counters=MappingProxyType({c.id: c for c in counters}),
+            **kw,
+        )
+
+
+@dataclass(frozen=True)
+class Ticket:
+    id: str
+    day: date
+    service: str
+    number: str
+    seq_no: int
+    kind: Kind
+    status: Status
+    issued_at: datetime
+    code: str  # unguessable id for the resident's phone page
+    priority: bool = False
+    booking_id: str | None = None
+    slot_start: datetime | None = None
+    slot_end: datetime | None = None
+    late: bool = False
+    name_masked: str | None = None
+    called_at: datetime | None = None
+    started_at: datetime | None = None
+    finished_at: datetime | None = None
+    counter: str | None = None
+    recalls: int = 0
+    version: int = 1
+    transferred_from: str | None = None
+    transferred_to: str | None = None
+
+    @property
+    def is_open(self) -> bool:
+        return self.status in OPEN_STATUSES
+
+
+@dataclass(frozen=True)
+class UndoRecord:
+    """What a counter's last action replaced, so that it can be put back."""
+
+    action: str
+    before: tuple[Ticket, ...]
+    after_versions: tuple[tuple[str, int], ...]
+    created: tuple[str, ...]  # tickets the action made (a transfer's continuation)
+    counter_ticket: str | None
+    streak: tuple[tuple[str, int], ...]
+
+
+@dataclass(frozen=True)
+class Call:
+    ticket_id: str
+    number: str
+    counter: str
+    at: datetime
+
+
+@dataclass(frozen=True)
+class State:
+    """Everything the engine knows. Replace, never mutate: the old state stays valid."""
+
+    rules: StationRules
+    day: date | None = None
+    seq: int = 0
+    tickets: Mapping[str, Ticket] = field(default_factory=dict)
+    counter_ticket: Mapping[str, str | None] = field(default_factory=dict)
+    numbering: Mapping[str, int] = field(default_factory=dict)  # service -> last number today
+    streak: Mapping[str, int] = field(default_factory=dict)  # service -> booked calls since walk-in
+    undo: Mapping[str, UndoRecord] = field(default_factory=dict)
+    durations: Mapping[str, tuple[float, ...]] = field(default_factory=dict)  # service -> seconds
+    recent_calls: tuple[Call, ...] = ()
+
+    def ticket(self, ticket_id: str) -> Ticket:
+        try:
+            return self.tickets[ticket_id]
+        except KeyError:
+            raise DomainError("ticket_not_found", ticket=ticket_id) from None
+
+    def service(self, code: str) -> ServiceRules:
+        try:
+            return self.rules.services[code]
+        except KeyError:
+            raise DomainError("service_unknown", service=code) from None
+
+    def counter(self, counter_id: str) -> CounterConfig:
+        try:
+            return self.rules.counters[counter_id]
+        except KeyError:
+            raise DomainError("counter_unknown", counter=counter_id) from None

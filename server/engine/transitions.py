@@ -1,0 +1,33 @@
+"""Queue engine (layer 1): the ticket state machine as one table, checked in one function."""
+
+from __future__ import annotations
+
+from .errors import DomainError
+from .model import Ticket
+
+# action -> (states it may start from, state it leads to)
+TRANSITIONS: dict[str, tuple[frozenset[str], str]] = {
+    "call": (frozenset({"waiting"}), "called"),
+    "recall": (frozenset({"called"}), "called"),
+    "requeue": (frozenset({"called"}), "waiting"),
+    "no-show": (frozenset({"called"}), "no_show"),
+    "start": (frozenset({"called"}), "serving"),
+    "complete": (frozenset({"serving"}), "done"),
+    "transfer": (frozenset({"serving"}), "transferred"),
+    "cancel": (frozenset({"waiting"}), "cancelled"),
+    "observe": (frozenset({"serving"}), "observing"),
+    "release": (frozenset({"observing"}), "released"),
+}
+
+
+def check(ticket: Ticket, action: str) -> str:
+    """The status `action` leads to from `ticket`'s status, or a DomainError naming both."""
+    try:
+        sources, target = TRANSITIONS[action]
+    except KeyError:
+        raise DomainError("action_unknown", action=action) from None
+    if ticket.status not in sources:
+        raise DomainError(
+            "transition_forbidden", ticket=ticket.number, action=action, status=ticket.status
+        )
+    return target

@@ -1,0 +1,126 @@
+"""Presenter (layer 3, adapter): engine state and events as protocol messages (JSON-ready)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from display.announce import announcement_for
+
+from .config import Settings
+from .engine import policy
+from .engine.events import Event
+from .engine.model import State, Ticket
+from .protocol import EventMessage, QueueSummary, TicketView
+
+
+def _iso(value: datetime | None) -> str | None:
+    return value.isoformat(timespec="seconds") if value else None
+
+
+def ticket_view(state: State, ticket: Ticket, now: datetime, *, position: int | None = None,
+                private: bool = True, show_names: bool = True) -> TicketView:
+    """A ticket as the API shows it; `private=False` for screens anyone can see, which get no
+    booking id or status-page key, and a masked name only where `show_names`."""
+    if position is None:
+        position = policy.position(state, ticket, now)
+    slot = None
+    if ticket.slot_start is not None:
+        slot = f"{ticket.slot_start:%H:%M}"
+        if ticket.slot_end is not None:
+            slot += f"-{ticket.slot_end:%H:%M}"
+    return TicketView(
+        id=ticket.id, number=ticket.number, service=ticket.service, status=ticket.status,
+        position=position,
+        eta_minutes=policy.eta_minutes(state, ticket.service, position) if position else None,
+        counter=ticket.counter, booking_id=ticket.booking_id if private else None,
+        issued_at=_iso(ticket.issued_at) or "", called_at=_iso(ticket.called_at),
+        kind=ticket.kind, priority=ticket.priority, late=ticket.late, slot=slot,
+        name_masked=ticket.name_masked if private or show_names else None,
+        recalls=ticket.recalls,
+        code=ticket.code if private else None,
+        transferred_from=ticket.transferred_from, transferred_to=ticket.transferred_to,
+    )
+
+
+def queue_summary(state: State, service: str, now: datetime) -> QueueSummary:
+    order = policy.order(state, service, now)
+    per_position = policy.eta_minutes(state, service, 1)
+    counters = max(policy.open_counters(state, service), 1)
+    return QueueSummary(
+        service=service, waiting=len(order),
+        eta_minutes=policy.eta_minutes(state, service, len(order) + 1),
+        minutes_per_position=round(policy.mean_service_minutes(state, service) / counters, 2)
+        if per_position else 0.0,
+        order=[t.id for t in order],
+    )
+
+
+def snapshot(state: State, settings: Settings, now: datetime, *,
+             private: bool = True) -> dict[str, Any]:
+    """The full state a client starts from (`GET /api/v1/state`, Socket.IO `state`)."""
+    names = private or settings.show_masked_names
+    services = []
+    for code, svc in settings.services.items():
+        order = policy.order(state, code, now)
+        summary = queue_summary(state, code, now)
+        services.append({
+            "code": code, "name": svc.name, "name_en": svc.name_en, "prefix": svc.rules.prefix,
+            "walkins": svc.rules.walkins, "waiting": summary.waiting,
+            "eta_minutes": summary.eta_minutes,
+            "minutes_per_position": summary.minutes_per_position,
+            "tickets": [ticket_view(state, t, now, position=i, private=private, show_names=names).to_dict()
+                        for i, t in enumerate(order, start=1)],
+        })
+    counters = []
+    for cid, info in settings.counters.items():
+        current = state.counter_ticket.get(cid)
+        ticket = state.tickets.get(current) if current else None
+        counters.append({
+            "id": cid, "name": info.name, "name_en": info.name_en,
+            "services": list(info.services),
+            "ticket": ticket_view(state, ticket, now, private=private,
+                                  show_names=names).to_dict()
+            if ticket else None,
+            "can_undo": cid in state.undo,
+        })
+    masked = {t.id: t.name_masked for t in state.tickets.values()} if names else {}
+    return {
+        "station": {"id": settings.station_id, "name": settings.station_name,
+                    "name_en": settings.station_name_en},
+        "seq": state.seq,
+        "day": state.day.isoformat() if state.day else now.date().isoformat(),
+        "now": _iso(now),
+        "services": services,
+        "counters": counters,
+        "recent_calls": [
+            {"ticket_id": c.ticket_id, "number": c.number, "counter": c.counter,
+             "at": _iso(c.at), "name_masked": masked.get(c.ticket_id)}
+            for c in reversed(state.recent_calls)
+        ],
+        "observing": [
+            ticket_view(state, t, now, private=private, show_names=names).to_dict()
+            for t in state.tickets.values() if t.status == "observing"
+        ],
+        "display": {"show_masked_names": settings.show_masked_names,
+                    "next_count": settings.next_count},
+    }
+
+
+def event_message(event: Event, state: State, settings: Settings, now: datetime,
+                  queues: dict[str, QueueSummary], *, private: bool = False) -> EventMessage:
+    """One delta. `queues` carries the summaries of the services the command touched."""
+    announcement = None
+    if event.speak and event.counter:
+        counter = settings.counters.get(event.counter)
+        announcement = announcement_for(
+            event.type, event.ticket.number, counter.name if counter else event.counter
+        )
+    return EventMessage(
+        seq=event.seq, type=event.type,
+        ticket=ticket_view(state, event.ticket, now, private=private,
+                           show_names=settings.show_masked_names).to_dict(),
+        counter=event.counter, at=_iso(event.at) or "", reason=event.reason,
+        queues={code: q.__dict__ for code, q in queues.items()},
+        announcement=announcement.__dict__ if announcement else None,
+    )

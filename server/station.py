@@ -1,0 +1,138 @@
+"""Station service (layer 2): the one place that changes state.
+
+Each command runs through the engine under one lock; the new state and its events are
+committed in one SQLite transaction; only then are listeners told, in `seq` order.
+"""
+
+from __future__ import annotations
+
+import logging
+import secrets
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Any
+
+from .bookings import BookingDirectory
+from .config import Settings
+from .engine import commands, policy
+from .engine.errors import DomainError
+from .engine.events import Event
+from .engine.model import State, Ticket
+from .store import Store, StoreError
+
+log = logging.getLogger(__name__)
+
+Clock = Callable[[], datetime]
+Listener = Callable[["Published"], None]
+
+
+@dataclass(frozen=True)
+class Published:
+    """What listeners receive after a commit: the events and the state they led to."""
+
+    events: list[Event]
+    state: State
+    now: datetime
+
+
+@dataclass(frozen=True)
+class CheckinResult:
+    ticket: Ticket
+    created: bool  # False: the booking was checked in before; this is the same ticket
+
+
+class StationService:
+    def __init__(self, settings: Settings, store: Store, clock: Clock | None = None,
+                 new_code: Callable[[], str] | None = None) -> None:
+        self.settings = settings
+        self.store = store
+        self.clock: Clock = clock or (lambda: datetime.now(settings.timezone))
+        self._new_code = new_code or (lambda: secrets.token_urlsafe(12))
+        self._lock = threading.RLock()
+        self._listeners: list[Listener] = []
+        self.bookings = BookingDirectory(settings, store)
+        self.state: State = store.load(State(rules=settings.engine_rules()))
+
+    # plumbing -------------------------------------------------------------------------------
+
+    def subscribe(self, listener: Listener) -> None:
+        self._listeners.append(listener)
+
+    @property
+    def lock(self) -> threading.RLock:
+        """Held while a command commits and publishes; hold it to read a snapshot and join a
+        room without a delta slipping in between."""
+        return self._lock
+
+    def _run(self, command: Callable[..., commands.Result], *args: Any, **kw: Any) -> list[Event]:
+        with self._lock:
+            now = self.clock()
+            old = self.state
+            new, events = command(old, *args, now=now, **kw)
+            if new is old:
+                return events
+            try:
+                self.store.save(old, new, events)
+            except StoreError as err:
+                log.error("store refused a command's result: %s", err)
+                raise DomainError("conflict") from err
+            self.state = new
+            published = Published(events, new, now)
+            for listener in self._listeners:
+                try:
+                    listener(published)
+                except Exception:  # a broken listener must not undo a committed change
+                    log.exception("listener %r failed", listener)
+            return events
+
+    def current(self) -> tuple[State, datetime]:
+        """The state as of now, opening a new day first if the date has changed."""
+        now = self.clock()
+        if self.state.day != now.date():
+            self._run(commands.open_day)
+            now = self.clock()
+        return self.state, now
+
+    # commands -------------------------------------------------------------------------------
+
+    def walk_in(self, service: str, *, priority: bool = False) -> Ticket:
+        events = self._run(commands.issue_walkin, service, code=self._new_code(),
+                           priority=priority)
+        return events[-1].ticket
+
+    def check_in(self, scanned: str) -> CheckinResult:
+        booking = self.bookings.lookup(scanned, today=self.clock().date())
+        with self._lock:
+            existing = commands.ticket_for_booking(self.state, booking.id)
+            if existing is not None:
+                return CheckinResult(existing, created=False)
+            events = self._run(commands.check_in, booking, code=self._new_code())
+        return CheckinResult(events[-1].ticket, created=True)
+
+    def call_next(self, counter: str) -> Ticket:
+        return self._run(commands.call_next, counter)[-1].ticket
+
+    def act(self, ticket_id: str, action: str, *, counter: str | None = None,
+            service: str | None = None) -> Ticket:
+        events = self._run(commands.act, ticket_id, action, counter=counter, service=service)
+        return self.state.tickets[ticket_id] if ticket_id in self.state.tickets else \
+            events[-1].ticket
+
+    def undo(self, counter: str) -> list[Ticket]:
+        events = self._run(commands.undo, counter)
+        return [e.ticket for e in events]
+
+    # queries --------------------------------------------------------------------------------
+
+    def ticket(self, ticket_id: str) -> tuple[State, Ticket, datetime]:
+        state, now = self.current()
+        return state, state.ticket(ticket_id), now
+
+    def queue_position(self, ticket: Ticket) -> int | None:
+        state, now = self.current()
+        return policy.position(state, ticket, now)
+
+    def today(self) -> date:
+        return self.clock().date()

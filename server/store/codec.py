@@ -1,0 +1,102 @@
+"""SQLite store (layer 3): engine values to and from rows and JSON."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict, fields
+from datetime import date, datetime
+from typing import Any
+
+from ..engine.events import Event
+from ..engine.model import Call, State, Ticket, UndoRecord
+
+_DATETIME_FIELDS = {"issued_at", "slot_start", "slot_end", "called_at", "started_at",
+                    "finished_at"}
+_BOOL_FIELDS = {"priority", "late"}
+TICKET_COLUMNS = tuple(f.name for f in fields(Ticket))
+
+
+def ticket_to_row(t: Ticket) -> dict[str, Any]:
+    row: dict[str, Any] = {}
+    for name in TICKET_COLUMNS:
+        value = getattr(t, name)
+        if isinstance(value, datetime | date):
+            value = value.isoformat()
+        elif isinstance(value, bool):
+            value = int(value)
+        row[name] = value
+    return row
+
+
+def ticket_from_row(row: dict[str, Any]) -> Ticket:
+    values: dict[str, Any] = {}
+    for name in TICKET_COLUMNS:
+        value = row.get(name)
+        if name == "day":
+            value = date.fromisoformat(value)
+        elif name in _DATETIME_FIELDS and value is not None:
+            value = datetime.fromisoformat(value)
+        elif name in _BOOL_FIELDS:
+            value = bool(value)
+        values[name] = value
+    return Ticket(**values)
+
+
+def event_to_row(e: Event) -> dict[str, Any]:
+    return {"seq": e.seq, "type": e.type, "ticket_id": e.ticket.id, "counter": e.counter,
+            "reason": e.reason, "at": e.at.isoformat(),
+            "ticket": json.dumps(ticket_to_row(e.ticket), ensure_ascii=False)}
+
+
+def engine_meta(state: State) -> str:
+    """The parts of engine state that tickets alone do not say, as JSON."""
+    return json.dumps({
+        "day": state.day.isoformat() if state.day else None,
+        "seq": state.seq,
+        "counter_ticket": dict(state.counter_ticket),
+        "numbering": dict(state.numbering),
+        "streak": dict(state.streak),
+        "durations": {k: list(v) for k, v in state.durations.items()},
+        "recent_calls": [
+            {**asdict(c), "at": c.at.isoformat()} for c in state.recent_calls
+        ],
+        "undo": {
+            counter: {
+                "action": u.action,
+                "before": [ticket_to_row(t) for t in u.before],
+                "after_versions": [list(p) for p in u.after_versions],
+                "created": list(u.created),
+                "counter_ticket": u.counter_ticket,
+                "streak": [list(p) for p in u.streak],
+            }
+            for counter, u in state.undo.items()
+        },
+    }, ensure_ascii=False)
+
+
+def state_from_meta(base: State, meta: dict[str, Any], tickets: list[Ticket]) -> State:
+    return State(
+        rules=base.rules,
+        day=date.fromisoformat(meta["day"]) if meta["day"] else None,
+        seq=meta["seq"],
+        tickets={t.id: t for t in tickets},
+        counter_ticket=dict(meta["counter_ticket"]),
+        numbering=dict(meta["numbering"]),
+        streak=dict(meta["streak"]),
+        durations={k: tuple(v) for k, v in meta["durations"].items()},
+        recent_calls=tuple(
+            Call(c["ticket_id"], c["number"], c["counter"], datetime.fromisoformat(c["at"]))
+            for c in meta["recent_calls"]
+        ),
+        undo={
+            counter: UndoRecord(
+                action=u["action"],
+                before=tuple(ticket_from_row(r) for r in u["before"]),
+                after_versions=tuple((a, b) for a, b in u["after_versions"]),
+                created=tuple(u["created"]),
+                counter_ticket=u["counter_ticket"],
+                streak=tuple((a, b) for a, b in u["streak"]),
+            )
+            for counter, u in meta["undo"].items()
+        },
+    )

@@ -1,0 +1,88 @@
+"""SQLite store (layer 3): schema migrations, each a named function in its own transaction."""
+
+from __future__ import annotations
+
+from sqlite_utils import Database
+from sqlite_utils.migrations import Migrations
+
+migrations = Migrations("clinicq")
+
+
+@migrations()
+def m001_create_tickets(db: Database) -> None:
+    db["tickets"].create(
+        {
+            "id": str, "day": str, "service": str, "number": str, "seq_no": int, "kind": str,
+            "status": str, "issued_at": str, "code": str, "priority": int, "booking_id": str,
+            "slot_start": str, "slot_end": str, "late": int, "name_masked": str,
+            "called_at": str, "started_at": str, "finished_at": str, "counter": str,
+            "recalls": int, "version": int, "transferred_from": str, "transferred_to": str,
+        },
+        pk="id",
+        not_null={"day", "service", "number", "seq_no", "kind", "status", "issued_at", "code"},
+    )
+    # Numbers are unique per service and day, and a booking has one ticket, even if a bug
+    # upstream tried otherwise: the database refuses the second row.
+    db.execute(
+        "CREATE UNIQUE INDEX tickets_number ON tickets(day, service, seq_no) "
+        "WHERE transferred_from IS NULL"
+    )
+    db.execute(
+        "CREATE UNIQUE INDEX tickets_booking ON tickets(booking_id) "
+        "WHERE booking_id IS NOT NULL AND transferred_from IS NULL"
+    )
+    db["tickets"].create_index(["code"])
+    db["tickets"].create_index(["day", "status"])
+
+
+@migrations()
+def m002_create_events(db: Database) -> None:
+    db["events"].create(
+        {"seq": int, "type": str, "ticket_id": str, "counter": str, "reason": str, "at": str,
+         "ticket": str},
+        pk="seq", not_null={"type", "ticket_id", "at", "ticket"},
+    )
+    db["events"].create_index(["ticket_id"])
+    # The ledger is append-only: the database itself refuses edits and deletions.
+    db.execute(
+        "CREATE TRIGGER events_no_update BEFORE UPDATE ON events "
+        "BEGIN SELECT RAISE(ABORT, 'events are append-only'); END"
+    )
+    db.execute(
+        "CREATE TRIGGER events_no_delete BEFORE DELETE ON events "
+        "BEGIN SELECT RAISE(ABORT, 'events are append-only'); END"
+    )
+
+
+@migrations()
+def m003_create_meta(db: Database) -> None:
+    db["meta"].create({"key": str, "value": str}, pk="key")
+
+
+@migrations()
+def m004_create_bookings(db: Database) -> None:
+    db["bookings"].create(
+        {
+            "id": str, "code": str, "station": str, "service": str, "day": str,
+            "slot_start": str, "slot_end": str, "name": str, "name_masked": str,
+            "phone_last4": str, "priority": int, "status": str, "updated_at": str,
+        },
+        pk="id", not_null={"code", "service", "day", "status"},
+    )
+    db["bookings"].create_index(["code"], unique=True)
+    db["bookings"].create_index(["day"])
+
+
+@migrations()
+def m005_create_users_and_devices(db: Database) -> None:
+    db["users"].create(
+        {"username": str, "password_hash": str, "role": str, "display_name": str,
+         "created_at": str, "disabled": int},
+        pk="username", not_null={"password_hash", "role"},
+    )
+    db["devices"].create(
+        {"id": str, "kind": str, "name": str, "token_hash": str, "created_at": str,
+         "revoked_at": str, "last_seen_at": str, "health": str},
+        pk="id", not_null={"kind", "token_hash"},
+    )
+    db["devices"].create_index(["token_hash"], unique=True)

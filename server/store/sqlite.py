@@ -1,0 +1,181 @@
+"""SQLite store (layer 3): state, the append-only event ledger, bookings, users and devices.
+
+Durability: WAL, synchronous=FULL, busy_timeout; each command's tickets, events and engine
+state are written in one `BEGIN IMMEDIATE` transaction.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import threading
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+from sqlite_utils import Database
+
+from ..engine.events import Event
+from ..engine.model import State, Ticket
+from . import codec
+from .migrations import migrations
+
+
+class StoreError(Exception):
+    """The database refused a write (a unique key, a full disk); nothing was written."""
+
+
+_UPSERT_TICKET = (
+    f"INSERT INTO tickets ({', '.join(codec.TICKET_COLUMNS)}) "
+    f"VALUES ({', '.join(':' + c for c in codec.TICKET_COLUMNS)}) "
+    f"ON CONFLICT(id) DO UPDATE SET "
+    + ", ".join(f"{c}=excluded.{c}" for c in codec.TICKET_COLUMNS if c != "id")
+)
+_INSERT_EVENT = (
+    "INSERT INTO events (seq, type, ticket_id, counter, reason, at, ticket) "
+    "VALUES (:seq, :type, :ticket_id, :counter, :reason, :at, :ticket)"
+)
+
+
+class Store:
+    """One SQLite database. Every method is safe to call from any thread (one lock)."""
+
+    def __init__(self, path: str | Path = ":memory:") -> None:
+        self.path = str(path)
+        if self.path != ":memory:":
+            Path(self.path).parent.mkdir(parents=True, exist_ok=True)
+        conn = sqlite3.connect(self.path, check_same_thread=False, timeout=5.0)
+        self.db = Database(conn)
+        self._lock = threading.RLock()
+        with self.db.ensure_autocommit_on():
+            if self.path != ":memory:":
+                self.db.execute("PRAGMA journal_mode=WAL")
+            self.db.execute("PRAGMA synchronous=FULL")
+            self.db.execute("PRAGMA busy_timeout=5000")
+            self.db.execute("PRAGMA foreign_keys=ON")
+        migrations.apply(self.db)
+
+    def healthy(self) -> bool:
+        try:
+            with self._lock:
+                self.db.execute("SELECT 1").fetchone()
+        except sqlite3.Error:
+            return False
+        return True
+
+    def close(self) -> None:
+        with self._lock:
+            self.db.close()
+
+    @contextmanager
+    def _write(self) -> Iterator[Database]:
+        with self._lock:
+            conn = self.db.conn
+            conn.execute("BEGIN IMMEDIATE")
+            try:
+                yield self.db
+            except sqlite3.IntegrityError as err:
+                conn.execute("ROLLBACK")
+                raise StoreError(str(err)) from err
+            except BaseException:
+                conn.execute("ROLLBACK")
+                raise
+            else:
+                conn.execute("COMMIT")
+
+    # engine state -----------------------------------------------------------------------
+
+    def save(self, old: State, new: State, events: Iterable[Event]) -> None:
+        """Write what changed from `old` to `new`, and the events, in one transaction."""
+        changed = [t for tid, t in new.tickets.items() if old.tickets.get(tid) is not t]
+        with self._write() as db:
+            conn = db.conn
+            conn.executemany(_UPSERT_TICKET, [codec.ticket_to_row(t) for t in changed])
+            conn.executemany(_INSERT_EVENT, [codec.event_to_row(e) for e in events])
+            conn.execute(
+                "INSERT INTO meta(key, value) VALUES ('engine', ?) "
+                "ON CONFLICT(key) DO UPDATE SET value = excluded.value",
+                (codec.engine_meta(new),),
+            )
+
+    def load(self, base: State) -> State:
+        """The state last saved, with `base`'s rules; `base` itself if nothing was saved."""
+        with self._lock:
+            row = self.db.execute("SELECT value FROM meta WHERE key = 'engine'").fetchone()
+            if row is None:
+                return base
+            meta = json.loads(row[0])
+            tickets = [
+                codec.ticket_from_row(r)
+                for r in self.db["tickets"].rows_where("day = ?", [meta["day"]], order_by="rowid")
+            ]
+        return codec.state_from_meta(base, meta, tickets)
+
+    def events(self, after: int = 0, limit: int = 1000) -> list[dict[str, Any]]:
+        with self._lock:
+            return list(self.db["events"].rows_where("seq > ?", [after], order_by="seq",
+                                                     limit=limit))
+
+    def ticket_by_code(self, code: str) -> Ticket | None:
+        with self._lock:
+            rows = list(self.db["tickets"].rows_where("code = ?", [code], order_by="rowid desc",
+                                                      limit=1))
+        return codec.ticket_from_row(rows[0]) if rows else None
+
+    # key-value ------------------------------------------------------------------------------
+
+    def get_meta(self, key: str) -> str | None:
+        with self._lock:
+            row = self.db.execute("SELECT value FROM meta WHERE key = ?", [key]).fetchone()
+        return row[0] if row else None
+
+    def set_meta(self, key: str, value: str) -> None:
+        with self._write() as db:
+            db.execute("INSERT INTO meta(key, value) VALUES (?, ?) "
+                       "ON CONFLICT(key) DO UPDATE SET value = excluded.value", [key, value])
+
+    # bookings -------------------------------------------------------------------------------
+
+    def upsert_bookings(self, bookings: Iterable[dict[str, Any]]) -> None:
+        with self._write() as db:
+            db["bookings"].upsert_all(list(bookings), pk="id")
+
+    def booking_by_code(self, code: str) -> dict[str, Any] | None:
+        with self._lock:
+            rows = list(self.db["bookings"].rows_where("code = ?", [code], limit=1))
+        return rows[0] if rows else None
+
+    def bookings_for_day(self, day: str) -> list[dict[str, Any]]:
+        with self._lock:
+            return list(self.db["bookings"].rows_where("day = ?", [day],
+                                                       order_by="slot_start, id"))
+
+    # users and devices ----------------------------------------------------------------------
+
+    def upsert_user(self, user: dict[str, Any]) -> None:
+        with self._write() as db:
+            db["users"].upsert(user, pk="username")
+
+    def user(self, username: str) -> dict[str, Any] | None:
+        with self._lock:
+            rows = list(self.db["users"].rows_where("username = ?", [username], limit=1))
+        return rows[0] if rows else None
+
+    def upsert_device(self, device: dict[str, Any]) -> None:
+        with self._write() as db:
+            db["devices"].upsert(device, pk="id")
+
+    def device_by_token_hash(self, token_hash: str) -> dict[str, Any] | None:
+        with self._lock:
+            rows = list(self.db["devices"].rows_where(
+                "token_hash = ? AND revoked_at IS NULL", [token_hash], limit=1))
+        return rows[0] if rows else None
+
+    def devices(self) -> list[dict[str, Any]]:
+        with self._lock:
+            return list(self.db["devices"].rows(order_by="kind, id"))
+
+    def update_device(self, device_id: str, **values: Any) -> None:
+        with self._write() as db:
+            db["devices"].update(device_id, values)

@@ -1,0 +1,93 @@
+"""Web (layer 4): the Flask app factory wiring store, station service, API, pages and Socket.IO."""
+
+from __future__ import annotations
+
+import logging
+import secrets
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Any
+
+from flask import Flask, request
+from flask_babel import Babel, get_locale
+
+from ..auth import Accounts
+from ..config import Settings
+from ..station import Clock, StationService
+from ..store import Store
+from . import api, errors, i18n, pages, realtime
+
+log = logging.getLogger(__name__)
+
+LANGUAGES = ("zh", "en")
+
+
+@dataclass
+class Extension:
+    settings: Settings
+    store: Store
+    station: StationService
+    accounts: Accounts
+    socketio: Any = None
+
+
+def _secret_key(settings: Settings, store: Store) -> str:
+    if settings.secret_key:
+        return settings.secret_key
+    key = store.get_meta("secret_key")
+    if key is None:
+        key = secrets.token_hex(32)
+        store.set_meta("secret_key", key)
+    return key
+
+
+def select_locale() -> str:
+    lang = request.args.get("lang") or request.cookies.get("lang")
+    return lang if lang in LANGUAGES else "zh"
+
+
+def create_app(settings: Settings, *, store: Store | None = None, clock: Clock | None = None,
+               testing: bool = False) -> Flask:
+    """The station server's app. Hand in a store and clock to run on a test database and time."""
+    from kiosk.screen import bp as kiosk_bp
+    from display.pages import bp as display_bp
+
+    app = Flask(__name__)
+    store = store or Store(settings.database)
+    app.config.update(
+        SECRET_KEY=_secret_key(settings, store),
+        SESSION_COOKIE_HTTPONLY=True,
+        SESSION_COOKIE_SAMESITE="Strict",
+        PERMANENT_SESSION_LIFETIME=timedelta(hours=12),
+        MAX_CONTENT_LENGTH=64 * 1024,
+        JSON_AS_ASCII=False,
+        TESTING=testing,
+        BABEL_DEFAULT_LOCALE="zh",
+    )
+    app.json.ensure_ascii = False  # type: ignore[attr-defined]
+    accounts = Accounts(store)
+    station = StationService(settings, store, clock=clock)
+    if settings.demo:
+        from ..demo import seed
+
+        seed(settings, store, accounts, station.today())
+    app.extensions["clinicq"] = Extension(settings, store, station, accounts)
+
+    app.config["BABEL_TRANSLATION_DIRECTORIES"] = i18n.compiled_catalogs()
+    Babel(app, locale_selector=select_locale)
+    app.jinja_env.globals["get_locale"] = get_locale
+    errors.init_app(app)
+    app.register_blueprint(api.bp)
+    app.register_blueprint(pages.bp)
+    app.register_blueprint(kiosk_bp)
+    app.register_blueprint(display_bp)
+    app.extensions["clinicq"].socketio = realtime.init_app(app, station, settings)
+
+    @app.after_request
+    def remember_language(response: Any) -> Any:
+        lang = request.args.get("lang")
+        if lang in LANGUAGES:
+            response.set_cookie("lang", lang, max_age=365 * 24 * 3600, samesite="Lax")
+        return response
+
+    return app

@@ -1,0 +1,159 @@
+"""Web (layer 4): the public API v1 — views parse, call the station service, and answer JSON."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Blueprint, Response, current_app, jsonify, request, session
+
+from .. import presenter
+from ..station import StationService
+from .errors import RequestError
+from .security import accounts, current_principal, requires, start_session
+
+bp = Blueprint("api", __name__)
+
+
+def station() -> StationService:
+    return current_app.extensions["clinicq"].station  # type: ignore[no-any-return]
+
+
+def body(required: bool = True) -> dict[str, Any]:
+    """The JSON object sent, or a 400 saying what is wrong with it."""
+    if not request.get_data(cache=True):
+        if required:
+            raise RequestError("bad_json")
+        return {}
+    data = request.get_json(silent=True)
+    if not isinstance(data, dict):
+        raise RequestError("bad_json")
+    return data
+
+
+def field(data: dict[str, Any], name: str, kind: type = str, *, required: bool = True) -> Any:
+    if name not in data or data[name] is None:
+        if required:
+            raise RequestError("field_missing", field=name)
+        return None
+    value = data[name]
+    if not isinstance(value, kind) or (kind is int and isinstance(value, bool)):
+        raise RequestError("field_invalid", field=name)
+    return value
+
+
+def private() -> bool:
+    who = current_principal()
+    return who is not None and who.role in ("nurse", "admin", "kiosk")
+
+
+def ticket_json(ticket_id: str, status: int = 200) -> tuple[Response, int]:
+    state, ticket, now = station().ticket(ticket_id)
+    view = presenter.ticket_view(state, ticket, now, private=private())
+    return jsonify(view.to_dict()), status
+
+
+@bp.get("/healthz")
+def healthz() -> tuple[Response, int]:
+    ext = current_app.extensions["clinicq"]
+    store_ok = ext.store.healthy()
+    body_ = {
+        "status": "ok" if store_ok else "degraded",
+        "station": ext.settings.station_id,
+        "store": {"ok": store_ok, "seq": ext.station.state.seq},
+        "sync": {"state": "not_configured"},
+    }
+    return jsonify(body_), 200 if store_ok else 503
+
+
+@bp.post("/api/v1/login")
+def login() -> Response:
+    data = body()
+    who = accounts().login(field(data, "username"), field(data, "password"))
+    if who is None:
+        raise RequestError("login_failed")
+    csrf = start_session(who)
+    return jsonify({"user": who.id, "name": who.name, "role": who.role, "csrf_token": csrf})
+
+
+@bp.post("/api/v1/logout")
+def logout() -> Response:
+    session.clear()
+    return jsonify({"ok": True})
+
+
+@bp.get("/api/v1/me")
+@requires("watch")
+def me() -> Response:
+    who = current_principal()
+    assert who is not None
+    return jsonify({"id": who.id, "kind": who.kind, "role": who.role, "name": who.name,
+                    "csrf_token": session.get("csrf") if who.kind == "staff" else None})
+
+
+@bp.post("/api/v1/checkins")
+@requires("checkin")
+def check_in() -> tuple[Response, int]:
+    result = station().check_in(field(body(), "code"))
+    return ticket_json(result.ticket.id, 201 if result.created else 200)
+
+
+@bp.post("/api/v1/tickets")
+@requires("walkin")
+def walk_in() -> tuple[Response, int]:
+    data = body()
+    priority = field(data, "priority", bool, required=False) or False
+    ticket = station().walk_in(field(data, "service"), priority=priority)
+    return ticket_json(ticket.id, 201)
+
+
+@bp.get("/api/v1/tickets/<ticket_id>")
+@requires("ticket.read")
+def get_ticket(ticket_id: str) -> tuple[Response, int]:
+    return ticket_json(ticket_id)
+
+
+@bp.post("/api/v1/counters/<counter>/call-next")
+@requires("serve")
+def call_next(counter: str) -> tuple[Response, int]:
+    return ticket_json(station().call_next(counter).id)
+
+
+@bp.post("/api/v1/tickets/<ticket_id>/<action>")
+@requires("serve")
+def ticket_action(ticket_id: str, action: str) -> tuple[Response, int]:
+    data = body(required=False)
+    ticket = station().act(
+        ticket_id, action, counter=field(data, "counter", required=False),
+        service=field(data, "service", required=False),
+    )
+    return ticket_json(ticket.id)
+
+
+@bp.post("/api/v1/counters/<counter>/undo")
+@requires("serve")
+def undo(counter: str) -> Response:
+    tickets = station().undo(counter)
+    state, now = station().current()
+    return jsonify({"tickets": [
+        presenter.ticket_view(state, state.tickets.get(t.id, t), now).to_dict() for t in tickets
+    ]})
+
+
+@bp.get("/api/v1/state")
+@requires("watch")
+def state() -> Response:
+    st, now = station().current()
+    settings = current_app.extensions["clinicq"].settings
+    return jsonify(presenter.snapshot(st, settings, now, private=private()))
+
+
+@bp.get("/api/v1/devices")
+@requires("devices")
+def devices() -> Response:
+    rows = current_app.extensions["clinicq"].store.devices()
+    return jsonify({"devices": [
+        {"id": r["id"], "kind": r["kind"], "name": r["name"],
+         "paired_at": r["created_at"], "revoked": r["revoked_at"] is not None,
+         "last_seen_at": r["last_seen_at"]}
+        for r in rows
+    ]})

@@ -1,0 +1,122 @@
+"""Web (layer 4): Socket.IO — a snapshot on connect and on `resync`, then numbered deltas.
+
+Every watcher joins the room `station` and receives every delta, so a gap in `seq` always
+means a loss. Targeted rooms (`display:<id>`, `kiosk:<id>`, `counter:<id>`, `service:<code>`)
+carry messages for one screen. Connections are authenticated on connect.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from typing import Any
+
+from flask import Flask, request, session
+from flask_socketio import SocketIO, emit, join_room
+
+from .. import presenter
+from ..auth import Principal
+from ..config import Settings
+from ..station import Published, StationService
+from .security import accounts
+
+log = logging.getLogger(__name__)
+
+STATION_ROOM = "station"
+
+
+def init_app(app: Flask, station: StationService, settings: Settings) -> SocketIO:
+    """Attach Socket.IO to `app`; one instance per app, so tests can run several side by side."""
+    socketio = SocketIO(app, async_mode="threading", max_http_buffer_size=64 * 1024)
+    handlers = _Handlers(station, settings)
+    socketio.on_event("connect", handlers.connect)
+    socketio.on_event("disconnect", handlers.disconnect)
+    socketio.on_event("resync", handlers.resync)
+    socketio.on_event("watch", handlers.watch)
+    station.subscribe(Broadcaster(socketio, settings))
+    return socketio
+
+
+def _principal_on_connect(auth: Any) -> Principal | None:
+    token = auth.get("token") if isinstance(auth, dict) else None
+    if isinstance(token, str) and token:
+        return accounts().device(token)
+    username = session.get("user")
+    return accounts().staff(username) if isinstance(username, str) else None
+
+
+class _Handlers:
+    def __init__(self, station: StationService, settings: Settings) -> None:
+        self.station = station
+        self.settings = settings
+        self._principals: dict[str, Principal] = {}
+        self._lock = threading.Lock()
+
+    def _who(self) -> Principal | None:
+        with self._lock:
+            return self._principals.get(request.sid)  # type: ignore[attr-defined]
+
+    def _send_snapshot(self, who: Principal) -> None:
+        with self.station.lock:
+            state, now = self.station.current()
+            emit("state", presenter.snapshot(state, self.settings, now,
+                                             private=who.kind == "staff"))
+
+    def connect(self, auth: Any = None) -> bool:
+        who = _principal_on_connect(auth)
+        if who is None or not who.can("watch"):
+            log.info("socket refused from %s", request.remote_addr)
+            return False
+        with self._lock:
+            self._principals[request.sid] = who  # type: ignore[attr-defined]
+        # join and snapshot under the station lock: no delta can fall between the two
+        with self.station.lock:
+            join_room(STATION_ROOM)
+            if who.kind == "device":
+                join_room(f"{who.role}:{who.id}")
+            self._send_snapshot(who)
+        return True
+
+    def disconnect(self, *_: Any) -> None:
+        with self._lock:
+            self._principals.pop(request.sid, None)  # type: ignore[attr-defined]
+
+    def resync(self, *_: Any) -> dict[str, Any]:
+        who = self._who()
+        if who is None:
+            return {"ok": False, "error": "unauthorized"}
+        self._send_snapshot(who)
+        return {"ok": True}
+
+    def watch(self, data: Any = None) -> dict[str, Any]:
+        """Staff join `counter:<id>` or `service:<code>` for messages meant for that desk."""
+        who = self._who()
+        if who is None or who.kind != "staff":
+            return {"ok": False, "error": "forbidden"}
+        if not isinstance(data, dict):
+            return {"ok": False, "error": "field_missing"}
+        counter, service = data.get("counter"), data.get("service")
+        if isinstance(counter, str) and counter in self.settings.counters:
+            join_room(f"counter:{counter}")
+            return {"ok": True}
+        if isinstance(service, str) and service in self.settings.services:
+            join_room(f"service:{service}")
+            return {"ok": True}
+        return {"ok": False, "error": "field_invalid"}
+
+
+class Broadcaster:
+    """Listens to the station service and pushes each committed event to every watcher."""
+
+    def __init__(self, socketio: SocketIO, settings: Settings) -> None:
+        self.socketio = socketio
+        self.settings = settings
+
+    def __call__(self, published: Published) -> None:
+        state, now = published.state, published.now
+        services = {e.ticket.service for e in published.events}
+        queues = {code: presenter.queue_summary(state, code, now) for code in services}
+        for event in published.events:
+            message = presenter.event_message(event, state, self.settings, now, queues,
+                                              private=False)
+            self.socketio.emit("event", message.to_dict(), to=STATION_ROOM)

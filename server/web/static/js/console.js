@@ -1,0 +1,121 @@
+// Nurse console: call, recall, start, complete, no-show, transfer, undo; live queue view.
+(function () {
+  "use strict";
+  var C = window.CONSOLE, T = C.strings, el = Clinicq.el, api = Clinicq.api;
+
+  function message(text, isError) {
+    var m = document.getElementById("message");
+    if (!m) return;
+    m.textContent = text || "";
+    m.className = "message" + (isError ? " error" : "");
+  }
+
+  function errorText(data) {
+    var e = (data && data.error) || {};
+    return C.lang === "en" ? (e.message || "Error") : (e.message_zh || e.message || "出错了");
+  }
+
+  if (!C.loggedIn) {
+    document.getElementById("login-form").addEventListener("submit", function (ev) {
+      ev.preventDefault();
+      var f = ev.target;
+      api("POST", "/api/v1/login", {username: f.username.value, password: f.password.value})
+        .then(function (r) {
+          if (r.ok) window.location.reload();
+          else document.getElementById("login-error").textContent = errorText(r.data);
+        });
+    });
+    return;
+  }
+
+  var headers = {"X-CSRF-Token": C.csrf};
+  var select = document.getElementById("counter");
+  var saved = localStorage.getItem("clinicq.console.counter");
+  if (saved && select.querySelector('option[value="' + saved + '"]')) select.value = saved;
+  select.addEventListener("change", function () {
+    localStorage.setItem("clinicq.console.counter", select.value);
+    live.socket.emit("watch", {counter: select.value});
+    render(live);
+  });
+
+  function counterId() { return select.value; }
+  function current() {
+    var c = live.counter(counterId());
+    return c ? c.ticket : null;
+  }
+
+  function post(path, body) {
+    message("");
+    return api("POST", path, body, headers).then(function (r) {
+      if (!r.ok) message(errorText(r.data), true);
+      else if (r.data && r.data.number) message(r.data.number + " · " + (T[r.data.status] || r.data.status));
+      return r;
+    });
+  }
+
+  function callNext() { post("/api/v1/counters/" + encodeURIComponent(counterId()) + "/call-next"); }
+  function act(action) {
+    var t = current();
+    if (!t) { message(T.counter_idle, true); return; }
+    var body = {counter: counterId()};
+    if (action === "transfer") body.service = document.getElementById("transfer-to").value;
+    post("/api/v1/tickets/" + encodeURIComponent(t.id) + "/" + action, body);
+  }
+  function undo() { post("/api/v1/counters/" + encodeURIComponent(counterId()) + "/undo"); }
+
+  document.getElementById("call-next").addEventListener("click", callNext);
+  document.getElementById("undo").addEventListener("click", undo);
+  document.querySelectorAll("button[data-action]").forEach(function (b) {
+    b.addEventListener("click", function () { act(b.getAttribute("data-action")); });
+  });
+  document.getElementById("logout").addEventListener("click", function () {
+    api("POST", "/api/v1/logout", {}, headers).then(function () { window.location.reload(); });
+  });
+  var keys = {"r": "recall", "s": "start", "c": "complete", "n": "no-show", "t": "transfer"};
+  document.addEventListener("keydown", function (ev) {
+    if (ev.target.tagName === "INPUT" || ev.target.tagName === "SELECT" || ev.ctrlKey || ev.metaKey || ev.altKey) return;
+    var k = ev.key.toLowerCase();
+    if (ev.key === " " || ev.key === "F1") { ev.preventDefault(); callNext(); }
+    else if (k === "u") undo();
+    else if (keys[k]) act(keys[k]);
+  });
+
+  function marks(t) {
+    var out = [];
+    if (t.priority) out.push(["priority", T.priority]);
+    out.push([t.kind, T[t.kind] || t.kind]);
+    if (t.late) out.push(["late", T.late]);
+    return out;
+  }
+
+  function render(q) {
+    if (!q.state) return;
+    var me = q.counter(counterId());
+    var t = me ? me.ticket : null;
+    document.getElementById("current-number").textContent = t ? t.number : "—";
+    document.getElementById("current-status").textContent = t ? (T[t.status] || t.status) + (t.recalls ? " ×" + (t.recalls + 1) : "") : T.counter_idle;
+    var rows = [];
+    (me ? me.services : []).forEach(function (code) {
+      q.waiting(code).forEach(function (w) { rows.push(w); });
+    });
+    var body = document.getElementById("queue");
+    body.textContent = "";
+    rows.forEach(function (w) {
+      var tags = el("td", {}, marks(w).map(function (m) { return el("span", {"class": "tag " + m[0], text: m[1]}); }));
+      body.appendChild(el("tr", {"data-ticket": w.id}, [
+        el("td", {"class": "num", text: w.number}), tags,
+        el("td", {text: w.slot || ""}), el("td", {text: w.name_masked || ""}),
+        el("td", {text: (w.issued_at || "").slice(11, 16)})]));
+    });
+    if (!rows.length) body.appendChild(el("tr", {}, [el("td", {colspan: "5", "class": "empty", text: T.nothing})]));
+    document.getElementById("waiting-count").textContent = "(" + rows.length + ")";
+  }
+
+  var live = new Clinicq.LiveQueue({
+    onChange: render,
+    onConnection: function (up) {
+      document.getElementById("conn").hidden = up;
+      if (up) live.socket.emit("watch", {counter: counterId()});
+    },
+  });
+})();

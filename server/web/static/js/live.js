@@ -1,0 +1,139 @@
+// Live queue model shared by the console, display and kiosk pages.
+// A snapshot (`state`) on connect, then `event` deltas numbered by `seq`. Any gap, and every
+// reconnect, asks for the snapshot again: correctness never depends on a delta arriving.
+(function () {
+  "use strict";
+
+  function LiveQueue(options) {
+    this.options = options;
+    this.state = null;
+    this.tickets = {};
+    this.seq = -1;
+    this.connected = false;
+    var self = this;
+    var socket = io({auth: options.auth || {}, transports: ["websocket", "polling"],
+                     reconnectionDelayMax: 5000});
+    this.socket = socket;
+    socket.on("connect", function () { self.setConnected(true); });
+    socket.on("disconnect", function () { self.setConnected(false); });
+    socket.on("connect_error", function (err) {
+      self.setConnected(false);
+      if (options.onRefused && err && err.message) options.onRefused(err.message);
+    });
+    socket.on("state", function (snapshot) { self.applySnapshot(snapshot); });
+    socket.on("event", function (message) { self.applyEvent(message); });
+  }
+
+  LiveQueue.prototype.setConnected = function (value) {
+    this.connected = value;
+    if (this.options.onConnection) this.options.onConnection(value);
+  };
+
+  LiveQueue.prototype.resync = function () { this.socket.emit("resync"); };
+
+  LiveQueue.prototype.applySnapshot = function (snapshot) {
+    this.state = snapshot;
+    this.seq = snapshot.seq;
+    this.tickets = {};
+    var self = this;
+    snapshot.services.forEach(function (s) {
+      s.order = s.tickets.map(function (t) { self.tickets[t.id] = t; return t.id; });
+    });
+    snapshot.counters.forEach(function (c) { if (c.ticket) self.tickets[c.ticket.id] = c.ticket; });
+    this.render(null);
+  };
+
+  LiveQueue.prototype.applyEvent = function (m) {
+    if (this.state === null || m.seq <= this.seq) return;   // already in the snapshot
+    if (m.seq !== this.seq + 1) { this.resync(); return; }  // a delta was lost
+    this.seq = m.seq;
+    this.state.seq = m.seq;
+    var t = m.ticket;
+    this.tickets[t.id] = t;
+    var self = this;
+    this.state.services.forEach(function (s) {
+      var q = m.queues[s.code];
+      if (!q) return;
+      s.order = q.order;
+      s.waiting = q.waiting;
+      s.eta_minutes = q.eta_minutes;
+      s.minutes_per_position = q.minutes_per_position;
+    });
+    this.state.counters.forEach(function (c) {
+      var active = t.status === "called" || t.status === "serving";
+      if (active && t.counter === c.id) c.ticket = t;
+      else if (c.ticket && c.ticket.id === t.id) c.ticket = null;
+    });
+    if (m.type === "ticket.called" || m.type === "ticket.recalled") {
+      this.state.recent_calls.unshift({ticket_id: t.id, number: t.number, counter: m.counter,
+                                       at: m.at, name_masked: t.name_masked});
+      this.state.recent_calls = this.state.recent_calls.slice(0, 20);
+    } else if (m.type === "ticket.restored" && t.status === "waiting") {
+      this.state.recent_calls = this.state.recent_calls.filter(function (c) {
+        return c.ticket_id !== t.id;
+      });
+    }
+    this.render(m);
+  };
+
+  LiveQueue.prototype.waiting = function (code) {
+    var s = this.service(code);
+    if (!s) return [];
+    var self = this;
+    return s.order.map(function (id, i) {
+      var t = self.tickets[id];
+      return t ? Object.assign({}, t, {position: i + 1,
+        eta_minutes: Math.ceil((i + 1) * (s.minutes_per_position || 0))}) : null;
+    }).filter(Boolean);
+  };
+
+  LiveQueue.prototype.service = function (code) {
+    return (this.state && this.state.services.find(function (s) { return s.code === code; })) || null;
+  };
+
+  LiveQueue.prototype.counter = function (id) {
+    return (this.state && this.state.counters.find(function (c) { return c.id === id; })) || null;
+  };
+
+  LiveQueue.prototype.render = function (message) {
+    if (this.options.onChange) this.options.onChange(this, message);
+  };
+
+  // Token for device pages: from the URL fragment (never sent to the server), kept locally.
+  function deviceToken(kind) {
+    var m = /token=([^&]+)/.exec(window.location.hash || "");
+    var key = "clinicq." + kind + ".token";
+    if (m) {
+      localStorage.setItem(key, decodeURIComponent(m[1]));
+      history.replaceState(null, "", window.location.pathname + window.location.search);
+    }
+    return localStorage.getItem(key);
+  }
+
+  function el(tag, attrs, children) {
+    var node = document.createElement(tag);
+    Object.keys(attrs || {}).forEach(function (k) {
+      if (k === "text") node.textContent = attrs[k];   // names go in as text, never HTML
+      else if (k === "class") node.className = attrs[k];
+      else node.setAttribute(k, attrs[k]);
+    });
+    (children || []).forEach(function (c) { if (c) node.appendChild(c); });
+    return node;
+  }
+
+  function api(method, path, body, headers) {
+    var h = Object.assign({"Content-Type": "application/json"}, headers || {});
+    return fetch(path, {method: method, headers: h, credentials: "same-origin",
+                        body: body === undefined ? undefined : JSON.stringify(body)})
+      .then(function (r) {
+        return r.json().catch(function () { return {}; }).then(function (data) {
+          return {status: r.status, ok: r.ok, data: data};
+        });
+      }, function () {
+        return {status: 0, ok: false, data: {error: {code: "offline",
+          message: "The station server cannot be reached.", message_zh: "无法连接服务器。"}}};
+      });
+  }
+
+  window.Clinicq = {LiveQueue: LiveQueue, deviceToken: deviceToken, el: el, api: api};
+})();

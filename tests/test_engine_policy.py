@@ -1,0 +1,138 @@
+"""Call policy: priority, booked by slot, walk-in share, early and late arrivals, ETA."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from engine_support import T0, booking, station, walkin
+
+from server.engine import commands as c
+from server.engine import policy
+from server.engine.model import State
+
+
+def call_order(state: State, counter: str = "V1", n: int = 99) -> list[str]:
+    """Numbers in the order the counter calls them, completing each in between."""
+    out = []
+    now = T0
+    for _ in range(n):
+        if policy.next_for_counter(state, counter, now) is None:
+            break
+        state, events = c.call_next(state, counter, now=now)
+        ticket = events[-1].ticket
+        out.append(ticket.number)
+        state, _ = c.act(state, ticket.id, "no-show", now=now)
+    return out
+
+
+def test_priority_first_then_booked_by_slot_then_checkin() -> None:
+    s = station(booked_per_walkin=0)
+    s, _ = booking(s, "b-late-slot", slot="09:30", at=T0 + timedelta(minutes=40))
+    s, _ = booking(s, "b-early-slot", slot="08:30")
+    s, _ = booking(s, "b-same-slot-2", slot="08:30")
+    s, _ = booking(s, "b-prio", slot="09:00", priority=True)
+    order = [t.booking_id for t in policy.order(s, "V", T0 + timedelta(minutes=40))]
+    assert order == ["b-prio", "b-early-slot", "b-same-slot-2", "b-late-slot"]
+
+
+def test_one_walkin_after_every_two_booked() -> None:
+    s = station(booked_per_walkin=2)
+    for i in range(4):
+        s, _ = walkin(s)
+    for i in range(4):
+        s, _ = booking(s, f"b{i}", slot="09:00")
+    assert call_order(s) == ["V005", "V006", "V001", "V007", "V008", "V002", "V003", "V004"]
+
+
+def test_walkins_wait_for_booked_when_share_is_zero() -> None:
+    s = station(booked_per_walkin=0)
+    s, _ = walkin(s)
+    s, _ = booking(s, "b1", slot="09:00")
+    assert call_order(s) == ["V002", "V001"]
+
+
+def test_walkins_only_queue_is_first_come_first_served() -> None:
+    s = station()
+    for _ in range(3):
+        s, _ = walkin(s)
+    assert call_order(s) == ["V001", "V002", "V003"]
+
+
+def test_early_arrival_waits_for_its_slot_unless_idle() -> None:
+    s = station(booked_per_walkin=2)
+    s, early = booking(s, "b-early", slot="09:30")  # 30 minutes early
+    s, w = walkin(s)
+    assert [t.id for t in policy.order(s, "V", T0)] == [w, early]
+    s, events = c.call_next(s, "V1", now=T0)
+    assert events[-1].ticket.id == w
+    s, _ = c.act(s, w, "start", now=T0)
+    s, _ = c.act(s, w, "complete", now=T0)
+    # nobody else waits: the early arrival is served rather than leaving the desk idle
+    s, events = c.call_next(s, "V1", now=T0)
+    assert events[-1].ticket.id == early
+
+
+def test_slot_opening_moves_an_early_ticket_ahead_of_walkins() -> None:
+    s = station(booked_per_walkin=1)
+    s, early = booking(s, "b", slot="09:10")
+    s, w = walkin(s)
+    assert policy.order(s, "V", T0)[0].id == w
+    assert policy.order(s, "V", T0 + timedelta(minutes=10))[0].id == early
+
+
+def test_arrival_past_grace_is_served_as_walkin() -> None:
+    s = station(grace_minutes=15, booked_per_walkin=1)
+    at = T0 + timedelta(minutes=50)  # slot 08:00-08:30 ended 20 minutes before 09:50
+    s, late = booking(s, "late", slot="08:00", at=at)
+    assert s.tickets[late].late is True
+    assert policy.lane(s.tickets[late], at) == "walkin"
+    s, on_time = booking(s, "on-time", slot="09:30", at=at)
+    s, on_time2 = booking(s, "on-time-2", slot="09:30", at=at)
+    assert [t.id for t in policy.order(s, "V", at)] == [on_time, late, on_time2]
+
+
+def test_arrival_within_grace_keeps_its_booking() -> None:
+    s = station(grace_minutes=15)
+    s, t = booking(s, "b", slot="08:00", at=T0 - timedelta(minutes=20))  # 10 min after 08:30
+    assert s.tickets[t].late is False
+
+
+def test_counter_serving_two_services_takes_the_earlier_arrival() -> None:
+    s = station()
+    s, a = walkin(s, "A", at=T0)
+    s, v = walkin(s, "V", at=T0 + timedelta(minutes=1))
+    s, events = c.call_next(s, "X1", now=T0 + timedelta(minutes=2))
+    assert events[-1].ticket.id == a
+
+
+def test_priority_in_any_service_goes_first_at_a_shared_counter() -> None:
+    s = station()
+    s, a = walkin(s, "A", at=T0)
+    s, v = walkin(s, "V", at=T0 + timedelta(minutes=1), priority=True)
+    s, events = c.call_next(s, "X1", now=T0 + timedelta(minutes=2))
+    assert events[-1].ticket.id == v
+
+
+def test_eta_is_position_times_mean_service_time_over_counters() -> None:
+    s = station(default_service_minutes=5.0)
+    for _ in range(5):
+        s, _ = walkin(s)
+    # V is served by V1, V2 and X1: ceil(4 × 5 ÷ 3) = 7
+    assert policy.eta_minutes(s, "V", 4) == 7
+    # real service times replace the default: one resident served in 2 minutes
+    s, events = c.call_next(s, "V1", now=T0)
+    tid = events[-1].ticket.id
+    s, _ = c.act(s, tid, "start", now=T0)
+    s, _ = c.act(s, tid, "complete", now=T0 + timedelta(minutes=2))
+    assert policy.mean_service_minutes(s, "V") == 2.0
+    assert policy.eta_minutes(s, "V", 3) == 2
+
+
+def test_position_counts_from_one_and_ends_when_called() -> None:
+    s = station()
+    s, first = walkin(s)
+    s, second = walkin(s)
+    assert policy.position(s, s.tickets[second], T0) == 2
+    s, _ = c.call_next(s, "V1", now=T0)
+    assert policy.position(s, s.tickets[second], T0) == 1
+    assert policy.position(s, s.tickets[first], T0) is None
