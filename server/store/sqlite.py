@@ -174,7 +174,7 @@ class Store:
 
     def devices(self) -> list[dict[str, Any]]:
         with self._lock:
-            return list(self.db["devices"].rows(order_by="kind, id"))
+            return list(self.db["devices"].rows_where(order_by="kind, id"))
 
     def update_device(self, device_id: str, **values: Any) -> None:
         with self._write() as db:

@@ -1,0 +1,100 @@
+"""Socket.IO over real loopback: snapshot on connect, numbered deltas, resync."""
+
+from __future__ import annotations
+
+import queue
+from typing import Any
+
+import pytest
+import requests
+import socketio
+from conftest import KIOSK, LiveServer
+
+
+class Watcher:
+    """A Socket.IO client recording what it receives, like a display."""
+
+    def __init__(self, url: str, **connect: Any) -> None:
+        self.received: queue.Queue[tuple[str, Any]] = queue.Queue()
+        self.client = socketio.Client(reconnection=False)
+        self.client.on("state", lambda data: self.received.put(("state", data)))
+        self.client.on("event", lambda data: self.received.put(("event", data)))
+        self.client.connect(url, transports=["websocket"], wait_timeout=5, **connect)
+
+    def next(self, timeout: float = 5) -> tuple[str, Any]:
+        return self.received.get(timeout=timeout)
+
+    def close(self) -> None:
+        self.client.disconnect()
+
+
+@pytest.fixture
+def display(live_server: LiveServer):
+    w = Watcher(live_server.url, auth={"token": "demo-display-token"})
+    yield w
+    w.close()
+
+
+def nurse_session(base: str) -> requests.Session:
+    s = requests.Session()
+    r = s.post(f"{base}/api/v1/login", json={"username": "demo-nurse", "password": "demo-nurse"})
+    s.headers["X-CSRF-Token"] = r.json()["csrf_token"]
+    return s
+
+
+def test_snapshot_then_consecutive_deltas(live_server: LiveServer, display: Watcher) -> None:
+    kind, snapshot = display.next()
+    assert kind == "state" and snapshot["seq"] == 0
+    base = live_server.url
+    requests.post(f"{base}/api/v1/tickets", json={"service": "V"}, headers=KIOSK)
+    requests.post(f"{base}/api/v1/checkins", json={"code": "DEMO-V001"}, headers=KIOSK)
+    nurse = nurse_session(base)
+    called = nurse.post(f"{base}/api/v1/counters/V1/call-next").json()
+    events = [display.next() for _ in range(3)]
+    assert [k for k, _ in events] == ["event"] * 3
+    assert [e["seq"] for _, e in events] == [1, 2, 3]
+    assert [e["type"] for _, e in events] == ["ticket.issued", "ticket.issued", "ticket.called"]
+    call = events[-1][1]
+    assert call["ticket"]["id"] == called["id"] and call["counter"] == "V1"
+    assert call["announcement"]["text"] == f"请 {called['number']} 号 到 1号接种台"
+    assert call["queues"]["V"]["waiting"] == 1
+    # public screens get no booking ids or status-page keys
+    assert call["ticket"]["code"] is None and events[1][1]["ticket"]["booking_id"] is None
+
+
+def test_resync_gives_the_current_snapshot(live_server: LiveServer, display: Watcher) -> None:
+    display.next()
+    requests.post(f"{live_server.url}/api/v1/tickets", json={"service": "A"}, headers=KIOSK)
+    assert display.next()[1]["seq"] == 1
+    display.client.emit("resync")
+    kind, snapshot = display.next()
+    assert kind == "state" and snapshot["seq"] == 1
+    assert {s["code"]: s["waiting"] for s in snapshot["services"]}["A"] == 1
+
+
+def test_staff_socket_uses_the_session_cookie(live_server: LiveServer) -> None:
+    nurse = nurse_session(live_server.url)
+    cookie = "; ".join(f"{c.name}={c.value}" for c in nurse.cookies)
+    w = Watcher(live_server.url, headers={"Cookie": cookie})
+    try:
+        kind, snapshot = w.next()
+        assert kind == "state"
+        assert w.client.call("watch", {"counter": "V1"}, timeout=5) == {"ok": True}
+    finally:
+        w.close()
+
+
+def test_every_watcher_sees_every_delta(live_server: LiveServer) -> None:
+    watchers = [Watcher(live_server.url, auth={"token": t})
+                for t in ["demo-display-token", "demo-kiosk-token", "demo-display-token"]]
+    try:
+        for w in watchers:
+            w.next()
+        for _ in range(5):
+            requests.post(f"{live_server.url}/api/v1/tickets", json={"service": "V"},
+                          headers=KIOSK)
+        for w in watchers:
+            assert [w.next()[1]["seq"] for _ in range(5)] == [1, 2, 3, 4, 5]
+    finally:
+        for w in watchers:
+            w.close()

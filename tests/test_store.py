@@ -1,0 +1,134 @@
+"""SQLite store: restart rebuilds exactly the state it had; the ledger is append-only."""
+
+from __future__ import annotations
+
+import sqlite3
+import tempfile
+from dataclasses import replace
+from datetime import datetime
+from pathlib import Path
+
+import pytest
+from conftest import TZ, FakeClock
+from hypothesis import given
+from hypothesis import settings as hsettings
+from hypothesis import strategies as st
+
+from server import config
+from server.auth import Accounts
+from server.demo import seed
+from server.engine.errors import DomainError
+from server.station import StationService
+from server.store import Store, StoreError
+
+START = datetime(2026, 11, 27, 9, 0, tzinfo=TZ)
+COMMANDS = st.lists(
+    st.one_of(
+        st.tuples(st.just("walk_in"), st.sampled_from(["V", "A"])),
+        st.tuples(st.just("check_in"), st.integers(1, 40)),
+        st.tuples(st.just("call_next"), st.sampled_from(["V1", "V2", "A1", "B1"])),
+        st.tuples(st.just("act"), st.integers(0, 30),
+                  st.sampled_from(["recall", "start", "complete", "no-show", "requeue",
+                                   "cancel", "transfer"])),
+        st.tuples(st.just("undo"), st.sampled_from(["V1", "V2", "A1", "B1"])),
+        st.tuples(st.just("wait"), st.integers(1, 30)),
+    ),
+    max_size=40,
+)
+
+
+def run(service: StationService, clock: FakeClock, commands: list[tuple]) -> None:
+    for command in commands:
+        name, arg = command[0], command[1]
+        try:
+            if name == "walk_in":
+                service.walk_in(arg)
+            elif name == "check_in":
+                service.check_in(f"DEMO-{'VAB'[(arg - 1) % 3]}{arg:03d}")
+            elif name == "call_next":
+                service.call_next(arg)
+            elif name == "act":
+                ids = sorted(service.state.tickets)
+                if ids:
+                    service.act(ids[arg % len(ids)], command[2], service="A")
+            elif name == "undo":
+                service.undo(arg)
+            elif name == "wait":
+                clock.advance(minutes=arg)
+        except DomainError:
+            pass
+
+
+@hsettings(max_examples=40, deadline=None)
+@given(commands=COMMANDS)
+def test_restart_rebuilds_identical_state(commands: list[tuple]) -> None:
+    settings = config.load()
+    clock = FakeClock(START)
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "station.db"
+        store = Store(path)
+        seed(settings, store, Accounts(store), clock().date())
+        service = StationService(replace(settings, database=str(path)), store, clock=clock)
+        run(service, clock, commands)
+        before = service.state
+        events_before = store.events()
+        store.close()
+
+        reopened = Store(path)
+        again = StationService(settings, reopened, clock=clock)
+        assert again.state == before
+        assert reopened.events() == events_before
+        assert [e["seq"] for e in events_before] == list(range(1, before.seq + 1))
+        reopened.close()
+
+
+def test_event_ledger_refuses_edits_and_deletions(tmp_path: Path) -> None:
+    store = Store(tmp_path / "s.db")
+    settings = config.load()
+    service = StationService(settings, store)
+    service.walk_in("V")
+    with pytest.raises(sqlite3.IntegrityError):
+        store.db.execute("UPDATE events SET type = 'x'")
+    with pytest.raises(sqlite3.IntegrityError):
+        store.db.execute("DELETE FROM events")
+    store.close()
+
+
+def test_database_refuses_a_second_ticket_for_one_booking(tmp_path: Path) -> None:
+    """The unique key backs the engine: even a state that tried would not be stored."""
+    store = Store(tmp_path / "s.db")
+    settings = config.load()
+    clock = FakeClock(START)
+    seed(settings, store, Accounts(store), clock().date())
+    service = StationService(settings, store, clock=clock)
+    first = service.check_in("DEMO-V001").ticket
+    old = service.state
+    forged = replace(first, id="forged", seq_no=99, number="V099", version=1)
+    new = replace(old, tickets={**old.tickets, "forged": forged})
+    with pytest.raises(StoreError):
+        store.save(old, new, [])
+    assert [t.id for t in StationService(settings, store, clock=clock).state.tickets.values()] \
+        == [first.id]
+    store.close()
+
+
+def test_wal_and_full_sync(tmp_path: Path) -> None:
+    store = Store(tmp_path / "s.db")
+    assert store.db.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+    assert store.db.execute("PRAGMA synchronous").fetchone()[0] == 2  # FULL
+    assert store.db.execute("PRAGMA busy_timeout").fetchone()[0] == 5000
+    store.close()
+
+
+def test_second_day_restart_keeps_numbering(tmp_path: Path) -> None:
+    settings = config.load()
+    clock = FakeClock(START)
+    store = Store(tmp_path / "s.db")
+    service = StationService(settings, store, clock=clock)
+    service.walk_in("V")
+    clock.advance(days=1)
+    assert service.walk_in("V").number == "V001"
+    store.close()
+    store = Store(tmp_path / "s.db")
+    assert StationService(settings, store, clock=clock).walk_in("V").number == "V002"
+    store.close()
