@@ -1,0 +1,1 @@
+"""The reference central platform: bookings, signed booking QR codes, keys, station feed."""

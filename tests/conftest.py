@@ -2,38 +2,19 @@
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Iterator
 from dataclasses import replace
-from datetime import datetime, timedelta
+from datetime import datetime
 from pathlib import Path
-from zoneinfo import ZoneInfo
 
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
-from werkzeug.serving import make_server
+from support import TZ, FakeClock, LiveServer, login
 
 from server import config
 from server.store import Store
 from server.web import create_app
-
-TZ = ZoneInfo("Asia/Shanghai")
-OUTPUT = Path(__file__).resolve().parent.parent / "test-output"
-
-
-class FakeClock:
-    """The station's clock, set by the test."""
-
-    def __init__(self, now: datetime) -> None:
-        self.now = now
-
-    def __call__(self) -> datetime:
-        return self.now
-
-    def advance(self, **delta: float) -> datetime:
-        self.now += timedelta(**delta)
-        return self.now
 
 
 @pytest.fixture
@@ -63,34 +44,9 @@ def client(app: Flask) -> FlaskClient:
     return app.test_client()
 
 
-KIOSK = {"Authorization": "Bearer demo-kiosk-token"}
-DISPLAY = {"Authorization": "Bearer demo-display-token"}
-
-
-def login(client: FlaskClient, username: str = "demo-nurse") -> dict[str, str]:
-    """Log `client` in; returns the headers its unsafe requests must carry."""
-    r = client.post("/api/v1/login", json={"username": username, "password": username})
-    assert r.status_code == 200, r.get_json()
-    return {"X-CSRF-Token": r.get_json()["csrf_token"]}
-
-
 @pytest.fixture
 def nurse(client: FlaskClient) -> dict[str, str]:
     return login(client)
-
-
-class LiveServer:
-    def __init__(self, app: Flask) -> None:
-        self.app = app
-        self._server = make_server("127.0.0.1", 0, app, threaded=True)
-        self.url = f"http://127.0.0.1:{self._server.server_port}"
-        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
-        self._thread.start()
-
-    def stop(self) -> None:
-        self._server.shutdown()
-        self._server.server_close()
-        self._thread.join(timeout=5)
 
 
 @pytest.fixture

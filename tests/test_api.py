@@ -7,7 +7,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 import requests
-from conftest import KIOSK, login
+from support import KIOSK, login
 from flask.testing import FlaskClient
 
 
@@ -155,7 +155,7 @@ def test_counter_busy_then_no_show_frees_it(client: FlaskClient, nurse: dict) ->
 
 def test_concurrent_call_next_never_gives_one_ticket_twice(real_clock_app) -> None:
     """Two consoles (threads, real HTTP) press Call next at the same instant, many times."""
-    from conftest import LiveServer
+    from support import LiveServer
 
     server = LiveServer(real_clock_app)
     try:

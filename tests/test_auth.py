@@ -6,7 +6,7 @@ import re
 
 import pytest
 import socketio
-from conftest import DISPLAY, KIOSK, LiveServer, login
+from support import DISPLAY, KIOSK, LiveServer, login
 from flask import Flask
 from flask.testing import FlaskClient
 

@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 import requests
 import socketio
-from conftest import KIOSK, LiveServer
+from support import KIOSK, LiveServer
 
 
 class Watcher:

@@ -9,7 +9,7 @@ from datetime import datetime
 from pathlib import Path
 
 import pytest
-from conftest import TZ, FakeClock
+from support import TZ, FakeClock
 from hypothesis import given
 from hypothesis import settings as hsettings
 from hypothesis import strategies as st

@@ -1,0 +1,95 @@
+"""Demo data of the reference central platform: station, services, vaccines, key, bookings.
+
+The demo signing key comes from a fixed, public seed so that a station server
+can be seeded with the matching public key (`demo_public_keys()`); never use
+it outside the demo.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import random
+from datetime import timedelta
+from typing import Any
+
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
+from central.inputs import NewBooking
+from central.store import Store
+from server.bookingcode import KeyInfo, public_key_bytes
+
+DEMO_STATION_ID = "demo-station"
+DEMO_STATION_NAME = "幸福社区卫生服务站"
+DEMO_STATION_TOKEN = "demo-station-token"
+DEMO_ADMIN_TOKEN = "demo-central-admin-token"
+DEMO_KEY_ID = "d1"
+DEMO_SERVICES: dict[str, tuple[str, str]] = {
+    "V": ("接种", "vaccination"), "A": ("门诊", "clinic"), "B": ("体检", "exam"),
+}
+DEMO_VACCINES: list[tuple[str, str, str, int]] = [
+    ("HepB", "乙型肝炎疫苗", "华北制药", 3),
+    ("Flu4", "四价流感病毒裂解疫苗", "华兰生物", 1),
+    ("HPV9", "九价人乳头瘤病毒疫苗", "默沙东", 3),
+    ("PPV23", "23价肺炎球菌多糖疫苗", "沃森生物", 1),
+    ("RZV", "重组带状疱疹疫苗", "葛兰素史克", 2),
+]
+DEMO_BOOKINGS = 40
+_SURNAMES = "王李张刘陈杨黄赵吴周徐孙马朱胡郭何林罗高"
+_GIVEN = ["秀英", "桂兰", "建国", "志强", "丽", "伟", "敏", "静", "海燕", "国华", "玉珍", "明"]
+
+
+def demo_seed(key_id: str = DEMO_KEY_ID) -> bytes:
+    return hashlib.sha256(b"clinicq demo signing key " + key_id.encode()).digest()
+
+
+def demo_private_key() -> Ed25519PrivateKey:
+    return Ed25519PrivateKey.from_private_bytes(demo_seed())
+
+
+def demo_public_keys() -> dict[str, KeyInfo]:
+    """The key set a station needs to verify demo booking codes, by key id."""
+    return {DEMO_KEY_ID: KeyInfo(DEMO_KEY_ID, public_key_bytes(demo_private_key()))}
+
+
+def demo_keys_json() -> dict[str, Any]:
+    """The same keys in the form of `GET /api/v1/keys`."""
+    return {"keys": [key.to_json() for key in demo_public_keys().values()]}
+
+
+def seed_demo(store: Store, now: int, bookings: int = DEMO_BOOKINGS) -> int:
+    """Add whatever of the demo is missing; returns how many bookings were created.
+
+    Safe to run on every start: today's bookings are added only when the demo
+    station has none for today yet.
+    """
+    if store.station(DEMO_STATION_ID) is None:
+        store.add_station(DEMO_STATION_ID, DEMO_STATION_NAME, DEMO_STATION_TOKEN,
+                          DEMO_SERVICES, now)
+    known = {v["code"] for v in store.vaccines()}
+    for code, name, maker, doses in DEMO_VACCINES:
+        if code not in known:
+            store.add_vaccine(code, name, maker, doses)
+    if not any(k.key_id == DEMO_KEY_ID for k in store.public_keys(now)):
+        store.rotate_key(DEMO_KEY_ID, demo_seed(), now)
+    today = store.local_today(now)
+    if store.bookings_for_day(DEMO_STATION_ID, today):
+        return 0
+    rng = random.Random(today.toordinal())  # same demo all day, different each day
+    created = 0
+    for i in range(bookings):
+        service = "VVABB"[i % 5] if i % 4 else "A"
+        start = 8 * 60 + 30 * (i * 7 % 18)  # 08:00 … 16:30, spread over the day
+        elderly = i % 6 == 0
+        birth_year = today.year - (rng.randint(75, 90) if elderly else rng.randint(20, 70))
+        vaccine = DEMO_VACCINES[i % len(DEMO_VACCINES)] if service == "V" else None
+        new = NewBooking(
+            station=DEMO_STATION_ID, service=service, day=today, slot_start=start,
+            slot_end=start + 30, name=rng.choice(_SURNAMES) + rng.choice(_GIVEN),
+            phone=f"13{rng.randint(0, 999_999_999):09d}", birth_year=birth_year, priority=None,
+            vaccine_product=vaccine[0] if vaccine else None,
+            vaccine_dose=rng.randint(1, vaccine[3]) if vaccine else None)
+        booking = store.create_booking(new, now)
+        created += 1
+        if i % 9 == 4:
+            store.cancel_booking(booking["id"], now + int(timedelta(minutes=1).total_seconds()))
+    return created

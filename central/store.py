@@ -1,0 +1,342 @@
+"""Data access of the reference central platform: the only module that talks SQL; storage layer.
+
+The caller hands in a database URL (SQLite file or `postgresql+psycopg://`);
+every multi-row change runs in one transaction. Times are unix seconds.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import re
+import secrets
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta, tzinfo
+from typing import Any
+
+import sqlalchemy as sa
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from sqlalchemy.engine import Connection
+
+from central import schema as t
+from central.errors import CentralError
+from central.inputs import NewBooking, hhmm
+from server.bookingcode import (
+    MAX_DAYS_AHEAD,
+    BookingClaims,
+    KeyInfo,
+    mask_name,
+    public_key_bytes,
+    sign_booking,
+)
+
+_ID_ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"  # Crockford: no I, L, O, U
+_STATION_RE = re.compile(r"[a-z0-9-]{1,12}")
+_SERVICE_RE = re.compile(r"[A-Z]{1,2}")
+_KID_RE = re.compile(r"[A-Za-z0-9]{1,4}")
+ELDERLY_AGE = 75
+STATUSES = ("booked", "checked_in", "called", "completed", "no_show", "cancelled")
+
+
+def token_digest(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+@dataclass(frozen=True)
+class FeedPage:
+    bookings: list[dict[str, Any]]
+    next_cursor: int
+    has_more: bool
+
+
+class Store:
+    """Stations, services, residents, bookings, vaccines and signing keys."""
+
+    def __init__(self, url: str, *, tz: tzinfo | None = None) -> None:
+        kwargs: dict[str, Any] = {}
+        if url.startswith("sqlite"):
+            # Threads of the web server share the file; wait on a busy writer.
+            kwargs["connect_args"] = {"timeout": 15, "check_same_thread": False}
+        self.engine = sa.create_engine(url, **kwargs)
+        if url.startswith("sqlite"):
+            sa.event.listen(self.engine, "connect", _sqlite_pragmas)
+            sa.event.listen(self.engine, "begin", _sqlite_begin)
+        self.tz = tz  # the stations' local time; None means this machine's
+
+    def close(self) -> None:
+        self.engine.dispose()
+
+    def migrate(self, now: int) -> list[str]:
+        return t.migrate(self.engine, now)
+
+    @contextmanager
+    def _tx(self) -> Iterator[Connection]:
+        with self.engine.begin() as conn:
+            yield conn
+
+    # -- stations, services, vaccines ---------------------------------------
+
+    def add_station(self, station_id: str, name: str, token: str,
+                    services: dict[str, tuple[str, str]], now: int) -> None:
+        """`services` maps a code (`V`) to (name, kind); kind is vaccination, clinic or exam."""
+        if not _STATION_RE.fullmatch(station_id) or not all(map(_SERVICE_RE.fullmatch, services)):
+            raise ValueError("station ids are 1-12 of a-z 0-9 -; service codes 1-2 of A-Z")
+        with self._tx() as conn:
+            conn.execute(sa.insert(t.stations).values(
+                id=station_id, name=name, token_sha256=token_digest(token), created_at=now))
+            for code, (service_name, kind) in services.items():
+                conn.execute(sa.insert(t.services).values(
+                    station_id=station_id, code=code, name=service_name, kind=kind))
+
+    def station(self, station_id: str) -> dict[str, Any] | None:
+        with self.engine.connect() as conn:
+            row = conn.execute(sa.select(t.stations.c.id, t.stations.c.name).where(
+                t.stations.c.id == station_id)).mappings().first()
+            if row is None:
+                return None
+            rows = conn.execute(sa.select(t.services).where(
+                t.services.c.station_id == station_id).order_by(t.services.c.code)).mappings()
+            services = [{"code": r["code"], "name": r["name"], "kind": r["kind"]} for r in rows]
+        return {"id": row["id"], "name": row["name"], "services": services}
+
+    def station_for_token(self, token: str) -> str | None:
+        digest = token_digest(token)
+        with self.engine.connect() as conn:
+            row = conn.execute(sa.select(t.stations.c.id, t.stations.c.token_sha256).where(
+                t.stations.c.token_sha256 == digest)).first()
+        # The lookup is by digest; compare again in constant time for form's sake.
+        if row is None or not hmac.compare_digest(row.token_sha256, digest):
+            return None
+        return str(row.id)
+
+    def add_vaccine(self, code: str, name: str, manufacturer: str, doses: int) -> None:
+        with self._tx() as conn:
+            conn.execute(sa.insert(t.vaccines).values(
+                code=code, name=name, manufacturer=manufacturer, doses=doses))
+
+    def vaccines(self) -> list[dict[str, Any]]:
+        with self.engine.connect() as conn:
+            rows = conn.execute(sa.select(t.vaccines).order_by(t.vaccines.c.code)).mappings()
+            return [dict(r) for r in rows]
+
+    # -- signing keys --------------------------------------------------------
+
+    def rotate_key(self, kid: str, seed: bytes, now: int) -> None:
+        """Make a new key the signing key; retire the active one in the same transaction.
+
+        A retired key stays published with `verify_until` = the latest expiry
+        of any code it signed, so every code already issued keeps verifying.
+        """
+        if not _KID_RE.fullmatch(kid) or len(seed) != 32:
+            raise ValueError("key ids are 1-4 ASCII letters or digits; seeds are 32 bytes")
+        private = Ed25519PrivateKey.from_private_bytes(seed)
+        keys = t.signing_keys
+        with self._tx() as conn:
+            if conn.execute(sa.select(keys.c.kid).where(keys.c.kid == kid)).first():
+                raise CentralError("key_exists", kid=kid)
+            for (old,) in conn.execute(sa.select(keys.c.kid).where(keys.c.retired_at.is_(None))):
+                latest = conn.execute(sa.select(sa.func.max(t.bookings.c.expires)).where(
+                    t.bookings.c.key_id == old)).scalar()
+                conn.execute(sa.update(keys).where(keys.c.kid == old).values(
+                    retired_at=now, verify_until=max(latest or now, now)))
+            conn.execute(sa.insert(keys).values(
+                kid=kid, private_seed=seed, public_key=public_key_bytes(private),
+                created_at=now, retired_at=None, verify_until=None))
+
+    def public_keys(self, now: int) -> list[KeyInfo]:
+        """Keys that can still verify a valid code: active ones and retired ones not yet past."""
+        keys = t.signing_keys
+        with self.engine.connect() as conn:
+            rows = conn.execute(sa.select(keys).where(sa.or_(
+                keys.c.verify_until.is_(None), keys.c.verify_until >= now)
+            ).order_by(keys.c.created_at.desc(), keys.c.kid)).mappings().all()
+        return [KeyInfo(r["kid"], bytes(r["public_key"]), r["created_at"], r["retired_at"],
+                        r["verify_until"]) for r in rows]
+
+    def _signing_key(self, conn: Connection) -> tuple[str, Ed25519PrivateKey]:
+        keys = t.signing_keys
+        row = conn.execute(sa.select(keys.c.kid, keys.c.private_seed).where(
+            keys.c.retired_at.is_(None)).order_by(keys.c.created_at.desc())).first()
+        if row is None:
+            raise CentralError("no_signing_key")
+        return row.kid, Ed25519PrivateKey.from_private_bytes(bytes(row.private_seed))
+
+    # -- bookings ------------------------------------------------------------
+
+    def _next_change(self, conn: Connection) -> int:
+        counter = t.counters.c
+        conn.execute(sa.update(t.counters).where(counter.name == "booking_change").values(
+            value=counter.value + 1))
+        return int(conn.execute(sa.select(counter.value).where(
+            counter.name == "booking_change")).scalar_one())
+
+    def local_today(self, now: int) -> date:
+        return datetime.fromtimestamp(now, self.tz).date() if self.tz else (
+            datetime.fromtimestamp(now).date())
+
+    def _end_of_day(self, day: date) -> int:
+        midnight = datetime.combine(day + timedelta(days=1), time(0))
+        return int((midnight.replace(tzinfo=self.tz) if self.tz else midnight).timestamp())
+
+    def create_booking(self, new: NewBooking, now: int) -> dict[str, Any]:
+        today = self.local_today(now)
+        if not today <= new.day <= today + timedelta(days=MAX_DAYS_AHEAD):
+            raise CentralError("field_invalid", field="day",
+                               why=f"from today to {MAX_DAYS_AHEAD} days ahead")
+        with self._tx() as conn:
+            self._check_booking_refs(conn, new)
+            resident_id = self._resident(conn, new, now)
+            if new.priority is not None:
+                priority = new.priority
+            else:
+                priority = new.birth_year is not None and (
+                    new.day.year - new.birth_year >= ELDERLY_AGE)
+            booking_id = self._new_id(conn)
+            kid, private = self._signing_key(conn)
+            claims = BookingClaims(
+                booking_id, new.station, new.service, new.day, new.slot_start, new.slot_end,
+                self._end_of_day(new.day), mask_name(new.name), priority)
+            token = sign_booking(claims, private, kid)
+            conn.execute(sa.insert(t.bookings).values(
+                id=booking_id, station_id=new.station, service=new.service, day=new.day,
+                slot_start=new.slot_start, slot_end=new.slot_end, resident_id=resident_id,
+                priority=priority, vaccine_code=new.vaccine_product,
+                vaccine_dose=new.vaccine_dose, status="booked", key_id=kid, token=token,
+                expires=claims.expires, created_at=now, updated_at=now,
+                change_seq=self._next_change(conn)))
+            return self._booking(conn, booking_id)
+
+    def _check_booking_refs(self, conn: Connection, new: NewBooking) -> None:
+        if conn.execute(sa.select(t.stations.c.id).where(
+                t.stations.c.id == new.station)).first() is None:
+            raise CentralError("station_unknown", station=new.station)
+        kind = conn.execute(sa.select(t.services.c.kind).where(
+            t.services.c.station_id == new.station, t.services.c.code == new.service)).scalar()
+        if kind is None:
+            raise CentralError("service_unknown", station=new.station, service=new.service)
+        if kind == "vaccination" and new.vaccine_product is None:
+            raise CentralError("field_missing", field="vaccine")
+        if kind != "vaccination" and new.vaccine_product is not None:
+            raise CentralError("field_invalid", field="vaccine", why="only for vaccinations")
+        if new.vaccine_product is not None:
+            doses = conn.execute(sa.select(t.vaccines.c.doses).where(
+                t.vaccines.c.code == new.vaccine_product)).scalar()
+            if doses is None:
+                raise CentralError("vaccine_unknown", product=new.vaccine_product)
+            if new.vaccine_dose is not None and new.vaccine_dose > doses:
+                raise CentralError("field_invalid", field="vaccine.dose",
+                                   why=f"this vaccine has {doses} doses")
+
+    def _resident(self, conn: Connection, new: NewBooking, now: int) -> int:
+        r = t.residents.c
+        found = conn.execute(sa.select(r.id).where(
+            r.phone == new.phone, r.name == new.name)).scalar()
+        if found is not None:
+            if new.birth_year is not None:
+                conn.execute(sa.update(t.residents).where(r.id == found).values(
+                    birth_year=new.birth_year))
+            return int(found)
+        return int(conn.execute(sa.insert(t.residents).values(
+            name=new.name, phone=new.phone, birth_year=new.birth_year, created_at=now
+        ).returning(r.id)).scalar_one())
+
+    def _new_id(self, conn: Connection) -> str:
+        while True:
+            candidate = "".join(secrets.choice(_ID_ALPHABET) for _ in range(10))
+            if conn.execute(sa.select(t.bookings.c.id).where(
+                    t.bookings.c.id == candidate)).first() is None:
+                return candidate
+
+    def booking(self, booking_id: str) -> dict[str, Any] | None:
+        with self.engine.connect() as conn:
+            rows = self._select_bookings(conn, t.bookings.c.id == booking_id)
+        return rows[0] if rows else None
+
+    def _booking(self, conn: Connection, booking_id: str) -> dict[str, Any]:
+        return self._select_bookings(conn, t.bookings.c.id == booking_id)[0]
+
+    def cancel_booking(self, booking_id: str, now: int) -> dict[str, Any]:
+        """Cancel once; cancelling again returns the booking unchanged (no new feed entry)."""
+        b = t.bookings.c
+        with self._tx() as conn:
+            status = conn.execute(sa.select(b.status).where(b.id == booking_id)).scalar()
+            if status is None:
+                raise CentralError("booking_not_found", id=booking_id)
+            if status not in ("booked", "cancelled"):
+                raise CentralError("booking_not_cancellable", status=status)
+            if status == "booked":
+                conn.execute(sa.update(t.bookings).where(b.id == booking_id).values(
+                    status="cancelled", updated_at=now, change_seq=self._next_change(conn)))
+            return self._booking(conn, booking_id)
+
+    def feed(self, station_id: str, after: int, limit: int) -> FeedPage:
+        """Bookings of a station changed after cursor `after`, oldest change first.
+
+        A booking appears once, at its latest change; reading the same cursor
+        again gives the same page until something changes.
+        """
+        b = t.bookings.c
+        with self.engine.connect() as conn:
+            rows = self._select_bookings(
+                conn, sa.and_(b.station_id == station_id, b.change_seq > after),
+                order=b.change_seq, limit=limit + 1)
+        page = rows[:limit]
+        next_cursor = page[-1]["cursor"] if page else after
+        return FeedPage(page, int(next_cursor), len(rows) > limit)
+
+    def bookings_for_day(self, station_id: str, day: date) -> list[dict[str, Any]]:
+        b = t.bookings.c
+        with self.engine.connect() as conn:
+            return self._select_bookings(conn, sa.and_(b.station_id == station_id, b.day == day),
+                                         order=(b.slot_start, b.service, b.id))
+
+    def _select_bookings(self, conn: Connection, where: Any, order: Any = None,
+                         limit: int | None = None) -> list[dict[str, Any]]:
+        b, r, v = t.bookings, t.residents, t.vaccines
+        query = sa.select(
+            b, r.c.name.label("resident_name"), r.c.phone.label("resident_phone"),
+            r.c.birth_year.label("resident_birth_year"), v.c.name.label("vaccine_name"),
+        ).select_from(b.join(r, b.c.resident_id == r.c.id).outerjoin(
+            v, b.c.vaccine_code == v.c.code)).where(where)
+        if order is not None:
+            query = query.order_by(*(order if isinstance(order, tuple) else (order,)))
+        if limit is not None:
+            query = query.limit(limit)
+        return [_booking_dict(row) for row in conn.execute(query).mappings()]
+
+
+def _booking_dict(row: Any) -> dict[str, Any]:
+    vaccine = None
+    if row["vaccine_code"] is not None:
+        vaccine = {"product": row["vaccine_code"], "name": row["vaccine_name"],
+                   "dose": row["vaccine_dose"]}
+    return {
+        "id": row["id"], "station": row["station_id"], "service": row["service"],
+        "day": row["day"].isoformat(),
+        "slot": {"start": hhmm(row["slot_start"]), "end": hhmm(row["slot_end"])},
+        "status": row["status"], "priority": bool(row["priority"]), "vaccine": vaccine,
+        "token": row["token"], "key_id": row["key_id"], "expires": row["expires"],
+        "created_at": row["created_at"], "updated_at": row["updated_at"],
+        "cursor": str(row["change_seq"]),
+        "resident": {"name": row["resident_name"], "phone": row["resident_phone"],
+                     "birth_year": row["resident_birth_year"]},
+        "name_masked": mask_name(row["resident_name"]),
+        "phone_last4": row["resident_phone"][-4:],
+    }
+
+
+def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
+    # Let SQLAlchemy's "begin" event own transactions (see _sqlite_begin).
+    dbapi_conn.isolation_level = None
+    cursor = dbapi_conn.cursor()
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.close()
+
+
+def _sqlite_begin(conn: Connection) -> None:
+    # IMMEDIATE takes the write lock up front: a read-then-write transaction
+    # then waits for a busy writer instead of failing on a stale snapshot.
+    conn.exec_driver_sql("BEGIN IMMEDIATE")

@@ -1,0 +1,163 @@
+"""HTTP routes of the reference central platform: parse, call the store, answer; web layer."""
+
+from __future__ import annotations
+
+import hmac
+import io
+import secrets
+from typing import Any
+
+import segno
+from flask import Blueprint, Response, current_app, render_template, request, url_for
+from markupsafe import Markup
+
+from central.app import get_store, now
+from central.errors import CentralError
+from central.inputs import parse_cursor, parse_day, parse_limit, parse_new_booking
+
+api = Blueprint("central_api", __name__, url_prefix="/api/v1")
+pages = Blueprint("central_pages", __name__)
+
+# What a station sees of a booking: enough to check in, little personal data.
+FEED_FIELDS = ("id", "service", "day", "slot", "status", "name_masked", "phone_last4",
+               "priority", "vaccine", "token", "key_id", "expires", "cursor", "updated_at")
+
+
+def _bearer() -> str:
+    header = request.headers.get("Authorization", "")
+    scheme, _, token = header.partition(" ")
+    if scheme.lower() != "bearer" or not token.strip():
+        raise CentralError("auth_missing")
+    return token.strip()
+
+
+def _is_admin(token: str) -> bool:
+    expected = current_app.config.get("ADMIN_TOKEN")
+    return bool(expected) and hmac.compare_digest(token.encode(), str(expected).encode())
+
+
+def require_admin() -> None:
+    token = _bearer()
+    if _is_admin(token):
+        return
+    if get_store().station_for_token(token) is not None:
+        raise CentralError("auth_forbidden", what="administration")
+    raise CentralError("auth_invalid")
+
+
+def require_station(station: str) -> None:
+    token = _bearer()
+    if _is_admin(token):
+        return
+    owner = get_store().station_for_token(token)
+    if owner is None:
+        raise CentralError("auth_invalid")
+    if owner != station:
+        raise CentralError("auth_forbidden", what=f"station {station}")
+
+
+def _with_links(booking: dict[str, Any]) -> dict[str, Any]:
+    return {**booking,
+            "qr_url": url_for("central_api.booking_qr_png", booking_id=booking["id"],
+                              _external=True),
+            "qr_svg_url": url_for("central_api.booking_qr_svg", booking_id=booking["id"],
+                                  _external=True)}
+
+
+def _booking_or_404(booking_id: str) -> dict[str, Any]:
+    booking = get_store().booking(booking_id)
+    if booking is None:
+        raise CentralError("booking_not_found", id=booking_id[:20])
+    return booking
+
+
+@api.post("/bookings")
+def create_booking() -> tuple[dict[str, Any], int]:
+    require_admin()
+    new = parse_new_booking(request.get_json(silent=True))
+    return _with_links(get_store().create_booking(new, now())), 201
+
+
+@api.get("/bookings/<booking_id>")
+def get_booking(booking_id: str) -> dict[str, Any]:
+    require_admin()
+    return _with_links(_booking_or_404(booking_id))
+
+
+@api.post("/bookings/<booking_id>/cancel")
+def cancel_booking(booking_id: str) -> dict[str, Any]:
+    require_admin()
+    return _with_links(get_store().cancel_booking(booking_id, now()))
+
+
+@api.get("/keys")
+def keys() -> dict[str, Any]:
+    return {"keys": [key.to_json() for key in get_store().public_keys(now())]}
+
+
+# QR images are public: booking ids are 50 random bits, and the code itself
+# shows only a masked name. The resident's app loads them by URL.
+@api.get("/bookings/<booking_id>/qr.png")
+def booking_qr_png(booking_id: str) -> Response:
+    out = io.BytesIO()
+    segno.make(_booking_or_404(booking_id)["token"], error="m", micro=False).save(
+        out, kind="png", scale=6, border=4)
+    return Response(out.getvalue(), mimetype="image/png")
+
+
+@api.get("/bookings/<booking_id>/qr.svg")
+def booking_qr_svg(booking_id: str) -> Response:
+    out = io.BytesIO()
+    segno.make(_booking_or_404(booking_id)["token"], error="m", micro=False).save(
+        out, kind="svg", scale=6, border=4)
+    return Response(out.getvalue(), mimetype="image/svg+xml")
+
+
+@api.get("/stations/<station>/bookings")
+def station_feed(station: str) -> dict[str, Any]:
+    require_station(station)
+    if get_store().station(station) is None:
+        raise CentralError("station_unknown", station=station[:20])
+    page = get_store().feed(station, parse_cursor(request.args.get("cursor")),
+                            parse_limit(request.args.get("limit")))
+    return {
+        "station": station,
+        "bookings": [{key: b[key] for key in FEED_FIELDS} for b in page.bookings],
+        "next_cursor": str(page.next_cursor),
+        "has_more": page.has_more,
+    }
+
+
+@pages.get("/stations/<station>/bookings")
+def station_day_page(station: str) -> str:
+    store = get_store()
+    info = store.station(station)
+    if info is None:
+        raise CentralError("station_unknown", station=station[:20])
+    day_arg = request.args.get("day")
+    day = parse_day(day_arg) if day_arg else store.local_today(now())
+    bookings = store.bookings_for_day(station, day)
+    qr = {b["id"]: Markup(segno.make(b["token"], error="m", micro=False).svg_inline(scale=3))
+          for b in bookings}
+    services = {s["code"]: s["name"] for s in info["services"]}
+    return render_template("station_bookings.html", station=info, day=day,
+                           bookings=bookings, qr=qr, services=services)
+
+
+@pages.get("/healthz")
+def healthz() -> dict[str, Any]:
+    return {"ok": True, "keys": len(get_store().public_keys(now()))}
+
+
+@api.post("/keys/rotate")
+def rotate_key() -> tuple[dict[str, Any], int]:
+    """Admin: a new signing key (`{"kid": "k2"}`); the active one is retired, still verifying."""
+    require_admin()
+    doc = request.get_json(silent=True)
+    kid = doc.get("kid") if isinstance(doc, dict) else None
+    if not isinstance(kid, str) or not kid:
+        raise CentralError("field_missing", field="kid")
+    if not (kid.isascii() and kid.isalnum() and len(kid) <= 4):
+        raise CentralError("field_invalid", field="kid", why="1-4 ASCII letters or digits")
+    get_store().rotate_key(kid, secrets.token_bytes(32), now())
+    return {"keys": [key.to_json() for key in get_store().public_keys(now())]}, 201
