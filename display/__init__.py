@@ -1,0 +1,1 @@
+"""Waiting-room display: the display page and the announcement builder."""

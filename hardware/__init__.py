@@ -1,0 +1,1 @@
+"""Hardware drivers: scanners and printers behind small interfaces, with recording fakes."""

@@ -1,0 +1,1 @@
+"""Station server: queue engine, station service, SQLite store, web and Socket.IO, sync."""
