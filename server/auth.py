@@ -22,8 +22,11 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     "checkin": frozenset({"nurse", "admin", "kiosk"}),
     "walkin": frozenset({"nurse", "admin", "kiosk"}),
     "serve": frozenset({"nurse", "admin"}),
+    "bookings.assist": frozenset({"nurse", "admin"}),  # search bookings, check in without a code
     "devices": frozenset({"admin"}),
     "device.report": frozenset({"kiosk", "display"}),
+    "devices.status": frozenset({"nurse", "admin"}),  # the console's kiosk status line
+    "kiosk.notify": frozenset({"kiosk"}),  # the agent asks its own screen to show a notice
 }
 
 # a password check costs the same whether or not the user exists

@@ -1,37 +1,99 @@
-"""Booking directory (layer 2): the one place check-in turns scanned text into a booking."""
+"""Booking directory (layer 2): the one place check-in turns scanned text into a booking.
+
+A scanned `BK1:` code is verified offline (server/bookingcode.py) with the platform keys the
+station has cached; a code with an unknown key id makes the key ring ask the platform once.
+A genuine code checks in even when its booking has not arrived through the feed yet: the
+signed claims are the booking. The local `bookings` table (feed, demo) says which are
+cancelled, and lets staff check a resident in without a code, and typed demo codes
+(`DEMO-V001`) still work.
+"""
 
 from __future__ import annotations
 
-from datetime import date, datetime, time
+import re
+from datetime import date, datetime, time, timedelta
+from typing import Any
 
+from .bookingcode import BookingClaims, TokenError, check_rules, verify_token
 from .config import Settings
 from .engine.commands import BookingInfo
 from .engine.errors import DomainError
 from .store import Store
+from .sync import KeyRing
 
-MAX_CODE_BYTES = 1024  # anything longer is refused unread
+# A code a person could type at the desk (`DEMO-V001`); anything else that is not a BK1
+# code is not a booking code at all.
+_TYPED_CODE = re.compile(r"[A-Za-z0-9-]{1,24}")
 
 
 class BookingDirectory:
-    def __init__(self, settings: Settings, store: Store) -> None:
+    def __init__(self, settings: Settings, store: Store, keyring: KeyRing | None = None) -> None:
         self.settings = settings
         self.store = store
+        self.keyring = keyring or KeyRing(store)
 
-    def lookup(self, scanned: str, *, today: date) -> BookingInfo:
-        """The booking a scanned or typed code stands for, or a DomainError saying why not."""
-        if len(scanned.encode("utf-8", "surrogatepass")) > MAX_CODE_BYTES:
-            raise DomainError("code_too_long")
-        code = scanned.strip()
-        if not code:
-            raise DomainError("code_empty")
+    def lookup(self, scanned: str, *, today: date, now: datetime | None = None) -> BookingInfo:
+        """The booking a scanned or typed code stands for, or a DomainError saying why not.
+
+        Order: size and prefix (before anything is decoded), decoding, key, signature, then
+        the rules: this station, today, not expired, not cancelled.
+        """
+        now = now or datetime.combine(today, time(12), tzinfo=self.settings.timezone)
+        try:
+            claims = self._verify(scanned)
+        except TokenError as err:
+            typed = scanned.strip()
+            if err.code == "token_wrong_prefix" and _TYPED_CODE.fullmatch(typed):
+                return self._typed(typed)
+            raise DomainError(err.code) from err
+        try:
+            check_rules(claims, station_id=self.settings.station_id, today=today, now=now,
+                        cancelled=self._cancelled)
+        except TokenError as err:
+            raise DomainError(err.code, station=claims.station_id,
+                              day=claims.day.isoformat()) from err
+        return self._from_claims(claims)
+
+    def by_id(self, booking_id: str) -> BookingInfo:
+        """A booking of the local list, for staff-assisted check-in without a code."""
+        row = self.store.booking(booking_id)
+        if row is None:
+            raise DomainError("booking_unknown")
+        return self._info(row)
+
+    def _verify(self, scanned: str) -> BookingClaims:
+        try:
+            return verify_token(scanned, self.keyring.keys())
+        except TokenError as err:
+            # A key id we have not seen may be a key the platform added since: ask it once
+            # (rate-limited, short timeout), then refuse.
+            if err.code != "token_unknown_key" or not self.keyring.refresh():
+                raise
+        return verify_token(scanned, self.keyring.keys())
+
+    def _cancelled(self, booking_id: str) -> bool:
+        return self.store.booking_status(booking_id) == "cancelled"
+
+    def _typed(self, code: str) -> BookingInfo:
         row = self.store.booking_by_code(code)
         if row is None:
             raise DomainError("booking_unknown")
         return self._info(row)
 
-    def _info(self, row: dict) -> BookingInfo:
+    def _from_claims(self, claims: BookingClaims) -> BookingInfo:
+        if claims.service not in self.settings.services:
+            raise DomainError("service_unknown", service=claims.service)
+        midnight = datetime.combine(claims.day, time(0), tzinfo=self.settings.timezone)
+        return BookingInfo(
+            id=claims.booking_id, service=claims.service, day=claims.day,
+            slot_start=midnight + timedelta(minutes=claims.slot_start),
+            slot_end=midnight + timedelta(minutes=claims.slot_end),
+            priority=claims.priority, name_masked=claims.masked_name or None,
+        )
+
+    def _info(self, row: dict[str, Any]) -> BookingInfo:
         if row["station"] and row["station"] != self.settings.station_id:
-            raise DomainError("booking_wrong_station")
+            raise DomainError("booking_wrong_station", station=row["station"])
         if row["status"] == "cancelled":
             raise DomainError("booking_cancelled")
         if row["service"] not in self.settings.services:
@@ -46,4 +108,7 @@ class BookingDirectory:
     def _at(self, day: date, hhmm: str | None) -> datetime | None:
         if not hhmm:
             return None
-        return datetime.combine(day, time.fromisoformat(hhmm), tzinfo=self.settings.timezone)
+        # Not time.fromisoformat: the platform writes a slot ending at midnight as "24:00".
+        hours, _, minutes = hhmm.partition(":")
+        midnight = datetime.combine(day, time(0), tzinfo=self.settings.timezone)
+        return midnight + timedelta(hours=int(hours), minutes=int(minutes or 0))

@@ -16,10 +16,15 @@ def _serve(args: argparse.Namespace) -> int:
     overrides = {"demo": args.demo}
     if args.database:
         overrides["database"] = args.database
+    if args.central_url:
+        overrides["central_url"] = args.central_url.rstrip("/")
     settings = config.load(args.config, **overrides)
     port = args.port or int(os.environ.get("PORT") or settings.port)
     host = args.host or settings.host
     app = create_app(settings)
+    # keys and today's bookings from the platform now, then every sync_interval, in the
+    # background: the station serves at once, with or without the link
+    app.extensions["clinicq.sync"].start()
     if args.demo:
         print(demo_banner(f"http://{host}:{port}"), flush=True)
     logging.getLogger(__name__).info("station %s on http://%s:%d", settings.station_id, host, port)
@@ -81,7 +86,9 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--database", help="SQLite file to use instead of the configured one")
     serve.add_argument("--demo", action="store_true",
                        help="seed demo logins, devices and today's demo bookings")
-    serve.add_argument("--central-url", help="the central platform's URL (sync)")
+    serve.add_argument("--central-url",
+                       help="the central platform's URL: pull its keys and booking feed "
+                            "(default: [central] url in the config)")
     serve.add_argument("-v", "--verbose", action="store_true", help="log every request")
     serve.set_defaults(func=_serve)
     for name, (text, _target) in DELEGATED.items():

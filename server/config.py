@@ -50,6 +50,12 @@ class Settings:
     recent_calls: int = 8
     demo: bool = False
     public_url: str = ""
+    # the central platform ([central] in config.toml); an empty url means no sync
+    central_url: str = ""
+    central_token: str = ""
+    central_timeout: float = 2.0
+    sync_interval: float = 60.0
+    key_retry_seconds: float = 30.0
     extra: dict[str, Any] = field(default_factory=dict)
 
     def engine_rules(self) -> StationRules:
@@ -73,6 +79,13 @@ def _get(table: dict[str, Any], key: str, kind: type, where: str, default: Any =
     return value
 
 
+def _choice(table: dict[str, Any], key: str, allowed: tuple[str, ...], where: str) -> str:
+    value: str = _get(table, key, str, where, allowed[0])
+    if value not in allowed:
+        raise ConfigError(f"{where}.{key}: expected one of {', '.join(allowed)}, got {value!r}")
+    return value
+
+
 def load(path: str | Path | None = None, **overrides: Any) -> Settings:
     """Read a config file (default: the repository's config.toml); keyword overrides win."""
     path = Path(path) if path else DEFAULT_CONFIG
@@ -87,6 +100,7 @@ def from_dict(data: dict[str, Any], *, base_dir: Path | None = None, **overrides
     station = _get(data, "station", dict, "config")
     server = data.get("server", {})
     display = data.get("display", {})
+    central = data.get("central", {})
     services: dict[str, ServiceConfig] = {}
     for i, s in enumerate(_get(data, "services", list, "config")):
         where = f"services[{i}]"
@@ -101,6 +115,8 @@ def from_dict(data: dict[str, Any], *, base_dir: Path | None = None, **overrides
             recall_limit=_get(s, "recall_limit", int, where, 2),
             default_service_minutes=_get(s, "default_service_minutes", float, where, 5.0),
             number_width=_get(s, "number_width", int, where, 3),
+            early_policy=_choice(s, "early_policy", ("refuse", "wait"), where),
+            late_policy=_choice(s, "late_policy", ("walkin", "refuse"), where),
         )
         services[code] = ServiceConfig(rules, _get(s, "name", str, where),
                                        _get(s, "name_en", str, where, code))
@@ -132,6 +148,11 @@ def from_dict(data: dict[str, Any], *, base_dir: Path | None = None, **overrides
         show_masked_names=_get(display, "show_masked_names", bool, "display", True),
         next_count=_get(display, "next_count", int, "display", 5),
         recent_calls=_get(display, "recent_calls", int, "display", 8),
+        central_url=_get(central, "url", str, "central", "").rstrip("/"),
+        central_token=_get(central, "station_token", str, "central", ""),
+        central_timeout=_get(central, "timeout_seconds", float, "central", 2.0),
+        sync_interval=_get(central, "pull_interval_seconds", float, "central", 60.0),
+        key_retry_seconds=_get(central, "key_retry_seconds", float, "central", 30.0),
     )
     values.update(overrides)
     return Settings(**values)

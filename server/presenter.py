@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import asdict
 from datetime import datetime
 from typing import Any
 
@@ -43,7 +44,11 @@ def ticket_view(state: State, ticket: Ticket, now: datetime, *, position: int | 
     )
 
 
+QUEUE_HEAD = 50  # how many of the next ticket ids a delta carries; screens show fewer
+
+
 def queue_summary(state: State, service: str, now: datetime) -> QueueSummary:
+    """Waiting count, wait for a newcomer, and the head of the call order of one service."""
     order = policy.order(state, service, now)
     per_position = policy.eta_minutes(state, service, 1)
     counters = max(policy.open_counters(state, service), 1)
@@ -52,7 +57,7 @@ def queue_summary(state: State, service: str, now: datetime) -> QueueSummary:
         eta_minutes=policy.eta_minutes(state, service, len(order) + 1),
         minutes_per_position=round(policy.mean_service_minutes(state, service) / counters, 2)
         if per_position else 0.0,
-        order=[t.id for t in order],
+        order=[t.id for t in order[:QUEUE_HEAD]],
     )
 
 
@@ -121,6 +126,6 @@ def event_message(event: Event, state: State, settings: Settings, now: datetime,
         ticket=ticket_view(state, event.ticket, now, private=private,
                            show_names=settings.show_masked_names).to_dict(),
         counter=event.counter, at=_iso(event.at) or "", reason=event.reason,
-        queues={code: q.__dict__ for code, q in queues.items()},
-        announcement=announcement.__dict__ if announcement else None,
+        queues={code: q.to_dict() for code, q in queues.items()},
+        announcement=asdict(announcement) if announcement else None,
     )

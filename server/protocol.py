@@ -17,6 +17,11 @@ EVENT_TYPES = (
 TICKET_ACTIONS = ("recall", "start", "complete", "no-show", "requeue", "cancel", "transfer")
 
 
+def _shallow(obj: Any) -> dict[str, Any]:
+    """Fields as a dict without asdict's deep copy: values are already plain JSON data."""
+    return {f.name: getattr(obj, f.name) for f in fields(obj)}
+
+
 def _from(cls: type, data: dict[str, Any]) -> Any:
     names = {f.name for f in fields(cls)}
     return cls(**{k: v for k, v in data.items() if k in names})
@@ -45,7 +50,7 @@ class TicketView:
     transferred_to: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
+        return _shallow(self)
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> TicketView:
@@ -65,7 +70,10 @@ class QueueSummary:
     waiting: int
     eta_minutes: int  # for a resident who takes a number now
     minutes_per_position: float
-    order: list[str] = field(default_factory=list)  # waiting ticket ids, next first
+    order: list[str] = field(default_factory=list)  # the first waiting ticket ids, next first
+
+    def to_dict(self) -> dict[str, Any]:
+        return _shallow(self)
 
 
 @dataclass(frozen=True)
@@ -82,7 +90,7 @@ class EventMessage:
     announcement: dict[str, Any] | None = None
 
     def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
+        return _shallow(self)
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> EventMessage:
@@ -108,3 +116,53 @@ class ApiError:
 
     def to_dict(self) -> dict[str, Any]:
         return {"error": asdict(self)}
+
+
+@dataclass(frozen=True)
+class KioskResult:
+    """The Socket.IO `kiosk.result` payload for one kiosk's screen: shaped like the screen's own
+    fetch result (`status`, `ok`, `data`), plus a `notice` such as a printer failure."""
+
+    status: int
+    ok: bool
+    data: dict[str, Any]
+    notice: dict[str, Any] | None = None  # {"code", "message", "message_zh"}
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+KIOSK_NOTICES = ("print_failed", "not_a_booking")
+
+
+@dataclass(frozen=True)
+class KioskNotice:
+    """`POST /api/v1/kiosk/notices`: the kiosk agent asks the server to tell its screen a thing."""
+
+    code: str  # one of KIOSK_NOTICES
+    ticket_id: str | None = None  # print_failed: the ticket whose number the screen shows again
+    detail: str | None = None  # for the log and the console, never shown to residents
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+@dataclass(frozen=True)
+class DeviceHealth:
+    """`POST /api/v1/devices/health`: what a kiosk agent reports about itself."""
+
+    version: str
+    scanner: dict[str, Any]  # {"state": ok|lost|connecting|ended|closed, "source", "last_error"}
+    printer: dict[str, Any]  # {"state": ready|paper_near_end|paper_out|cover_open|offline|unknown,
+    #                           "detail"}
+    last_scan_at: str | None = None
+    last_checkin_at: str | None = None
+    held_scans: int = 0  # scans kept while the station was unreachable
+    print_failures: int = 0
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> DeviceHealth:
+        return _from(cls, data)  # type: ignore[no-any-return]

@@ -17,10 +17,12 @@ from typing import Any
 from .bookings import BookingDirectory
 from .config import Settings
 from .engine import commands, policy
+from .engine.commands import BookingInfo
 from .engine.errors import DomainError
 from .engine.events import Event
 from .engine.model import State, Ticket
 from .store import Store, StoreError
+from .sync import KeyRing
 
 log = logging.getLogger(__name__)
 
@@ -52,7 +54,8 @@ class StationService:
         self._new_code = new_code or (lambda: secrets.token_urlsafe(12))
         self._lock = threading.RLock()
         self._listeners: list[Listener] = []
-        self.bookings = BookingDirectory(settings, store)
+        self.keyring = KeyRing(store)
+        self.bookings = BookingDirectory(settings, store, self.keyring)
         self.state: State = store.load(State(rules=settings.engine_rules()))
 
     # plumbing -------------------------------------------------------------------------------
@@ -103,13 +106,39 @@ class StationService:
         return events[-1].ticket
 
     def check_in(self, scanned: str) -> CheckinResult:
-        booking = self.bookings.lookup(scanned, today=self.clock().date())
+        """Check in by a scanned or typed code."""
+        now = self.clock()
+        return self._check_in(self.bookings.lookup(scanned, today=now.date(), now=now))
+
+    def check_in_booking(self, booking_id: str) -> CheckinResult:
+        """Staff-assisted check-in of a booking of the local list, without its code."""
+        return self._check_in(self.bookings.by_id(booking_id))
+
+    def _check_in(self, booking: BookingInfo) -> CheckinResult:
         with self._lock:
             existing = commands.ticket_for_booking(self.state, booking.id)
             if existing is not None:
                 return CheckinResult(existing, created=False)
             events = self._run(commands.check_in, booking, code=self._new_code())
         return CheckinResult(events[-1].ticket, created=True)
+
+    def check_in_family(self, scanned: list[str]) -> list[CheckinResult]:
+        """Several codes at once (a parent and children): every code is checked first, then
+        all new tickets are issued in one command, so their numbers are consecutive; one
+        refused code refuses them all."""
+        now = self.clock()
+        bookings = [self.bookings.lookup(code, today=now.date(), now=now) for code in scanned]
+        with self._lock:
+            before = {b.id: commands.ticket_for_booking(self.state, b.id) for b in bookings}
+            self._run(commands.check_in_family, bookings,
+                      codes=[self._new_code() for _ in bookings])
+            state = self.state
+        results = []
+        for b in bookings:
+            ticket = commands.ticket_for_booking(state, b.id)
+            assert ticket is not None
+            results.append(CheckinResult(ticket, created=before[b.id] is None))
+        return results
 
     def call_next(self, counter: str) -> Ticket:
         return self._run(commands.call_next, counter)[-1].ticket
@@ -133,6 +162,17 @@ class StationService:
     def queue_position(self, ticket: Ticket) -> int | None:
         state, now = self.current()
         return policy.position(state, ticket, now)
+
+    def search_bookings(self, text: str, limit: int = 20) -> list[dict[str, Any]]:
+        """Today's bookings matching a name fragment or the phone's last four digits, with the
+        ticket of those already checked in."""
+        state, now = self.current()
+        rows = self.store.search_bookings(now.date().isoformat(), text, limit)
+        out = []
+        for row in rows:
+            ticket = commands.ticket_for_booking(state, row["id"])
+            out.append({"booking": row, "ticket": ticket})
+        return out
 
     def today(self) -> date:
         return self.clock().date()

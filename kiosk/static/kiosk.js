@@ -27,7 +27,10 @@
       document.getElementById("r-position").textContent = T.position + " " + (t.position || "-");
       document.getElementById("r-eta").textContent = T.eta + " " + (t.eta_minutes || 0) + " " + T.minutes;
       var note = r.status === 200 ? T.again : (t.late ? T.late : T.keep);
+      // a notice from the kiosk agent (the printer failed): both languages, the number stays
+      if (r.notice) note = r.notice.message_zh + " / " + r.notice.message;
       document.getElementById("r-note").textContent = note;
+      document.getElementById("r-note").className = r.notice ? "note warn" : "note";
     } else {
       var e = (r.data && r.data.error) || {};
       document.getElementById("r-error").textContent = e.message_zh || T.scan_again;

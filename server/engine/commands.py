@@ -126,11 +126,14 @@ def check_in(state: State, booking: BookingInfo, *, code: str, now: datetime) ->
         raise DomainError("booking_checked_in", booking=booking.id)
     if booking.slot_start is not None:
         minutes_early = (booking.slot_start - now).total_seconds() / 60
-        if minutes_early > rules.early_minutes:
+        if minutes_early > rules.early_minutes and rules.early_policy != "wait":
             raise DomainError("booking_too_early", slot=f"{booking.slot_start:%H:%M}",
                               minutes=rules.early_minutes)
     end = booking.slot_end or booking.slot_start
     late = end is not None and (now - end).total_seconds() / 60 > rules.grace_minutes
+    if late and rules.late_policy == "refuse":
+        assert end is not None
+        raise DomainError("booking_too_late", slot=f"{end:%H:%M}", minutes=rules.grace_minutes)
     change = _start(state, now)
     change.put(
         _new_ticket(
@@ -141,6 +144,21 @@ def check_in(state: State, booking: BookingInfo, *, code: str, now: datetime) ->
         ev.TicketIssued, reason="late" if late else None,
     )
     return change.result()
+
+
+def check_in_family(state: State, bookings: list[BookingInfo], *, codes: list[str],
+                    now: datetime) -> Result:
+    """Several bookings checked in by one command: consecutive numbers, all or none.
+
+    Bookings already checked in keep their ticket and are skipped.
+    """
+    events: list[ev.Event] = []
+    for booking, code in zip(bookings, codes, strict=True):
+        if ticket_for_booking(state, booking.id) is not None:
+            continue
+        state, more = check_in(state, booking, code=code, now=now)
+        events.extend(more)
+    return state, events
 
 
 def _remember(change: _Change, counter: str, action: str, before: list[Ticket],

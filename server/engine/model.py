@@ -29,6 +29,10 @@ class ServiceRules:
     booked_per_walkin: int = 2  # one walk-in after every N booked calls; 0 = walk-ins only when idle
     grace_minutes: int = 15  # an arrival this long after its slot ends is served as a walk-in
     early_minutes: int = 60  # how early before its slot a booking may check in
+    # Outside that window: "refuse" the check-in, or "wait" (accept; it waits for its slot).
+    early_policy: str = "refuse"
+    # Past the grace period: "walkin" (accept, queued as a walk-in) or "refuse".
+    late_policy: str = "walkin"
     recall_limit: int = 2  # recalls allowed; one more recall marks the ticket no-show
     default_service_minutes: float = 5.0  # used for the wait estimate until real times exist
     number_width: int = 3

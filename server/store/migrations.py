@@ -86,3 +86,22 @@ def m005_create_users_and_devices(db: Database) -> None:
         pk="id", not_null={"kind", "token_hash"},
     )
     db["devices"].create_index(["token_hash"], unique=True)
+
+
+@migrations()
+def m006_create_platform_keys(db: Database) -> None:
+    # The platform's public keys for booking codes, cached so check-in verifies offline.
+    db["platform_keys"].create(
+        {"kid": str, "public_key": str, "status": str, "created_at": int, "retired_at": int,
+         "verify_until": int, "fetched_at": str},
+        pk="kid", not_null={"public_key"},
+    )
+
+
+@migrations()
+def m007_add_booking_feed_columns(db: Database) -> None:
+    # What the platform's feed carries beyond the demo rows: the vaccine booked, and when the
+    # booking changed there (the feed's `updated_at`, unix seconds).
+    db["bookings"].add_column("vaccine", str)
+    db["bookings"].add_column("changed_at", int)
+    db["bookings"].create_index(["day", "phone_last4"])

@@ -151,6 +151,53 @@ class Store:
             return list(self.db["bookings"].rows_where("day = ?", [day],
                                                        order_by="slot_start, id"))
 
+    def booking(self, booking_id: str) -> dict[str, Any] | None:
+        with self._lock:
+            rows = list(self.db["bookings"].rows_where("id = ?", [booking_id], limit=1))
+        return rows[0] if rows else None
+
+    def booking_status(self, booking_id: str) -> str | None:
+        with self._lock:
+            row = self.db.execute("SELECT status FROM bookings WHERE id = ?",
+                                  [booking_id]).fetchone()
+        return row[0] if row else None
+
+    def search_bookings(self, day: str, text: str, limit: int = 20) -> list[dict[str, Any]]:
+        """A day's bookings whose name (full or masked) contains `text`, or whose phone ends in
+        it (four digits)."""
+        pattern = "%" + text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+        with self._lock:
+            return list(self.db["bookings"].rows_where(
+                "day = :d AND (name LIKE :p ESCAPE '\\' OR name_masked LIKE :p ESCAPE '\\' "
+                "OR (length(:t) = 4 AND phone_last4 = :t))",
+                {"d": day, "p": pattern, "t": text}, order_by="slot_start, id", limit=limit))
+
+    def apply_feed_page(self, bookings: Iterable[dict[str, Any]], cursor_key: str,
+                        cursor: str) -> None:
+        """Upsert a page of the platform's booking feed and advance its cursor, in one
+        transaction: a crash between the two would skip or repeat nothing."""
+        with self._write() as db:
+            db["bookings"].upsert_all(list(bookings), pk="id")
+            db.execute("INSERT INTO meta(key, value) VALUES (?, ?) "
+                       "ON CONFLICT(key) DO UPDATE SET value = excluded.value",
+                       [cursor_key, cursor])
+
+    # platform keys --------------------------------------------------------------------------
+
+    def platform_keys(self) -> list[dict[str, Any]]:
+        with self._lock:
+            return list(self.db["platform_keys"].rows_where(order_by="kid"))
+
+    def replace_platform_keys(self, keys: Iterable[dict[str, Any]]) -> None:
+        """The platform's key list, as published: a key it no longer lists is revoked."""
+        with self._write() as db:
+            db.execute("DELETE FROM platform_keys")
+            db["platform_keys"].insert_all(list(keys), pk="kid")
+
+    def add_platform_keys(self, keys: Iterable[dict[str, Any]]) -> None:
+        with self._write() as db:
+            db["platform_keys"].upsert_all(list(keys), pk="kid")
+
     # users and devices ----------------------------------------------------------------------
 
     def upsert_user(self, user: dict[str, Any]) -> None:

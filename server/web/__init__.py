@@ -11,11 +11,12 @@ from typing import Any
 from flask import Flask, request
 from flask_babel import Babel, get_locale
 
+from .. import sync
 from ..auth import Accounts
 from ..config import Settings
 from ..station import Clock, StationService
 from ..store import Store
-from . import api, errors, i18n, pages, realtime
+from . import api, bookings_api, devices_api, errors, i18n, pages, realtime
 
 log = logging.getLogger(__name__)
 
@@ -72,12 +73,15 @@ def create_app(settings: Settings, *, store: Store | None = None, clock: Clock |
 
         seed(settings, store, accounts, station.today())
     app.extensions["clinicq"] = Extension(settings, store, station, accounts)
+    sync.init_app(app, settings, store, station.keyring)
 
     app.config["BABEL_TRANSLATION_DIRECTORIES"] = i18n.compiled_catalogs()
     Babel(app, locale_selector=select_locale)
     app.jinja_env.globals["get_locale"] = get_locale
     errors.init_app(app)
     app.register_blueprint(api.bp)
+    app.register_blueprint(bookings_api.bp)
+    app.register_blueprint(devices_api.bp)
     app.register_blueprint(pages.bp)
     app.register_blueprint(kiosk_bp)
     app.register_blueprint(display_bp)

@@ -7,8 +7,9 @@ from typing import Any
 from flask import Blueprint, Response, current_app, jsonify, request, session
 
 from .. import presenter
-from ..station import StationService
-from .errors import RequestError
+from ..station import CheckinResult, StationService
+from .devices_api import echo_to_kiosk_screen
+from .errors import RequestError, notice
 from .security import accounts, current_principal, requires, start_session
 
 bp = Blueprint("api", __name__)
@@ -52,6 +53,17 @@ def ticket_json(ticket_id: str, status: int = 200) -> tuple[Response, int]:
     return jsonify(view.to_dict()), status
 
 
+def checkin_json(result: CheckinResult) -> tuple[Response, int]:
+    """A check-in's answer: the ticket (201 new, 200 the same one again), with a notice when
+    the resident was late and is queued as a walk-in."""
+    state, ticket, now = station().ticket(result.ticket.id)
+    view = presenter.ticket_view(state, ticket, now, private=private()).to_dict()
+    if result.created and ticket.late and ticket.slot_end is not None:
+        view["notice"] = notice("booking_late", {"slot": f"{ticket.slot_start:%H:%M}-"
+                                                         f"{ticket.slot_end:%H:%M}"})
+    return jsonify(view), 201 if result.created else 200
+
+
 @bp.get("/healthz")
 def healthz() -> tuple[Response, int]:
     ext = current_app.extensions["clinicq"]
@@ -60,7 +72,7 @@ def healthz() -> tuple[Response, int]:
         "status": "ok" if store_ok else "degraded",
         "station": ext.settings.station_id,
         "store": {"ok": store_ok, "seq": ext.station.state.seq},
-        "sync": {"state": "not_configured"},
+        "sync": current_app.extensions["clinicq.sync"].status(),
     }
     return jsonify(body_), 200 if store_ok else 503
 
@@ -92,9 +104,9 @@ def me() -> Response:
 
 @bp.post("/api/v1/checkins")
 @requires("checkin")
+@echo_to_kiosk_screen  # a kiosk agent's scan also shows on that kiosk's screen
 def check_in() -> tuple[Response, int]:
-    result = station().check_in(field(body(), "code"))
-    return ticket_json(result.ticket.id, 201 if result.created else 200)
+    return checkin_json(station().check_in(field(body(), "code")))
 
 
 @bp.post("/api/v1/tickets")
@@ -145,15 +157,3 @@ def state() -> Response:
     st, now = station().current()
     settings = current_app.extensions["clinicq"].settings
     return jsonify(presenter.snapshot(st, settings, now, private=private()))
-
-
-@bp.get("/api/v1/devices")
-@requires("devices")
-def devices() -> Response:
-    rows = current_app.extensions["clinicq"].store.devices()
-    return jsonify({"devices": [
-        {"id": r["id"], "kind": r["kind"], "name": r["name"],
-         "paired_at": r["created_at"], "revoked": r["revoked_at"] is not None,
-         "last_seen_at": r["last_seen_at"]}
-        for r in rows
-    ]})

@@ -45,18 +45,44 @@ CATALOG: dict[str, tuple[int, str, str]] = {
                         "本站没有“{counter}”这个窗口。"),
     "walkins_closed": (409, "This service takes booked residents only; please book first.",
                        "该服务只接待预约居民，请先预约。"),
-    "code_empty": (400, "The code is empty; please scan again.", "没有读到内容，请重新扫码。"),
-    "code_too_long": (413, "This is not a booking code.", "这不是预约码。"),
     "booking_unknown": (404, "This code is not a booking of this station. Please ask at the "
                         "service desk.", "未找到该预约，请到服务台咨询。"),
     "booking_cancelled": (422, "This booking was cancelled.", "该预约已取消。"),
-    "booking_wrong_station": (422, "This booking is for another station.",
-                              "该预约不是本站的预约。"),
+    "booking_wrong_station": (422, "This booking is for another station ({station}).",
+                              "该预约不是本站的预约（预约站点：{station}）。"),
     "booking_wrong_day": (422, "This booking is for {day}, not today.",
                           "该预约日期是 {day}，不是今天。"),
     "booking_too_early": (422, "Your slot starts at {slot}; please check in no more than "
                           "{minutes} minutes before it.",
                           "您的预约时段从 {slot} 开始，请在开始前 {minutes} 分钟内签到。"),
+    "booking_too_late": (422, "Your slot ended at {slot} and this service cannot take late "
+                         "arrivals; please ask at the service desk.",
+                         "您的预约时段已于 {slot} 结束，该服务不接待迟到，请到服务台咨询。"),
+    "booking_expired": (422, "This booking has expired.", "该预约已过期。"),
+    "booking_checked_in": (409, "This booking is checked in already.", "该预约已签到。"),
+    # booking QR codes (server/bookingcode.py): the stage that refuses is in its docstring
+    "token_empty": (400, "Nothing was scanned. Please scan the booking QR code again.",
+                    "没有扫到内容，请重新扫描预约二维码。"),
+    "token_too_large": (413, "This is not a booking QR code (too long).",
+                        "这不是预约二维码（内容过长）。"),
+    "token_wrong_prefix": (400, "This is not a booking QR code. Please open your booking in "
+                           "the app.", "这不是预约二维码，请在手机应用中打开您的预约二维码。"),
+    "token_bad_encoding": (400, "The QR code could not be read. Please scan it again.",
+                           "二维码无法识别，请重新扫描。"),
+    "token_bad_cbor": (400, "The QR code is damaged. Please show it to the staff at the desk.",
+                       "二维码内容已损坏，请到服务台找工作人员处理。"),
+    "token_bad_shape": (400, "The QR code is not a booking we understand. Please show it to "
+                        "the staff at the desk.",
+                        "无法识别该预约二维码，请到服务台找工作人员处理。"),
+    "token_unknown_key": (422, "This booking code cannot be checked yet. Please show it to the "
+                          "staff at the desk.", "暂时无法核验该预约码，请到服务台找工作人员处理。"),
+    "token_retired_key": (422, "This booking code is no longer valid. Please open the booking "
+                          "in the app again.", "该预约码已失效，请在手机应用中重新打开预约。"),
+    "token_bad_signature": (422, "This booking code is not genuine. Please show it to the "
+                            "staff at the desk.", "该预约码未通过核验，请到服务台找工作人员处理。"),
+    "clock_suspect": (422, "The station clock looks wrong, so bookings cannot be checked. "
+                      "Please show your code to the staff at the desk.",
+                      "本站时钟异常，暂时无法核验预约，请到服务台找工作人员处理。"),
     "ticket_at_other_counter": (409, "{ticket} is being served at counter {counter}.",
                                 "{ticket} 号正在 {counter} 窗口办理。"),
     "counter_required": (400, "Say which counter acts on {ticket}.",
@@ -86,6 +112,13 @@ CATALOG: dict[str, tuple[int, str, str]] = {
 }
 
 
+# Not refusals: things a check-in answer tells the resident along with the ticket.
+NOTICES: dict[str, tuple[str, str]] = {
+    "booking_late": ("Your booked slot ({slot}) has passed, so you are queued as a walk-in.",
+                     "您已超过预约时段（{slot}），将按现场号排队。"),
+}
+
+
 class _Params(dict[str, Any]):
     def __missing__(self, key: str) -> str:
         return "?"
@@ -100,6 +133,12 @@ def describe(code: str, params: dict[str, Any]) -> tuple[int, ApiError]:
     if "action" in params:
         values["action_zh"] = ACTION_ZH.get(params["action"], params["action"])
     return status, ApiError(code, en.format_map(values), zh.format_map(values))
+
+
+def notice(code: str, params: dict[str, Any]) -> dict[str, str]:
+    en, zh = NOTICES[code]
+    values = _Params(params)
+    return {"code": code, "message": en.format_map(values), "message_zh": zh.format_map(values)}
 
 
 def error_response(code: str, params: dict[str, Any] | None = None) -> Response:

@@ -18,6 +18,7 @@ from .. import presenter
 from ..auth import Principal
 from ..config import Settings
 from ..station import Published, StationService
+from .devices_api import recent_kiosk_result
 from .security import accounts
 
 log = logging.getLogger(__name__)
@@ -75,6 +76,10 @@ class _Handlers:
             if who.kind == "device":
                 join_room(f"{who.role}:{who.id}")
             self._send_snapshot(who)
+        if who.kind == "device" and who.role == "kiosk":
+            replay = recent_kiosk_result(who.id)  # pushed while this screen was away
+            if replay is not None:
+                emit("kiosk.result", replay)
         return True
 
     def disconnect(self, *_: Any) -> None:

@@ -111,6 +111,33 @@
     document.getElementById("waiting-count").textContent = "(" + rows.length + ")";
   }
 
+  // staff-assisted check-in: find today's booking by name fragment or phone digits
+  var assist = document.getElementById("assist");
+  function searchBookings(ev) {
+    if (ev) ev.preventDefault();
+    var q = document.getElementById("assist-q").value.trim();
+    if (!q) return;
+    api("GET", "/api/v1/bookings?q=" + encodeURIComponent(q)).then(function (r) {
+      var out = document.getElementById("assist-results");
+      out.textContent = "";
+      if (!r.ok) { message(errorText(r.data), true); return; }
+      r.data.bookings.forEach(function (b) {
+        var action = b.checked_in ? el("span", {"class": "num", text: b.ticket}) :
+          el("button", {type: "button", text: assist.getAttribute("data-checkin")});
+        if (!b.checked_in && b.status !== "cancelled") action.addEventListener("click", function () {
+          post("/api/v1/bookings/" + encodeURIComponent(b.id) + "/checkin").then(function (res) {
+            if (res.ok) searchBookings();
+          });
+        });
+        else if (!b.checked_in) action.disabled = true;
+        out.appendChild(el("tr", {}, [el("td", {text: b.name_masked || ""}), el("td", {text: b.service}),
+          el("td", {text: b.slot || ""}), el("td", {text: T[b.status] || b.status}), el("td", {}, [action])]));
+      });
+      if (!r.data.bookings.length) out.appendChild(el("tr", {}, [el("td", {colspan: "5", "class": "empty", text: assist.getAttribute("data-none")})]));
+    });
+  }
+  document.getElementById("assist-form").addEventListener("submit", searchBookings);
+
   var live = new Clinicq.LiveQueue({
     onChange: render,
     onConnection: function (up) {
@@ -118,4 +145,26 @@
       if (up) live.socket.emit("watch", {counter: counterId()});
     },
   });
+
+  // Kiosks' scanner and printer state in one small line; a problem shows in red.
+  var kioskLine = document.getElementById("kiosk-status");
+  function showKiosks() {
+    if (!kioskLine) return;
+    var L = JSON.parse(kioskLine.getAttribute("data-labels"));
+    api("GET", "/api/v1/devices/status").then(function (r) {
+      if (!r.ok || !r.data.kiosks || !r.data.kiosks.length) { kioskLine.hidden = true; return; }
+      kioskLine.textContent = "";
+      r.data.kiosks.forEach(function (k) {
+        var bad = !k.online || k.scanner !== "ok" || (k.printer !== "ready" && k.printer !== "paper_near_end");
+        var text = k.name + ": " + (!k.online ? L.offline :
+          L.printer + " " + (L[k.printer] || k.printer || "?") + " · " +
+          L.scanner + " " + (L[k.scanner] || k.scanner || "?") +
+          (k.held_scans ? " · " + L.held + " " + k.held_scans : ""));
+        kioskLine.appendChild(el("span", {"class": "kiosk" + (bad ? " error" : ""), text: text, title: k.printer_detail || ""}));
+      });
+      kioskLine.hidden = false;
+    });
+  }
+  showKiosks();
+  setInterval(showKiosks, 15000);
 })();

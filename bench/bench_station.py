@@ -1,0 +1,157 @@
+"""Benchmark of the station server over real HTTP and Socket.IO; prints JSON lines.
+
+Figures (issue 2): check-in and call-next over HTTP, call-next → display `ticket.called`
+with 1 and with 200 connected clients, resident memory with 50 clients, start to healthy.
+The server runs as its own process (`clinicq serve --demo`) on a fresh SQLite file.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import tempfile
+import threading
+import time
+from datetime import datetime, timedelta
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import requests
+import socketio
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from harness import StationProcess, emit, emit_distribution  # noqa: E402
+
+from server import config  # noqa: E402
+from server.store import Store  # noqa: E402
+
+KIOSK = {"Authorization": "Bearer demo-kiosk-token"}
+
+
+def seed_bookings(database: Path, count: int) -> list[str]:
+    """Bookings for today whose slot is open now, so each check-in makes a ticket."""
+    settings = config.load()
+    now = datetime.now(ZoneInfo(str(settings.timezone)))
+    start = (now - timedelta(minutes=10)).strftime("%H:%M")
+    end = (now + timedelta(minutes=20)).strftime("%H:%M") if now.hour < 23 else "23:59"
+    rows = [{"id": f"bench-{i}", "code": f"BENCH-{i:05d}", "station": settings.station_id,
+             "service": "V", "day": now.date().isoformat(), "slot_start": start,
+             "slot_end": end, "name": "测试", "name_masked": "测*", "phone_last4": "0000",
+             "priority": 0, "status": "booked", "updated_at": None} for i in range(count)]
+    store = Store(database)
+    store.upsert_bookings(rows)
+    store.close()
+    return [r["code"] for r in rows]
+
+
+class Display:
+    """A Socket.IO client like the waiting-room display; records when each call arrives."""
+
+    def __init__(self, url: str, arrivals: dict[str, list[float]] | None = None) -> None:
+        self.arrivals = arrivals if arrivals is not None else {}
+        self.lock = threading.Lock()
+        self.ready = threading.Event()
+        self.client = socketio.Client(reconnection=False)
+        self.client.on("state", lambda _data: self.ready.set())
+        self.client.on("event", self._on_event)
+        self.client.connect(url, auth={"token": "demo-display-token"}, transports=["websocket"],
+                            wait_timeout=10)
+        self.ready.wait(10)
+
+    def _on_event(self, message: dict) -> None:
+        if message["type"] == "ticket.called":
+            at = time.perf_counter()
+            with self.lock:
+                self.arrivals.setdefault(message["ticket"]["id"], []).append(at)
+
+    def close(self) -> None:
+        threading.Thread(target=self.client.disconnect, daemon=True).start()
+
+
+def nurse(url: str) -> requests.Session:
+    s = requests.Session()
+    r = s.post(f"{url}/api/v1/login", json={"username": "demo-nurse", "password": "demo-nurse"})
+    s.headers["X-CSRF-Token"] = r.json()["csrf_token"]
+    return s
+
+
+def wait_for(arrivals: dict[str, list[float]], ticket_id: str, count: int,
+             timeout: float = 5.0) -> list[float]:
+    deadline = time.perf_counter() + timeout
+    while time.perf_counter() < deadline:
+        got = arrivals.get(ticket_id, [])
+        if len(got) >= count:
+            return got
+        time.sleep(0.0005)
+    return arrivals.get(ticket_id, [])
+
+
+def calls(url: str, displays_arrivals: dict[str, list[float]], clients: int, runs: int,
+          session: requests.Session) -> tuple[list[float], list[float]]:
+    """`runs` call-next presses at V1; each called ticket is marked no-show off the clock."""
+    http_ms, push_ms = [], []
+    for _ in range(runs):
+        t0 = time.perf_counter()
+        r = session.post(f"{url}/api/v1/counters/V1/call-next")
+        http_ms.append((time.perf_counter() - t0) * 1000)
+        ticket = r.json()
+        got = wait_for(displays_arrivals, ticket["id"], clients)
+        push_ms += [(t - t0) * 1000 for t in got]
+        session.post(f"{url}/api/v1/tickets/{ticket['id']}/no-show")
+    return http_ms, push_ms
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description="Station server latency and memory figures.")
+    parser.add_argument("--runs", type=int, default=250, help="timed requests per figure")
+    parser.add_argument("--clients", type=int, default=200, help="clients for the fan-out run")
+    args = parser.parse_args(argv)
+    runs = args.runs
+    with tempfile.TemporaryDirectory() as tmp:
+        starts = []
+        for i in range(5):
+            p = StationProcess(Path(tmp) / f"start{i}.db")
+            starts.append(p.healthy_after * 1000)
+            p.stop()
+        emit_distribution("start_to_healthy", starts)
+
+        database = Path(tmp) / "station.db"
+        codes = seed_bookings(database, 2 * runs + args.clients)
+        station = StationProcess(database)
+        try:
+            url = station.url
+            kiosk = requests.Session()
+            kiosk.headers.update(KIOSK)
+            checkin_ms = []
+            for code in codes[: 2 * runs]:
+                t0 = time.perf_counter()
+                r = kiosk.post(f"{url}/api/v1/checkins", json={"code": code})
+                checkin_ms.append((time.perf_counter() - t0) * 1000)
+                assert r.status_code == 201, r.text
+            emit_distribution("checkin_http", checkin_ms)
+
+            session = nurse(url)
+            arrivals: dict[str, list[float]] = {}
+            display = Display(url, arrivals)
+            http_ms, push_ms = calls(url, arrivals, 1, runs, session)
+            emit_distribution("call_next_http", http_ms)
+            emit_distribution("call_to_display", push_ms)
+            display.close()
+
+            fan: dict[str, list[float]] = {}
+            displays = [Display(url, fan) for _ in range(args.clients)]
+            if args.clients >= 50:
+                emit("rss_with_clients", station.rss_mb(), "MB", len(displays))
+            _, fan_ms = calls(url, fan, len(displays), max(runs // 4, 50), session)
+            emit_distribution(f"call_to_{len(displays)}_displays", fan_ms)
+            for d in displays:
+                d.close()
+        finally:
+            station.stop()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

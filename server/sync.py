@@ -1,0 +1,254 @@
+"""Platform sync (layer 3, adapter): the cached key ring, the booking-feed pull, the worker thread.
+
+The station never waits for the platform: keys and bookings are cached in SQLite, check-in
+reads the cache, and the worker refreshes it in the background (with backoff and jitter
+when the link is down). Only an unknown key id makes a check-in ask the platform, once,
+with a short timeout, and at most once per `key_retry_seconds`.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import random
+import threading
+import time
+from collections.abc import Callable, Mapping
+from datetime import UTC, datetime
+from typing import Any
+
+from flask import Flask
+
+from .bookingcode import KeyInfo
+from .config import Settings
+from .platform import PlatformClient, PlatformError, PlatformUnavailable
+from .store import Store
+
+log = logging.getLogger(__name__)
+
+FEED_CURSOR = "feed_cursor"  # meta key: the last feed cursor applied locally
+FEED_PAGE_SIZE = 200
+MAX_PAGES_PER_PULL = 100  # a pull ends even if the platform keeps saying "has_more"
+MAX_BACKOFF = 600.0
+KEYS_EVERY = 24 * 3600.0  # the key list is refreshed daily (and on an unknown key id)
+
+
+def _utcnow() -> str:
+    return datetime.now(UTC).isoformat(timespec="seconds")
+
+
+def key_row(key: KeyInfo) -> dict[str, Any]:
+    doc = key.to_json()
+    return {"kid": key.key_id, "public_key": doc["public_key"], "status": doc["status"],
+            "created_at": key.created_at, "retired_at": key.retired_at,
+            "verify_until": key.verify_until, "fetched_at": _utcnow()}
+
+
+class KeyRing:
+    """The platform's public keys as this station knows them: SQLite, cached in memory."""
+
+    def __init__(self, store: Store, client: PlatformClient | None = None, *,
+                 retry_seconds: float = 30.0,
+                 monotonic: Callable[[], float] = time.monotonic) -> None:
+        self.store = store
+        self.client = client
+        self.retry_seconds = retry_seconds
+        self._monotonic = monotonic
+        self._keys: dict[str, KeyInfo] | None = None
+        self._last_fetch: float | None = None
+        self._fetch_lock = threading.Lock()
+
+    def connect(self, client: PlatformClient | None, retry_seconds: float) -> None:
+        self.client = client
+        self.retry_seconds = retry_seconds
+
+    def keys(self) -> Mapping[str, KeyInfo]:
+        keys = self._keys
+        if keys is None:
+            keys = self.reload()
+        return keys
+
+    def reload(self) -> dict[str, KeyInfo]:
+        keys: dict[str, KeyInfo] = {}
+        for row in self.store.platform_keys():
+            try:
+                keys[row["kid"]] = KeyInfo.from_json(row)
+            except (KeyError, ValueError):  # a damaged row must not hide the others
+                log.warning("ignoring a cached platform key that does not parse: %s", row["kid"])
+        self._keys = keys
+        return keys
+
+    def add(self, keys: Mapping[str, KeyInfo]) -> None:
+        """Add keys without dropping others (demo seed)."""
+        self.store.add_platform_keys(key_row(k) for k in keys.values())
+        self.reload()
+
+    def replace(self, keys: Mapping[str, KeyInfo]) -> None:
+        """The platform's list as published: keys it no longer lists are revoked."""
+        if not keys:
+            # An empty list would stop every check-in; more likely a broken platform than
+            # a revocation of everything, so keep what we have and say so.
+            log.warning("the platform published no keys; keeping the cached ones")
+            return
+        self.store.replace_platform_keys(key_row(k) for k in keys.values())
+        self.reload()
+
+    def refresh(self, *, force: bool = False) -> bool:
+        """Fetch the key list now, unless fetched within `retry_seconds` (or no platform is
+        configured). True when a fresh list was applied."""
+        if self.client is None:
+            return False
+        with self._fetch_lock:
+            now = self._monotonic()
+            if (not force and self._last_fetch is not None
+                    and now - self._last_fetch < self.retry_seconds):
+                # Someone fetched a moment ago (perhaps while we waited for the lock):
+                # the cache is as fresh as the rate limit allows.
+                self.reload()
+                return False
+            self._last_fetch = now
+            try:
+                keys = self.client.keys()
+            except PlatformError as err:
+                log.warning("could not fetch the platform's keys: %s", err)
+                return False
+            self.replace(keys)
+            return True
+
+
+def feed_row(entry: Mapping[str, Any], station_id: str) -> dict[str, Any]:
+    """One booking of the platform's feed as a row of the local `bookings` table.
+
+    The full name is not in the feed (only the masked one), so `name` is left as it is.
+    """
+    slot = entry.get("slot") or {}
+    vaccine = entry.get("vaccine")
+    changed = entry.get("updated_at")
+    return {
+        "id": str(entry["id"]), "code": str(entry.get("token") or f"feed:{entry['id']}"),
+        "station": station_id, "service": str(entry["service"]), "day": str(entry["day"]),
+        "slot_start": slot.get("start"), "slot_end": slot.get("end"),
+        "name_masked": entry.get("name_masked"), "phone_last4": entry.get("phone_last4"),
+        "priority": int(bool(entry.get("priority"))), "status": str(entry["status"]),
+        "vaccine": json.dumps(vaccine, ensure_ascii=False) if vaccine else None,
+        "changed_at": int(changed) if isinstance(changed, int) else None,
+        "updated_at": _utcnow(),
+    }
+
+
+class Sync:
+    """Keeps the key ring and the bookings table in step with the platform."""
+
+    def __init__(self, settings: Settings, store: Store, keyring: KeyRing,
+                 client: PlatformClient | None, *, page_size: int = FEED_PAGE_SIZE) -> None:
+        self.settings = settings
+        self.page_size = page_size
+        self.store = store
+        self.keyring = keyring
+        self.client = client
+        self.last_pull_at: str | None = None
+        self.last_keys_at: str | None = None
+        self.last_error: str | None = None
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+        self._failures = 0
+        self._keys_due = 0.0
+
+    @property
+    def configured(self) -> bool:
+        return self.client is not None
+
+    def pull_feed(self) -> int:
+        """Apply feed pages until the platform has no more; returns the bookings applied.
+
+        Each page and the cursor after it are written in one transaction, so a page applied
+        twice (a crash, a retry) changes nothing and no page is ever skipped.
+        """
+        if self.client is None:
+            return 0
+        applied = 0
+        cursor = self.store.get_meta(FEED_CURSOR) or ""
+        for _ in range(MAX_PAGES_PER_PULL):
+            page = self.client.feed_page(cursor, self.page_size)
+            rows = []
+            for entry in page.bookings:
+                try:
+                    rows.append(feed_row(entry, self.settings.station_id))
+                except (KeyError, TypeError, ValueError):
+                    log.warning("skipping a feed entry that does not parse: %.200r", entry)
+            self.store.apply_feed_page(rows, FEED_CURSOR, page.next_cursor)
+            applied += len(rows)
+            cursor = page.next_cursor
+            if not page.has_more or not page.bookings:
+                break
+        self.last_pull_at = _utcnow()
+        return applied
+
+    def run_once(self) -> float:
+        """One round (keys when due, then the feed); returns seconds until the next round."""
+        if self.client is None:
+            return self.settings.sync_interval
+        try:
+            if time.monotonic() >= self._keys_due:
+                if self.keyring.refresh(force=True):
+                    self.last_keys_at = _utcnow()
+                    self._keys_due = time.monotonic() + KEYS_EVERY
+            self.pull_feed()
+        except PlatformError as err:
+            self._failures += 1
+            self.last_error = str(err)
+            log.warning("sync with the platform failed (%d in a row): %s", self._failures, err)
+            delay = min(self.settings.sync_interval * 2 ** min(self._failures, 10), MAX_BACKOFF)
+            if isinstance(err, PlatformUnavailable) and err.retry_after:
+                delay = max(delay, err.retry_after)
+            return delay * random.uniform(0.5, 1.0)  # jitter: stations do not retry in step
+        self._failures = 0
+        self.last_error = None
+        return self.settings.sync_interval
+
+    def start(self) -> None:
+        """Sync now and then every `sync_interval` seconds, in a daemon thread."""
+        if self.client is None or self._thread is not None:
+            return
+        self._stop.clear()
+        self._thread = threading.Thread(target=self._loop, name="clinicq-sync", daemon=True)
+        self._thread.start()
+
+    def _loop(self) -> None:
+        while not self._stop.is_set():
+            try:
+                delay = self.run_once()
+            except Exception:  # the worker must outlive a bug in one round
+                log.exception("sync round failed")
+                delay = self.settings.sync_interval
+            self._stop.wait(delay)
+
+    def stop(self, timeout: float = 5.0) -> None:
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join(timeout)
+            self._thread = None
+
+    def status(self) -> dict[str, Any]:
+        return {"state": "ok" if self.configured and not self.last_error else
+                ("not_configured" if not self.configured else "error"),
+                "last_pull_at": self.last_pull_at, "last_keys_at": self.last_keys_at,
+                "last_error": self.last_error, "keys": len(self.keyring.keys())}
+
+
+def init_app(app: Flask, settings: Settings, store: Store, keyring: KeyRing) -> Sync:
+    """Connect the key ring to the platform (when configured) and keep the worker at
+    `app.extensions["clinicq.sync"]`; `clinicq serve` starts it, tests start what they need."""
+    client = None
+    if settings.central_url:
+        token = settings.central_token
+        if not token and settings.demo:
+            from .demo import DEMO_STATION_TOKEN
+
+            token = DEMO_STATION_TOKEN
+        client = PlatformClient(settings.central_url, settings.station_id, token,
+                                timeout=settings.central_timeout)
+    keyring.connect(client, settings.key_retry_seconds)
+    sync = Sync(settings, store, keyring, client)
+    app.extensions["clinicq.sync"] = sync
+    return sync

@@ -1,0 +1,88 @@
+"""End to end over real sockets: a running central platform and a running station."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+from dataclasses import replace
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import pytest
+import requests
+from support import KIOSK, TZ, FakeClock, LiveServer
+
+from central.app import create_app as create_central
+from central.demo import DEMO_ADMIN_TOKEN
+from server import config
+from server.web import create_app
+
+NOW = datetime(2026, 11, 27, 9, 0, tzinfo=TZ)
+ADMIN = {"Authorization": f"Bearer {DEMO_ADMIN_TOKEN}"}
+pytestmark = pytest.mark.slow
+
+
+@pytest.fixture
+def servers(tmp_path: Path) -> Iterator[tuple[LiveServer, LiveServer]]:
+    central = LiveServer(create_central({
+        "DATABASE_URL": f"sqlite:///{tmp_path / 'central.db'}", "DEMO": True,
+        "TIMEZONE": "Asia/Shanghai", "CLOCK": NOW.timestamp}))
+    settings = replace(config.load(demo=True), database=str(tmp_path / "station.db"),
+                       central_url=central.url, sync_interval=0.2)
+    station = LiveServer(create_app(settings, clock=FakeClock(NOW)))
+    try:
+        yield central, station
+    finally:
+        station.app.extensions["clinicq.sync"].stop()
+        station.stop()
+        central.stop()
+
+
+def book(central: LiveServer, name: str, phone: str) -> dict[str, Any]:
+    r = requests.post(f"{central.url}/api/v1/bookings", headers=ADMIN, timeout=5, json={
+        "station": "demo-station", "service": "V", "day": "2026-11-27", "slot": "09:00",
+        "resident": {"name": name, "phone": phone}, "vaccine": {"product": "Flu4"}})
+    assert r.status_code == 201, r.text
+    return r.json()  # type: ignore[no-any-return]
+
+
+def test_booking_made_on_the_platform_checks_in_at_the_station(
+        servers: tuple[LiveServer, LiveServer]) -> None:
+    central, station = servers
+    # a new signing key the station has never seen: it must fetch the key list itself
+    r = requests.post(f"{central.url}/api/v1/keys/rotate", json={"kid": "k2"}, headers=ADMIN,
+                      timeout=5)
+    assert r.status_code == 201
+    mine = book(central, "李小红", "13900001234")
+    assert mine["key_id"] == "k2"
+
+    checkin = f"{station.url}/api/v1/checkins"
+    first = requests.post(checkin, json={"code": mine["token"]}, headers=KIOSK, timeout=5)
+    assert first.status_code == 201, first.text
+    assert first.json()["booking_id"] == mine["id"] and first.json()["name_masked"] == "李*红"
+    replay = requests.post(checkin, json={"code": mine["token"]}, headers=KIOSK, timeout=5)
+    assert replay.status_code == 200 and replay.json()["id"] == first.json()["id"]
+
+    other = book(central, "王大明", "13900005678")
+    cancel = requests.post(f"{central.url}/api/v1/bookings/{other['id']}/cancel", headers=ADMIN,
+                           timeout=5)
+    assert cancel.json()["status"] == "cancelled"
+
+    sync = station.app.extensions["clinicq.sync"]
+    sync.start()
+    deadline = time.monotonic() + 10
+    while station.app.extensions["clinicq"].store.booking_status(other["id"]) != "cancelled":
+        assert time.monotonic() < deadline, sync.status()
+        time.sleep(0.05)
+    refused = requests.post(checkin, json={"code": other["token"]}, headers=KIOSK, timeout=5)
+    assert refused.status_code == 422 and refused.json()["error"]["code"] == "booking_cancelled"
+
+    # the feed also brought the platform's demo bookings: staff can find them by phone digits
+    s = requests.Session()
+    login = s.post(f"{station.url}/api/v1/login",
+                   json={"username": "demo-nurse", "password": "demo-nurse"}, timeout=5)
+    found = s.get(f"{station.url}/api/v1/bookings", params={"q": "5678"}, timeout=5).json()
+    assert login.ok and [b["id"] for b in found["bookings"] if b["id"] == other["id"]]
+    health = requests.get(f"{station.url}/healthz", timeout=5).json()
+    assert health["sync"]["state"] == "ok" and health["sync"]["keys"] >= 2
