@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import hmac
 import secrets
@@ -29,8 +30,12 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     "kiosk.notify": frozenset({"kiosk"}),  # the agent asks its own screen to show a notice
 }
 
-# a password check costs the same whether or not the user exists
-_DUMMY_HASH = generate_password_hash("not-a-real-password")
+
+@functools.cache
+def _dummy_hash() -> str:
+    """A hash to check against when the user does not exist, so that a login costs the same
+    either way (made on first use: hashing takes a tenth of a second, not for start-up)."""
+    return generate_password_hash("not-a-real-password")
 
 
 @dataclass(frozen=True)
@@ -68,7 +73,7 @@ class Accounts:
     def login(self, username: str, password: str) -> Principal | None:
         user = self.store.user(username)
         if user is None or user["disabled"]:
-            check_password_hash(_DUMMY_HASH, password)
+            check_password_hash(_dummy_hash(), password)
             return None
         if not check_password_hash(user["password_hash"], password):
             return None

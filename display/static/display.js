@@ -8,10 +8,11 @@
   var flashTimer = null;
   if (!token) { conn.textContent = T.no_token; conn.hidden = false; }
 
+  // the station's time, whatever time zone the TV's browser was set up with
+  var timeFormat = new Intl.DateTimeFormat("zh-CN", {timeZone: D.timezone, hour: "2-digit",
+                                                     minute: "2-digit", hour12: false});
   function clock() {
-    var d = new Date();
-    document.getElementById("clock").textContent =
-      ("0" + d.getHours()).slice(-2) + ":" + ("0" + d.getMinutes()).slice(-2);
+    document.getElementById("clock").textContent = timeFormat.format(new Date());
   }
   clock();
   setInterval(clock, 10000);

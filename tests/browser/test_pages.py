@@ -1,0 +1,136 @@
+"""The three pages in a real Chromium (Playwright): console calls, display shows, kiosk issues.
+
+Screenshots go to test-output/ as evidence of what a person sees.
+"""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import requests
+from support import KIOSK, OUTPUT, LiveServer, StationProcess, free_port
+
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+pytestmark = [
+    pytest.mark.browser,
+    pytest.mark.skipif(not Path(CHROMIUM).exists(), reason="Debian chromium is not installed "
+                       "(make test installs it)"),
+]
+FLAGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+         "--disable-background-networking", "--disable-component-update", "--disable-sync",
+         "--disable-dev-shm-usage"]
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[object]:
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=FLAGS)
+        yield b
+        b.close()
+
+
+def shot(page, name: str) -> None:
+    OUTPUT.mkdir(exist_ok=True)
+    page.screenshot(path=str(OUTPUT / f"{name}.png"))
+
+
+def test_nurse_calls_and_display_shows_it(browser, live_server: LiveServer) -> None:
+    base = live_server.url
+    requests.post(f"{base}/api/v1/tickets", json={"service": "V"}, headers=KIOSK, timeout=5)
+    requests.post(f"{base}/api/v1/tickets", json={"service": "V"}, headers=KIOSK, timeout=5)
+
+    display_ctx = browser.new_context(viewport={"width": 1920, "height": 1080})
+    display = display_ctx.new_page()
+    display.goto(f"{base}/display#token=demo-display-token")
+    display.wait_for_selector(".service[data-service=V] .next span")
+    assert display.locator(".service[data-service=V] .next span").first.inner_text() == "V001"
+
+    console_ctx = browser.new_context(viewport={"width": 1280, "height": 800})
+    console = console_ctx.new_page()
+    console.goto(f"{base}/console")
+    console.fill("input[name=username]", "demo-nurse")
+    console.fill("input[name=password]", "demo-nurse")
+    console.click("button[type=submit]")
+    console.wait_for_selector("#call-next")
+    console.select_option("#counter", "V1")
+    console.wait_for_selector("#queue tr[data-ticket]")
+    console.click("#call-next")
+    console.wait_for_function(
+        "document.getElementById('current-number').textContent === 'V001'", timeout=2000)
+
+    # the display shows the call within a second, highlighted
+    display.wait_for_selector(".counter[data-counter=V1].fresh .cnum", timeout=1000)
+    assert display.locator(".counter[data-counter=V1] .cnum").inner_text() == "V001"
+    assert display.locator("#flash .fnum").inner_text() == "V001"
+    shot(display, "display-after-call")
+    shot(console, "console-after-call")
+
+    # keyboard: S starts, Space completes-and-calls the next one
+    console.keyboard.press("s")
+    console.wait_for_function(
+        "document.getElementById('current-status').textContent.length > 0")
+    console.keyboard.press(" ")
+    console.wait_for_function(
+        "document.getElementById('current-number').textContent === 'V002'", timeout=2000)
+    display.wait_for_function(
+        "document.querySelector('.counter[data-counter=V1] .cnum').textContent === 'V002'",
+        timeout=1000)
+    display_ctx.close()
+    console_ctx.close()
+
+
+def test_kiosk_walk_in_shows_the_number(browser, live_server: LiveServer) -> None:
+    ctx = browser.new_context(viewport={"width": 1280, "height": 1024})
+    page = ctx.new_page()
+    page.goto(f"{live_server.url}/kiosk#token=demo-kiosk-token")
+    page.click("button.walkin[data-service=V]")
+    page.wait_for_selector("#r-number:not(:empty)")
+    assert page.locator("#r-number").inner_text() == "V001"
+    assert "1" in page.locator("#r-position").inner_text()
+    shot(page, "kiosk-walk-in")
+    # a typed booking code, then a refusal in plain words
+    page.click("#done")
+    page.fill("#code", "DEMO-V001")
+    page.press("#code", "Enter")
+    page.wait_for_function("document.getElementById('r-number').textContent === 'V002'")
+    page.click("#done")
+    page.fill("#code", "NOT-A-BOOKING")
+    page.press("#code", "Enter")
+    page.wait_for_selector("#r-error:not(:empty)")
+    assert "预约" in page.locator("#r-error").inner_text()
+    shot(page, "kiosk-refusal")
+    ctx.close()
+
+
+def test_display_recovers_after_the_server_restarts(browser, tmp_path: Path) -> None:
+    """A real restart: the display notices, reconnects by itself, and shows the state the
+    restarted server rebuilt from its database, plus what happened after."""
+    database, port = tmp_path / "station.db", free_port()
+    station = StationProcess(database, port)
+    ctx = browser.new_context(viewport={"width": 1920, "height": 1080})
+    page = ctx.new_page()
+    try:
+        requests.post(f"{station.url}/api/v1/tickets", json={"service": "V"}, headers=KIOSK,
+                      timeout=5)
+        page.goto(f"{station.url}/display#token=demo-display-token")
+        page.wait_for_selector(".service[data-service=V] .next span")
+        station.stop()
+        page.wait_for_selector("#conn:not([hidden])", timeout=10000)
+        shot(page, "display-server-down")
+        station = StationProcess(database, port)
+        requests.post(f"{station.url}/api/v1/tickets", json={"service": "A"}, headers=KIOSK,
+                      timeout=5)
+        page.wait_for_selector("#conn", state="hidden", timeout=15000)
+        page.wait_for_function(
+            "(document.querySelector('.service[data-service=A] .next span') || {}).textContent"
+            " === 'A001'", timeout=15000)
+        assert page.locator(".service[data-service=V] .next span").first.inner_text() == "V001"
+        shot(page, "display-after-restart")
+    finally:
+        ctx.close()
+        station.stop()
