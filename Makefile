@@ -24,7 +24,7 @@ setup-test: $(VENV)/.installed
 	@scripts/debian-packages.sh $(TEST_PACKAGES)
 
 run: setup
-	PORT=$(PORT) CENTRAL_PORT=$(CENTRAL_PORT) $(VENV)/bin/clinicq serve --demo --port $(PORT)
+	PORT=$(PORT) CENTRAL_PORT=$(CENTRAL_PORT) $(VENV)/bin/clinicq demo
 
 test: setup-test
 	$(PY) -m pytest -q

@@ -25,7 +25,7 @@ def _serve(args: argparse.Namespace) -> int:
     # keys and today's bookings from the platform now, then every sync_interval, in the
     # background: the station serves at once, with or without the link
     app.extensions["clinicq.sync"].start()
-    if args.demo:
+    if args.demo and not args.no_banner:
         print(demo_banner(f"http://{host}:{port}"), flush=True)
     logging.getLogger(__name__).info("station %s on http://%s:%d", settings.station_id, host, port)
     app.extensions["clinicq"].socketio.run(app, host=host, port=port, allow_unsafe_werkzeug=True, use_reloader=False,
@@ -64,6 +64,8 @@ def _delegate(target: str) -> Callable[[list[str]], int]:
 
 
 DELEGATED = {
+    "demo": ("run the whole demo: platform, station and kiosk agent (what `make run` does)",
+             "server.launcher:main"),
     "central": ("the reference central platform (`clinicq central serve --help`)",
                 "central.cli:main"),
     "kiosk": ("the kiosk agent: scanner in, printer out", "kiosk.agent:main"),
@@ -89,6 +91,9 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--central-url",
                        help="the central platform's URL: pull its keys and booking feed "
                             "(default: [central] url in the config)")
+    serve.add_argument("--no-banner", action="store_true",
+                       help="with --demo, do not print the URLs and logins (the demo "
+                            "launcher prints them once everything is up)")
     serve.add_argument("-v", "--verbose", action="store_true", help="log every request")
     serve.set_defaults(func=_serve)
     for name, (text, _target) in DELEGATED.items():

@@ -1,0 +1,101 @@
+"""Demo launcher (`clinicq demo`, used by `make run`): platform, station and kiosk agent.
+
+Starts each as its own process, as they would run on their own machines, prints where to
+find them, and stops them all on Ctrl-C or when one of them dies.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import requests
+
+from . import config
+from .cli import demo_banner
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def _wait_healthy(url: str, proc: subprocess.Popen[bytes], seconds: float = 30) -> None:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise SystemExit(f"{url} exited with code {proc.returncode}; see the log above")
+        try:
+            if requests.get(f"{url}/healthz", timeout=1).status_code < 500:
+                return
+        except requests.ConnectionError:
+            time.sleep(0.1)
+    raise SystemExit(f"{url} did not answer within {seconds:.0f} s")
+
+
+def main(argv: list[str]) -> int:
+    parser = argparse.ArgumentParser(
+        prog="clinicq demo",
+        description="Run the whole demo: reference platform, station server and kiosk agent.")
+    parser.add_argument("--port", type=int, default=int(os.environ.get("PORT") or 5000),
+                        help="station server port (default: PORT or 5000)")
+    parser.add_argument("--central-port", type=int,
+                        default=int(os.environ.get("CENTRAL_PORT") or 5100),
+                        help="reference platform port (default: CENTRAL_PORT or 5100)")
+    parser.add_argument("--no-kiosk", action="store_true", help="do not start the kiosk agent")
+    args = parser.parse_args(argv)
+
+    settings = config.load()
+    var = ROOT / "var"
+    (var / "scans").mkdir(parents=True, exist_ok=True)
+    (var / "tickets").mkdir(parents=True, exist_ok=True)
+    station_url = f"http://127.0.0.1:{args.port}"
+    central_url = f"http://127.0.0.1:{args.central_port}"
+    me = [sys.executable, "-m", "server.cli"]
+    commands = [
+        ("platform", central_url, me + ["central", "serve", "--demo", "--port",
+                                        str(args.central_port), "--timezone",
+                                        settings.timezone.key]),
+        ("station", station_url, me + ["serve", "--demo", "--no-banner", "--port",
+                                       str(args.port), "--central-url", central_url]),
+    ]
+    if not args.no_kiosk:
+        commands.append(("kiosk agent", None, me + [
+            "kiosk", "--server", station_url, "--token", "demo-kiosk-token",
+            "--scanner", f"images:{var / 'scans'}", "--printer", f"preview:{var / 'tickets'}"]))
+    procs: list[subprocess.Popen[bytes]] = []
+
+    def stop(*_: object) -> None:
+        for proc in procs:
+            if proc.poll() is None:
+                proc.terminate()
+        for proc in procs:
+            try:
+                proc.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+
+    signal.signal(signal.SIGTERM, lambda *_: (stop(), sys.exit(0)))
+    try:
+        for name, url, command in commands:
+            print(f"starting the {name}…", flush=True)
+            procs.append(subprocess.Popen(command, cwd=ROOT))
+            if url:
+                _wait_healthy(url, procs[-1])
+        print(demo_banner(station_url) +
+              f"  platform       {central_url}/stations/{settings.station_id}/bookings"
+              f"  (today's demo bookings with their QR codes; admin token "
+              f"demo-central-admin-token)\n"
+              f"  kiosk agent    drop a photo of a booking QR into {var / 'scans'}; printed "
+              f"tickets appear as PNG in {var / 'tickets'}\n"
+              "  Ctrl-C stops everything.\n", flush=True)
+        while all(p.poll() is None for p in procs):
+            time.sleep(0.5)
+        print("a demo process stopped; stopping the rest", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        return 0
+    finally:
+        stop()
