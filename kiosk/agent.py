@@ -248,8 +248,9 @@ class KioskAgent:
     def _hold(self, text: str, why: str) -> Outcome:
         if all(h.text != text for h in self._held):
             self._held.append(_Held(text, time.monotonic()))
-            log.warning("station unreachable (%s): holding scan %s for up to %.0f s; the kiosk "
-                        "screen shows the offline notice", why, masked(text), self.hold_seconds)
+            log.warning("holding scan %s for up to %.0f s until the station answers; the kiosk "
+                        "screen shows its offline notice meanwhile", masked(text),
+                        self.hold_seconds)
         self._retry_at = 0.0
         self._kick.set()
         return self._record(Outcome("held", text, detail=why))

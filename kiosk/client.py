@@ -53,6 +53,10 @@ class StationClient:
         try:
             r = self._session.request(method, self.base_url + path, json=body,
                                       timeout=self.timeout)
+        except requests.Timeout as err:
+            raise StationUnreachable(f"{method} {path}: no answer within {self.timeout} s") from err
+        except requests.ConnectionError as err:
+            raise StationUnreachable(f"{method} {path}: cannot connect to {self.base_url}") from err
         except requests.RequestException as err:
             raise StationUnreachable(f"{method} {path}: {err.__class__.__name__}: {err}") from err
         try:

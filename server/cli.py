@@ -28,7 +28,8 @@ def _serve(args: argparse.Namespace) -> int:
     if args.demo and not args.no_banner:
         print(demo_banner(f"http://{host}:{port}"), flush=True)
     logging.getLogger(__name__).info("station %s on http://%s:%d", settings.station_id, host, port)
-    app.extensions["clinicq"].socketio.run(app, host=host, port=port, allow_unsafe_werkzeug=True, use_reloader=False,
+    app.extensions["clinicq"].socketio.run(app, host=host, port=port, allow_unsafe_werkzeug=True,
+                                           use_reloader=False,
                  log_output=args.verbose)
     return 0
 
@@ -38,7 +39,8 @@ def demo_banner(base: str) -> str:
 
     kiosk_token = next(t for _i, kind, _n, t in DEMO_DEVICES if kind == "kiosk")
     display_token = next(t for _i, kind, _n, t in DEMO_DEVICES if kind == "display")
-    logins = "\n".join(f"    {role:<6} {user} / {password}" for user, password, role, _ in DEMO_USERS)
+    logins = "\n".join(f"    {role:<6} {user} / {password}"
+                       for user, password, role, _ in DEMO_USERS)
     return (
         "\nclinicq demo station\n"
         f"  kiosk screen   {base}/kiosk#token={kiosk_token}\n"
@@ -69,7 +71,8 @@ DELEGATED = {
     "central": ("the reference central platform (`clinicq central serve --help`)",
                 "central.cli:main"),
     "kiosk": ("the kiosk agent: scanner in, printer out", "kiosk.agent:main"),
-    "scan": ("decode codes in image files, one JSON line per file", "hardware.scanner.cli:scan_main"),
+    "scan": ("decode codes in image files, one JSON line per file",
+             "hardware.scanner.cli:scan_main"),
     "printer": ("print a sample ticket or show a printer's status", "hardware.printer.cli:main"),
     "doctor": ("list cameras, input devices, serial ports and printers, and what is missing",
                "hardware.doctor:main"),
@@ -103,7 +106,8 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.basicConfig(level=logging.INFO,
+                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     if argv and argv[0] in DELEGATED:
         try:
             return _delegate(DELEGATED[argv[0]][1])(argv[1:])

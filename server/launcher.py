@@ -44,12 +44,21 @@ def main(argv: list[str]) -> int:
     parser.add_argument("--central-port", type=int,
                         default=int(os.environ.get("CENTRAL_PORT") or 5100),
                         help="reference platform port (default: CENTRAL_PORT or 5100)")
+    parser.add_argument("--feed-port", type=int, default=int(os.environ.get("FEED_PORT") or 5301),
+                        help="the kiosk agent's local page for feeding it a code "
+                             "(default: FEED_PORT or 5301)")
     parser.add_argument("--no-kiosk", action="store_true", help="do not start the kiosk agent")
     args = parser.parse_args(argv)
 
     settings = config.load()
     var = ROOT / "var"
-    (var / "scans").mkdir(parents=True, exist_ok=True)
+    scans = var / "scans"
+    scans.mkdir(parents=True, exist_ok=True)
+    # the images: scanner reads every file in its folder when it starts: yesterday's demo
+    # scans would be checked in (and printed) again
+    for old in scans.iterdir():
+        if old.is_file():
+            old.unlink()
     (var / "tickets").mkdir(parents=True, exist_ok=True)
     station_url = f"http://127.0.0.1:{args.port}"
     central_url = f"http://127.0.0.1:{args.central_port}"
@@ -64,7 +73,8 @@ def main(argv: list[str]) -> int:
     if not args.no_kiosk:
         commands.append(("kiosk agent", None, me + [
             "kiosk", "--server", station_url, "--token", "demo-kiosk-token",
-            "--scanner", f"images:{var / 'scans'}", "--printer", f"preview:{var / 'tickets'}"]))
+            "--scanner", f"images:{var / 'scans'}", "--printer", f"preview:{var / 'tickets'}",
+            "--feed-port", str(args.feed_port)]))
     procs: list[subprocess.Popen[bytes]] = []
 
     def stop(*_: object) -> None:
@@ -88,8 +98,10 @@ def main(argv: list[str]) -> int:
               f"  platform       {central_url}/stations/{settings.station_id}/bookings"
               f"  (today's demo bookings with their QR codes; admin token "
               f"demo-central-admin-token)\n"
-              f"  kiosk agent    drop a photo of a booking QR into {var / 'scans'}; printed "
-              f"tickets appear as PNG in {var / 'tickets'}\n"
+              f"  kiosk agent    feed it a code at http://127.0.0.1:{args.feed_port}/ or "
+              f"`curl -d DEMO-V001 http://127.0.0.1:{args.feed_port}/scan`, or drop a photo of "
+              f"a booking QR into {scans};\n"
+              f"                 printed tickets appear as PNG in {var / 'tickets'}\n"
               "  Ctrl-C stops everything.\n", flush=True)
         while all(p.poll() is None for p in procs):
             time.sleep(0.5)

@@ -74,7 +74,8 @@ def snapshot(state: State, settings: Settings, now: datetime, *,
             "walkins": svc.rules.walkins, "waiting": summary.waiting,
             "eta_minutes": summary.eta_minutes,
             "minutes_per_position": summary.minutes_per_position,
-            "tickets": [ticket_view(state, t, now, position=i, private=private, show_names=names).to_dict()
+            "tickets": [ticket_view(state, t, now, position=i, private=private,
+                                    show_names=names).to_dict()
                         for i, t in enumerate(order, start=1)],
         })
     counters = []

@@ -7,8 +7,8 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 import requests
-from support import KIOSK, login
 from flask.testing import FlaskClient
+from support import KIOSK, login
 
 
 def error(r) -> dict:

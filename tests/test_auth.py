@@ -6,9 +6,9 @@ import re
 
 import pytest
 import socketio
-from support import DISPLAY, KIOSK, LiveServer, login
 from flask import Flask
 from flask.testing import FlaskClient
+from support import DISPLAY, KIOSK, LiveServer, login
 
 PUBLIC = {"/healthz", "/api/v1/login", "/api/v1/logout", "/", "/console", "/kiosk", "/display"}
 

@@ -35,6 +35,7 @@ def test_no_subcommand_prints_help_and_fails(capsys: pytest.CaptureFixture[str])
 
 def test_demo_banner_names_urls_and_logins() -> None:
     text = demo_banner("http://127.0.0.1:5000")
-    for expected in ["/kiosk#token=demo-kiosk-token", "/console", "/display#token=demo-display-token",
+    for expected in ["/kiosk#token=demo-kiosk-token", "/console",
+                     "/display#token=demo-display-token",
                      "demo-nurse / demo-nurse", "demo-admin / demo-admin"]:
         assert expected in text

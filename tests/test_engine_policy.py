@@ -37,7 +37,7 @@ def test_priority_first_then_booked_by_slot_then_checkin() -> None:
 
 def test_one_walkin_after_every_two_booked() -> None:
     s = station(booked_per_walkin=2)
-    for i in range(4):
+    for _ in range(4):
         s, _ = walkin(s)
     for i in range(4):
         s, _ = booking(s, f"b{i}", slot="09:00")

@@ -9,10 +9,10 @@ from datetime import datetime
 from pathlib import Path
 
 import pytest
-from support import TZ, FakeClock
 from hypothesis import given
 from hypothesis import settings as hsettings
 from hypothesis import strategies as st
+from support import TZ, FakeClock
 
 from server import config
 from server.auth import Accounts

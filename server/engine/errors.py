@@ -1,4 +1,4 @@
-"""Queue engine (layer 1): the one domain error, carrying a stable code; texts live in the web layer."""
+"""Queue engine (layer 1): the one domain error, with a stable code; texts live in the web layer."""
 
 from __future__ import annotations
 
@@ -6,7 +6,8 @@ from typing import Any
 
 
 class DomainError(Exception):
-    """A command the rules refuse. `code` is a stable id (`"queue_empty"`); `params` fill the message."""
+    """A command the rules refuse. `code` is a stable id (`"queue_empty"`); `params` fill the
+    message."""
 
     def __init__(self, code: str, **params: Any) -> None:
         super().__init__(code, params)

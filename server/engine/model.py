@@ -26,7 +26,8 @@ class ServiceRules:
     code: str
     prefix: str
     walkins: bool = True
-    booked_per_walkin: int = 2  # one walk-in after every N booked calls; 0 = walk-ins only when idle
+    # one walk-in after every N booked calls; 0 = walk-ins only when no booked ticket waits
+    booked_per_walkin: int = 2
     grace_minutes: int = 15  # an arrival this long after its slot ends is served as a walk-in
     early_minutes: int = 60  # how early before its slot a booking may check in
     # Outside that window: "refuse" the check-in, or "wait" (accept; it waits for its slot).

@@ -10,7 +10,8 @@ from .model import ServiceRules, State, Ticket
 
 
 def lane(ticket: Ticket, now: datetime) -> str:
-    """`priority`, `booked` (slot open), `walkin` (incl. late arrivals) or `early` (slot not open)."""
+    """`priority`, `booked` (slot open), `walkin` (incl. late arrivals), or `early` (slot not
+    open yet)."""
     if ticket.priority:
         return "priority"
     if ticket.kind == "walkin" or ticket.late:

@@ -50,8 +50,8 @@ def select_locale() -> str:
 def create_app(settings: Settings, *, store: Store | None = None, clock: Clock | None = None,
                testing: bool = False) -> Flask:
     """The station server's app. Hand in a store and clock to run on a test database and time."""
-    from kiosk.screen import bp as kiosk_bp
     from display.pages import bp as display_bp
+    from kiosk.screen import bp as kiosk_bp
 
     app = Flask(__name__)
     store = store or Store(settings.database)

@@ -1,4 +1,4 @@
-"""Web (layer 4): API errors — one catalog of codes with English and Chinese messages, one handler."""
+"""Web (layer 4): API errors — one catalog of codes with English and Chinese texts, one handler."""
 
 from __future__ import annotations
 
@@ -34,7 +34,8 @@ ACTION_ZH = {"call": "呼叫", "recall": "重呼", "start": "开始", "complete"
 CATALOG: dict[str, tuple[int, str, str]] = {
     "queue_empty": (409, "Nobody is waiting for this counter.", "当前没有等候的号。"),
     "counter_busy": (409, "{ticket} was called and is not dealt with yet: start, recall or "
-                     "mark it no-show first.", "{ticket} 号已呼叫尚未处理，请先开始、重呼或标记过号。"),
+                     "mark it no-show first.",
+                     "{ticket} 号已呼叫尚未处理，请先开始、重呼或标记过号。"),
     "transition_forbidden": (409, "Ticket {ticket} is {status}; it cannot be {action} now.",
                              "{ticket} 号当前{status_zh}，现在不能{action_zh}。"),
     "action_unknown": (404, "Unknown action '{action}'.", "没有“{action}”这个操作。"),
