@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+import socket
+import subprocess
+import sys
 import threading
+import time
 from datetime import datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
+import requests
 from flask import Flask
 from flask.testing import FlaskClient
 from werkzeug.serving import make_server
@@ -55,36 +60,38 @@ class LiveServer:
 
 
 class StationProcess:
-    """`clinicq serve --demo` as its own process on 127.0.0.1, for restarts; `stop()` ends it."""
+    """`clinicq serve --demo` as its own process on 127.0.0.1 (for restarts, memory and
+    start-up figures); `stop()` ends it. Used by the tests and by the benchmarks."""
 
-    def __init__(self, database: Path, port: int) -> None:
-        import subprocess
-        import sys
-        import time
-
-        import requests
-
-        self.url = f"http://127.0.0.1:{port}"
+    def __init__(self, database: Path, port: int | None = None, *extra: str) -> None:
+        self.port = port or free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        started = time.perf_counter()
         self.proc = subprocess.Popen(
-            [sys.executable, "-m", "server.cli", "serve", "--demo", "--port", str(port),
-             "--database", str(database)],
+            [sys.executable, "-m", "server.cli", "serve", "--demo", "--no-banner",
+             "--port", str(self.port), "--database", str(database), *extra],
             cwd=Path(__file__).resolve().parent.parent,
             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        deadline = time.monotonic() + 30
-        while time.monotonic() < deadline:
+        deadline = started + 30
+        while time.perf_counter() < deadline:
             if self.proc.poll() is not None:
                 raise RuntimeError(f"station exited with {self.proc.returncode}")
             try:
                 if requests.get(f"{self.url}/healthz", timeout=1).status_code == 200:
+                    self.healthy_after = time.perf_counter() - started
                     return
             except requests.ConnectionError:
-                time.sleep(0.05)
+                time.sleep(0.01)
         self.stop()
         raise RuntimeError("station did not become healthy in 30 s")
 
-    def stop(self) -> None:
-        import subprocess
+    def rss_mb(self) -> float:
+        for line in Path(f"/proc/{self.proc.pid}/status").read_text().splitlines():
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) / 1024
+        return float("nan")
 
+    def stop(self) -> None:
         self.proc.terminate()
         try:
             self.proc.wait(timeout=10)
@@ -94,8 +101,6 @@ class StationProcess:
 
 
 def free_port() -> int:
-    import socket
-
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return int(s.getsockname()[1])
