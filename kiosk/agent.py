@@ -5,7 +5,9 @@
 One loop thread reads the scanner and handles each code; a second thread reports health.
 The station server pushes every check-in answer to this kiosk's screen (`kiosk.result`), so
 the agent shows nothing itself; it tells the server only what the server cannot know (a
-printer failure, a code that is plainly not a booking).
+printer failure, a code that is plainly not a booking). Over a Socket.IO link (kiosk/link.py)
+the agent also gets the tickets issued on this kiosk's screen and staff reprints; the loop
+thread prints them between scans, so one thread drives the printer.
 
 When the station is unreachable, a scan is held for `--hold-seconds` and retried with backoff;
 the kiosk screen, which has its own connection, already shows "cannot reach the station,
@@ -36,6 +38,7 @@ from hardware.scanner import Scanner, ScannerError, open_scanner
 from kiosk.client import Answer, StationClient
 from kiosk.codes import foreign_kind, masked
 from kiosk.errors import KioskError, StationRefused, StationUnreachable
+from kiosk.link import PrintJob, StationLink
 from server.protocol import DeviceHealth, KioskNotice
 
 log = logging.getLogger("kiosk.agent")
@@ -54,13 +57,14 @@ def _now_iso() -> str:
 
 @dataclass(frozen=True)
 class Outcome:
-    """What became of one scan (kept for tests, the bench and the log)."""
+    """What became of one scan or pushed print job (kept for tests, the bench and the log)."""
 
     kind: str  # printed | print_failed | refused | not_a_booking | held | dropped | rejected_token
-    text: str
+    text: str  # the scanned code; "" for a pushed print job
     status: int | None = None
     ticket: dict[str, Any] | None = None
     detail: str | None = None
+    origin: str = "scan"  # scan | screen (issued on the kiosk screen) | reprint (asked by staff)
 
 
 @dataclass
@@ -75,7 +79,7 @@ class KioskAgent:
     def __init__(self, client: StationClient, scanner: Scanner, printer: Printer, *,
                  hold_seconds: float = 20.0, health_interval: float = 10.0,
                  backoff: tuple[float, float] = (0.5, 5.0), paper_mm: int = 80,
-                 feed: queue.Queue[str] | None = None,
+                 feed: queue.Queue[str] | None = None, link: StationLink | None = None,
                  on_outcome: Callable[[Outcome], None] | None = None) -> None:
         self.client = client
         self.scanner = scanner
@@ -84,6 +88,8 @@ class KioskAgent:
         self.health_interval = health_interval
         self.paper_mm = paper_mm
         self.feed = feed
+        self.link = link
+        self._jobs: queue.Queue[PrintJob] = queue.Queue()  # filled by the link's thread
         self.outcomes: deque[Outcome] = deque(maxlen=200)
         self._on_outcome = on_outcome
         self._backoff_first, self._backoff_max = backoff
@@ -111,11 +117,15 @@ class KioskAgent:
         self._health_thread = threading.Thread(target=self._health_loop, name="kiosk-health",
                                                daemon=True)
         self._health_thread.start()
+        if self.link is not None:
+            self.link.start(self._jobs.put)
         try:
             while not self._stop.is_set():
                 self.step()
         finally:
             self.stop()  # also when leaving on an exception, so the health thread ends too
+            if self.link is not None:
+                self.link.close()
             self.scanner.close()
             self._health_thread.join(timeout=10)
             if self._held:
@@ -127,9 +137,16 @@ class KioskAgent:
         self._kick.set()
 
     def step(self, timeout: float = 0.25) -> None:
-        """One turn of the loop: watch the scanner, retry held scans, handle the next code."""
+        """One turn of the loop: watch the scanner, retry held scans, print pushed jobs, handle
+        the next code."""
         self._watch_scanner()
         self._retry_held()
+        while True:
+            try:
+                job = self._jobs.get_nowait()
+            except queue.Empty:
+                break
+            self.handle_job(job)
         text = self._next_code(timeout)
         if text is not None:
             self.handle_scan(text)
@@ -185,9 +202,20 @@ class KioskAgent:
         self._last_checkin_at = _now_iso()
         again = " (checked in before: reprint)" if answer.status == 200 else ""
         log.info("scan %s -> ticket %s%s", masked(text), ticket.get("number"), again)
+        return self._print_or_tell(text, answer.status, ticket, "scan")
+
+    def handle_job(self, job: PrintJob) -> Outcome:
+        """Print a ticket the station pushed: issued on this kiosk's screen, or a reprint."""
+        why = f"reprint asked by {job.by or 'staff'}" if job.origin == "reprint" else \
+            "issued on the kiosk screen" + (" (checked in before)" if job.status == 200 else "")
+        log.info("ticket %s %s: printing", job.ticket.get("number"), why)
+        return self._print_or_tell("", job.status, job.ticket, job.origin)
+
+    def _print_or_tell(self, text: str, status: int | None, ticket: dict[str, Any],
+                       origin: str) -> Outcome:
         problem = self._print(ticket)
         if problem is None:
-            return self._record(Outcome("printed", text, answer.status, ticket))
+            return self._record(Outcome("printed", text, status, ticket, origin=origin))
         self._print_failures += 1
         self._kick.set()
         # the ticket exists whatever the printer does: the screen shows the number again,
@@ -195,7 +223,7 @@ class KioskAgent:
         log.error("ticket %s issued but NOT printed: %s", ticket.get("number"), problem)
         self._tell_screen(KioskNotice("print_failed", ticket_id=ticket.get("id"),
                                       detail=problem[:200]))
-        return self._record(Outcome("print_failed", text, answer.status, ticket, problem))
+        return self._record(Outcome("print_failed", text, status, ticket, problem, origin))
 
     def _print(self, ticket: dict[str, Any]) -> str | None:
         """Print the ticket; the problem as text when it was not printed."""
@@ -405,8 +433,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         log.info("feed scans at %s/scan (curl -d DEMO-V001 %s/scan)", feed_server.url,
                  feed_server.url)
     client = StationClient(args.server, args.token)
+    link = StationLink(args.server, args.token)
     agent = KioskAgent(client, scanner, printer, hold_seconds=args.hold_seconds,
-                       health_interval=args.health_interval, paper_mm=args.paper_mm, feed=codes)
+                       health_interval=args.health_interval, paper_mm=args.paper_mm, feed=codes,
+                       link=link)
     signal.signal(signal.SIGTERM, lambda *_: agent.stop())
     try:
         agent.run()

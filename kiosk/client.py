@@ -13,7 +13,7 @@ from urllib.parse import quote
 import requests
 
 from kiosk.errors import StationRefused, StationUnreachable
-from server.protocol import DeviceHealth, KioskNotice
+from server.protocol import AGENT, SOURCE_HEADER, DeviceHealth, KioskNotice
 
 # (connect, read) seconds: a station PC on the LAN answers in milliseconds; a longer wait means
 # it is down, and the resident in front of the kiosk should not stand there for it
@@ -48,6 +48,9 @@ class StationClient:
         self._session = session or requests.Session()
         self._session.headers["Authorization"] = f"Bearer {token}"
         self._session.headers["User-Agent"] = "clinicq-kiosk-agent"
+        # the kiosk screen uses the same token: this tells the station the agent asked, so the
+        # answer it pushes to this kiosk is not printed a second time
+        self._session.headers[SOURCE_HEADER] = AGENT
 
     def _request(self, method: str, path: str, body: dict[str, Any] | None = None) -> Answer:
         try:

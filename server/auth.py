@@ -28,6 +28,7 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     "device.report": frozenset({"kiosk", "display"}),
     "devices.status": frozenset({"nurse", "admin"}),  # the console's kiosk status line
     "kiosk.notify": frozenset({"kiosk"}),  # the agent asks its own screen to show a notice
+    "ticket.reprint": frozenset({"nurse", "admin"}),  # send a ticket to a kiosk's printer again
 }
 
 

@@ -118,6 +118,14 @@ class ApiError:
         return {"error": asdict(self)}
 
 
+# The kiosk agent tags its HTTP requests with this header, and its Socket.IO connection with
+# `auth={"token": ..., "source": "agent"}`, so the station can tell it from the kiosk screen,
+# which uses the same device token.
+SOURCE_HEADER = "X-Clinicq-Source"
+AGENT = "agent"
+SCREEN = "screen"
+
+
 @dataclass(frozen=True)
 class KioskResult:
     """The Socket.IO `kiosk.result` payload for one kiosk's screen: shaped like the screen's own
@@ -127,9 +135,28 @@ class KioskResult:
     ok: bool
     data: dict[str, Any]
     notice: dict[str, Any] | None = None  # {"code", "message", "message_zh"}
+    # who asked at this kiosk: the agent (its scanner; it has printed already) or the screen
+    # (a walk-in button or a typed code; the agent prints it)
+    source: str = SCREEN
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
+
+
+@dataclass(frozen=True)
+class KioskPrint:
+    """The Socket.IO `kiosk.print` payload: staff ask a kiosk agent to print a ticket again."""
+
+    ticket: dict[str, Any]  # a TicketView dict, with `code` for the status page's QR
+    reason: str = "reprint"
+    by: str | None = None  # the staff member who asked, for the agent's log
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> KioskPrint:
+        return _from(cls, data)  # type: ignore[no-any-return]
 
 
 KIOSK_NOTICES = ("print_failed", "not_a_booking")

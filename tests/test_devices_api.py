@@ -157,3 +157,28 @@ def test_a_screen_that_reconnects_gets_the_result_it_missed(app: Flask,
         app, flask_test_client=client, auth={"token": "demo-display-token"})
     assert results(display) == []
     display.disconnect()
+
+
+def test_kiosk_pushes_say_whether_the_agent_or_the_screen_asked(app: Flask,
+                                                                client: FlaskClient) -> None:
+    sio = screen(app, client)
+    sio.get_received()
+    client.post("/api/v1/tickets", json={"service": "V"}, headers=KIOSK)  # a walk-in button
+    client.post("/api/v1/checkins", json={"code": "DEMO-V001"},
+                headers={**KIOSK, "X-Clinicq-Source": "agent"})  # the agent's scanner
+    client.post("/api/v1/tickets", json={"service": "V"}, headers=login(client))
+    walkin, scanned = results(sio)  # the nurse's walk-in is not pushed to the kiosk
+    assert (walkin["status"], walkin["source"]) == (201, "screen")
+    assert (scanned["status"], scanned["source"]) == (201, "agent")
+    sio.disconnect()
+
+
+def test_a_kiosk_agent_connection_gets_no_snapshot_and_no_replay(app: Flask,
+                                                                client: FlaskClient) -> None:
+    client.post("/api/v1/tickets", json={"service": "V"}, headers=KIOSK)
+    agent = app.extensions["clinicq"].socketio.test_client(
+        app, flask_test_client=client, auth={"token": "demo-kiosk-token", "source": "agent"})
+    assert agent.get_received() == []
+    assert list(app.extensions["clinicq.kiosk_printers"].online()) == ["kiosk-1"]
+    agent.disconnect()
+    assert app.extensions["clinicq.kiosk_printers"].online() == {}

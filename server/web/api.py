@@ -111,6 +111,7 @@ def check_in() -> tuple[Response, int]:
 
 @bp.post("/api/v1/tickets")
 @requires("walkin")
+@echo_to_kiosk_screen  # a walk-in pressed on a kiosk screen is printed by that kiosk's agent
 def walk_in() -> tuple[Response, int]:
     data = body()
     priority = field(data, "priority", bool, required=False) or False

@@ -97,6 +97,9 @@ CATALOG: dict[str, tuple[int, str, str]] = {
                    "{ticket} 号之后已有变化，无法撤销上一步。"),
     "conflict": (409, "Someone changed this at the same moment; please try again.",
                  "有人同时修改了它，请重试。"),
+    "kiosk_offline": (409, "No kiosk printer is connected right now, so the ticket cannot be "
+                      "reprinted. Please write the number down for the resident.",
+                      "目前没有已连接的自助机打印机，无法补打。请为居民写下号码。"),
     "unauthorized": (401, "Please log in first.", "请先登录。"),
     "login_failed": (401, "Wrong user name or password.", "用户名或密码错误。"),
     "forbidden": (403, "You are not allowed to do this.", "您没有权限进行此操作。"),

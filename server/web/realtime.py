@@ -3,6 +3,9 @@
 Every watcher joins the room `station` and receives every delta, so a gap in `seq` always
 means a loss. Targeted rooms (`display:<id>`, `kiosk:<id>`, `counter:<id>`, `service:<code>`)
 carry messages for one screen. Connections are authenticated on connect.
+
+A kiosk agent connects with its kiosk's token and `source: "agent"`: it joins only its kiosk's
+room (it prints; it shows no queue), and while it is connected that kiosk can print reprints.
 """
 
 from __future__ import annotations
@@ -17,8 +20,9 @@ from flask_socketio import SocketIO, emit, join_room
 from .. import presenter
 from ..auth import Principal
 from ..config import Settings
+from ..protocol import AGENT
 from ..station import Published, StationService
-from .devices_api import recent_kiosk_result
+from .devices_api import KioskPrinters, recent_kiosk_result
 from .security import accounts
 
 log = logging.getLogger(__name__)
@@ -29,7 +33,9 @@ STATION_ROOM = "station"
 def init_app(app: Flask, station: StationService, settings: Settings) -> SocketIO:
     """Attach Socket.IO to `app`; one instance per app, so tests can run several side by side."""
     socketio = SocketIO(app, async_mode="threading", max_http_buffer_size=64 * 1024)
-    handlers = _Handlers(station, settings)
+    printers = KioskPrinters()
+    app.extensions["clinicq.kiosk_printers"] = printers
+    handlers = _Handlers(station, settings, printers)
     socketio.on_event("connect", handlers.connect)
     socketio.on_event("disconnect", handlers.disconnect)
     socketio.on_event("resync", handlers.resync)
@@ -47,9 +53,11 @@ def _principal_on_connect(auth: Any) -> Principal | None:
 
 
 class _Handlers:
-    def __init__(self, station: StationService, settings: Settings) -> None:
+    def __init__(self, station: StationService, settings: Settings,
+                 printers: KioskPrinters) -> None:
         self.station = station
         self.settings = settings
+        self.printers = printers
         self._principals: dict[str, Principal] = {}
         self._lock = threading.Lock()
 
@@ -70,6 +78,14 @@ class _Handlers:
             return False
         with self._lock:
             self._principals[request.sid] = who  # type: ignore[attr-defined]
+        if who.kind == "device" and who.role == "kiosk" and isinstance(auth, dict) and \
+                auth.get("source") == AGENT:
+            # no snapshot, no deltas and no replayed result: the agent only prints what is
+            # pushed while it is connected (it printed its own scans already)
+            join_room(f"kiosk:{who.id}")
+            self.printers.connected(request.sid, who.id, who.name)  # type: ignore[attr-defined]
+            log.info("kiosk agent of %s connected", who.id)
+            return True
         # join and snapshot under the station lock: no delta can fall between the two
         with self.station.lock:
             join_room(STATION_ROOM)
@@ -85,6 +101,7 @@ class _Handlers:
     def disconnect(self, *_: Any) -> None:
         with self._lock:
             self._principals.pop(request.sid, None)  # type: ignore[attr-defined]
+        self.printers.disconnected(request.sid)  # type: ignore[attr-defined]
 
     def resync(self, *_: Any) -> dict[str, Any]:
         who = self._who()

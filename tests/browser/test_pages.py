@@ -80,6 +80,10 @@ def test_nurse_calls_and_display_shows_it(browser, live_server: LiveServer) -> N
     display.wait_for_function(
         "document.querySelector('.counter[data-counter=V1] .cnum').textContent === 'V002'",
         timeout=1000)
+    # P reprints the counter's ticket; no kiosk agent runs here, and the console says so
+    console.keyboard.press("p")
+    console.wait_for_function(
+        "document.getElementById('message').textContent.indexOf('补打') >= 0", timeout=2000)
     display_ctx.close()
     console_ctx.close()
 

@@ -1,6 +1,6 @@
 """Fixtures for the kiosk agent tests: a station that can go down and come back on one port,
 a Socket.IO client playing the kiosk screen, QR images dropped into a scanner folder, and the
-agent running in a thread."""
+agent running in a thread with its Socket.IO link to the station."""
 
 from __future__ import annotations
 
@@ -20,6 +20,7 @@ from hardware.printer import DummyPrinter, Printer
 from hardware.scanner import Scanner, open_scanner
 from kiosk.agent import KioskAgent, Outcome
 from kiosk.client import StationClient
+from kiosk.link import StationLink
 
 KIOSK_TOKEN = "demo-kiosk-token"
 
@@ -130,22 +131,29 @@ def scan_folder(tmp_path: Path) -> ScanFolder:
 @pytest.fixture
 def start_kiosk_agent(kiosk_station: StationOnOnePort, scan_folder: ScanFolder
                       ) -> Iterator[Callable[..., RunningAgent]]:
-    """Start an agent on the scan folder; keyword arguments go to KioskAgent."""
+    """Start an agent on the scan folder, linked over Socket.IO unless `linked=False` (and
+    returned once the link is up); other keyword arguments go to KioskAgent."""
     running: list[RunningAgent] = []
     clients: list[StationClient] = []
 
     def start(printer: Printer | None = None, scanner: Scanner | None = None,
-              **options: Any) -> RunningAgent:
+              linked: bool = True, **options: Any) -> RunningAgent:
         outcomes: queue.Queue[Outcome] = queue.Queue()
         client = StationClient(kiosk_station.url, KIOSK_TOKEN, timeout=(1.0, 3.0))
         clients.append(client)
         options.setdefault("backoff", (0.1, 0.4))
+        if linked:
+            # polling, like ScreenClient: a websocket close waits 3 s under pytest
+            options["link"] = StationLink(kiosk_station.url, KIOSK_TOKEN,
+                                          transports=["polling"], retry_max=0.5)
         agent = KioskAgent(
             client,
             scanner or open_scanner(f"images:{scan_folder.path}", dedupe_seconds=0.0),
             printer if printer is not None else DummyPrinter(),
             on_outcome=outcomes.put, **options)
         running.append(RunningAgent(agent, outcomes))
+        if linked:
+            assert options["link"].wait_connected(5), "the agent's link did not come up"
         return running[-1]
 
     yield start

@@ -1,4 +1,4 @@
-// Nurse console: call, recall, start, complete, no-show, transfer, undo; live queue view.
+// Nurse console: call, recall, start, complete, no-show, transfer, undo, reprint; live queue view.
 (function () {
   "use strict";
   var C = window.CONSOLE, T = C.strings, el = Clinicq.el, api = Clinicq.api;
@@ -62,9 +62,20 @@
     post("/api/v1/tickets/" + encodeURIComponent(t.id) + "/" + action, body);
   }
   function undo() { post("/api/v1/counters/" + encodeURIComponent(counterId()) + "/undo"); }
+  // the counter's ticket printed again at a kiosk (the one that issued it, if it is online)
+  function reprint() {
+    var t = current();
+    if (!t) { message(T.counter_idle, true); return; }
+    message("");
+    api("POST", "/api/v1/tickets/" + encodeURIComponent(t.id) + "/reprint", {}, headers).then(function (r) {
+      if (!r.ok) message(errorText(r.data), true);
+      else message(r.data.ticket.number + " · " + T.reprint_sent + " (" + (r.data.kiosk_name || r.data.kiosk) + ")");
+    });
+  }
 
   document.getElementById("call-next").addEventListener("click", callNext);
   document.getElementById("undo").addEventListener("click", undo);
+  document.getElementById("reprint").addEventListener("click", reprint);
   document.querySelectorAll("button[data-action]").forEach(function (b) {
     b.addEventListener("click", function () { act(b.getAttribute("data-action")); });
   });
@@ -77,6 +88,7 @@
     var k = ev.key.toLowerCase();
     if (ev.key === " " || ev.key === "F1") { ev.preventDefault(); callNext(); }
     else if (k === "u") undo();
+    else if (k === "p") reprint();
     else if (keys[k]) act(keys[k]);
   });
 
