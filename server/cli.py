@@ -10,6 +10,10 @@ from collections.abc import Callable, Sequence
 
 
 def _serve(args: argparse.Namespace) -> int:
+    # sqlite-utils imports numpy when it is installed (to map numpy column types); the station
+    # stores no numpy values, and numpy would be an eighth of the server's memory. Only this
+    # process, the station server, goes without it (the kiosk agent and tools need it).
+    sys.modules.setdefault("numpy", None)  # type: ignore[assignment]
     from . import config
     from .web import create_app
 
