@@ -127,7 +127,14 @@ class StationService:
         all new tickets are issued in one command, so their numbers are consecutive; one
         refused code refuses them all."""
         now = self.clock()
-        bookings = [self.bookings.lookup(code, today=now.date(), now=now) for code in scanned]
+        return self._check_in_together(
+            [self.bookings.lookup(code, today=now.date(), now=now) for code in scanned])
+
+    def check_in_family_bookings(self, booking_ids: list[str]) -> list[CheckinResult]:
+        """The same for staff at the console, by booking id (no codes to scan)."""
+        return self._check_in_together([self.bookings.by_id(b) for b in booking_ids])
+
+    def _check_in_together(self, bookings: list[BookingInfo]) -> list[CheckinResult]:
         with self._lock:
             before = {b.id: commands.ticket_for_booking(self.state, b.id) for b in bookings}
             self._run(commands.check_in_family, bookings,

@@ -206,3 +206,37 @@ def test_admin_sees_devices(client: FlaskClient) -> None:
     r = client.get("/api/v1/devices", headers=headers)
     assert r.status_code == 200
     assert {d["id"] for d in r.get_json()["devices"]} == {"kiosk-1", "display-1"}
+
+
+def test_two_kiosks_scanning_one_booking_at_once_make_one_ticket(app, live_server) -> None:
+    """Both kiosks press Enter at the same instant: one 201, one 200, the same ticket."""
+    app.extensions["clinicq"].accounts.pair_device("kiosk-2", "kiosk", "second kiosk",
+                                                   token="second-kiosk-token")
+    kiosks = [KIOSK, {"Authorization": "Bearer second-kiosk-token"}]
+    barrier = threading.Barrier(2)
+    outcomes = []
+    for n in range(1, 41):
+        code = f"DEMO-{'VAB'[(n - 1) % 3]}{n:03d}"
+        answers: list = [None, None]
+
+        def scan(i: int, code: str = code, answers: list = answers) -> None:
+            barrier.wait()
+            answers[i] = requests.post(f"{live_server.url}/api/v1/checkins", json={"code": code},
+                                       headers=kiosks[i], timeout=10)
+
+        threads = [threading.Thread(target=scan, args=(i,)) for i in range(2)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        statuses = sorted(a.status_code for a in answers)
+        if statuses[0] >= 400:  # refused (too early, cancelled): refused to both, alike
+            assert statuses[1] >= 400
+            assert answers[0].json()["error"]["code"] == answers[1].json()["error"]["code"]
+            continue
+        assert statuses == [200, 201], (code, statuses)
+        assert answers[0].json()["id"] == answers[1].json()["id"]
+        outcomes.append(answers[0].json()["id"])
+    state = requests.get(f"{live_server.url}/api/v1/state", headers=KIOSK, timeout=5).json()
+    waiting = [t["id"] for s in state["services"] for t in s["tickets"]]
+    assert len(outcomes) >= 10 and sorted(waiting) == sorted(outcomes)

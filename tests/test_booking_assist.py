@@ -78,3 +78,42 @@ def test_family_checkin_one_bad_code_refuses_all(client: FlaskClient) -> None:
 def test_console_has_the_booking_search_box(client: FlaskClient, nurse: dict) -> None:
     page = client.get("/console").get_data(as_text=True)
     assert 'id="assist-form"' in page and 'id="assist-results"' in page
+
+
+def test_staff_family_checkin_by_booking_ids(app: Flask, client: FlaskClient,
+                                             nurse: dict) -> None:
+    """A parent found by phone at the console: the ticked bookings get consecutive numbers."""
+    day = app.extensions["clinicq"].station.today()
+    client.post("/api/v1/tickets", json={"service": "V"}, headers=KIOSK)  # V001 taken already
+    # three vaccination bookings whose slots allow a check-in at 09:00
+    ids = [f"demo-{day:%Y%m%d}-{n:03d}" for n in (1, 4, 19)]
+    r = client.post("/api/v1/checkins/family", json={"booking_ids": ids}, headers=nurse)
+    assert r.status_code == 201, r.get_json()
+    numbers = [t["number"] for t in r.get_json()["tickets"]]
+    assert [t["booking_id"] for t in r.get_json()["tickets"]] == ids
+    assert numbers == ["V002", "V003", "V004"]
+    # again: the same tickets, nothing new
+    again = client.post("/api/v1/checkins/family", json={"booking_ids": ids}, headers=nurse)
+    assert again.status_code == 200
+    assert [t["number"] for t in again.get_json()["tickets"]] == numbers
+
+
+def test_family_checkin_by_booking_ids_is_for_staff(app: Flask, client: FlaskClient) -> None:
+    day = app.extensions["clinicq"].station.today()
+    r = client.post("/api/v1/checkins/family",
+                    json={"booking_ids": [f"demo-{day:%Y%m%d}-001"]}, headers=KIOSK)
+    assert r.status_code == 403 and r.get_json()["error"]["code"] == "forbidden"
+
+
+def test_family_checkin_by_unknown_or_cancelled_booking_refuses_all(
+        app: Flask, client: FlaskClient, nurse: dict) -> None:
+    day = app.extensions["clinicq"].station.today()
+    good = f"demo-{day:%Y%m%d}-001"
+    for bad, code in [("nope", "booking_unknown"),
+                      (f"demo-{day:%Y%m%d}-013", "booking_cancelled")]:
+        r = client.post("/api/v1/checkins/family", json={"booking_ids": [good, bad]},
+                        headers=nurse)
+        assert r.status_code in (404, 422) and r.get_json()["error"]["code"] == code
+    assert client.get("/api/v1/state", headers=nurse).get_json()["seq"] == 0
+    r = client.post("/api/v1/checkins/family", json={"booking_ids": "x"}, headers=nurse)
+    assert r.status_code == 400 and r.get_json()["error"]["code"] == "field_invalid"

@@ -2,7 +2,8 @@
 
 `GET /api/v1/bookings?q=` and `POST /api/v1/bookings/<id>/checkin` are for staff at the
 console (residents without a smartphone); `POST /api/v1/checkins/family` `{"codes": [...]}`
-checks several codes in at once with consecutive numbers (kiosk or staff).
+checks several codes in at once with consecutive numbers (kiosk or staff), and staff may send
+`{"booking_ids": [...]}` instead for a family found by name or phone.
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ from flask import Blueprint, Response, jsonify, request
 from .. import presenter
 from .api import body, checkin_json, private, station
 from .errors import RequestError
-from .security import requires
+from .security import current_principal, requires
 
 bp = Blueprint("bookings_api", __name__)
 
@@ -49,14 +50,26 @@ def check_in_booking(booking_id: str) -> tuple[Response, int]:
     return checkin_json(station().check_in_booking(booking_id))
 
 
+def _strings(data: dict[str, object], name: str) -> list[str]:
+    values = data.get(name)
+    if (not isinstance(values, list) or not 1 <= len(values) <= MAX_FAMILY
+            or not all(isinstance(v, str) for v in values)):
+        raise RequestError("field_invalid", field=name)
+    return values
+
+
 @bp.post("/api/v1/checkins/family")
 @requires("checkin")
 def check_in_family() -> tuple[Response, int]:
-    codes = body().get("codes")
-    if (not isinstance(codes, list) or not 1 <= len(codes) <= MAX_FAMILY
-            or not all(isinstance(c, str) for c in codes)):
-        raise RequestError("field_invalid", field="codes")
-    results = station().check_in_family(codes)
+    data = body()
+    if "booking_ids" in data:
+        # staff at the console check in a family found by name or phone, without codes
+        who = current_principal()
+        if who is None or not who.can("bookings.assist"):
+            raise RequestError("forbidden")
+        results = station().check_in_family_bookings(_strings(data, "booking_ids"))
+    else:
+        results = station().check_in_family(_strings(data, "codes"))
     state, now = station().current()
     tickets = [presenter.ticket_view(state, state.tickets.get(r.ticket.id, r.ticket), now,
                                      private=private()).to_dict() for r in results]

@@ -88,6 +88,30 @@ def test_nurse_calls_and_display_shows_it(browser, live_server: LiveServer) -> N
     console_ctx.close()
 
 
+def test_console_checks_in_a_family_found_by_name(browser, live_server: LiveServer) -> None:
+    ctx = browser.new_context(viewport={"width": 1280, "height": 900})
+    page = ctx.new_page()
+    page.goto(f"{live_server.url}/console")
+    page.fill("input[name=username]", "demo-nurse")
+    page.fill("input[name=password]", "demo-nurse")
+    page.click("button[type=submit]")
+    page.fill("#assist-q", "王")  # two of today's demo bookings
+    page.press("#assist-q", "Enter")
+    page.wait_for_selector("#assist-results input[type=checkbox]")
+    boxes = page.locator("#assist-results input[type=checkbox]:not([disabled])")
+    assert boxes.count() == 2
+    assert page.locator("#family-checkin").is_disabled()
+    boxes.nth(0).check()
+    boxes.nth(1).check()
+    page.click("#family-checkin")
+    page.wait_for_selector("#family-result:not(:empty)")
+    numbers = page.locator("#family-result").inner_text().split()
+    assert sorted(numbers) == ["B001", "V001"]
+    page.wait_for_selector("#assist-results .num")
+    shot(page, "console-family-checkin")
+    ctx.close()
+
+
 def test_kiosk_walk_in_shows_the_number(browser, live_server: LiveServer) -> None:
     ctx = browser.new_context(viewport={"width": 1280, "height": 1024})
     page = ctx.new_page()

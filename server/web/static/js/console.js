@@ -134,6 +134,10 @@
       out.textContent = "";
       if (!r.ok) { message(errorText(r.data), true); return; }
       r.data.bookings.forEach(function (b) {
+        var open = !b.checked_in && b.status !== "cancelled";
+        var tick = el("input", {type: "checkbox", "data-id": b.id, "aria-label": b.name_masked || b.id});
+        tick.disabled = !open;
+        tick.addEventListener("change", familyButton);
         var action = b.checked_in ? el("span", {"class": "num", text: b.ticket}) :
           el("button", {type: "button", text: assist.getAttribute("data-checkin")});
         if (!b.checked_in && b.status !== "cancelled") action.addEventListener("click", function () {
@@ -142,13 +146,30 @@
           });
         });
         else if (!b.checked_in) action.disabled = true;
-        out.appendChild(el("tr", {}, [el("td", {text: b.name_masked || ""}), el("td", {text: b.service}),
+        out.appendChild(el("tr", {}, [el("td", {}, [tick]), el("td", {text: b.name_masked || ""}), el("td", {text: b.service}),
           el("td", {text: b.slot || ""}), el("td", {text: T[b.status] || b.status}), el("td", {}, [action])]));
       });
-      if (!r.data.bookings.length) out.appendChild(el("tr", {}, [el("td", {colspan: "5", "class": "empty", text: assist.getAttribute("data-none")})]));
+      if (!r.data.bookings.length) out.appendChild(el("tr", {}, [el("td", {colspan: "6", "class": "empty", text: assist.getAttribute("data-none")})]));
+      familyButton();
     });
   }
   document.getElementById("assist-form").addEventListener("submit", searchBookings);
+
+  // a parent with several bookings: consecutive numbers, shown together
+  function ticked() {
+    return Array.prototype.map.call(
+      document.querySelectorAll("#assist-results input[type=checkbox]:checked"),
+      function (box) { return box.getAttribute("data-id"); });
+  }
+  function familyButton() { document.getElementById("family-checkin").disabled = ticked().length < 2; }
+  document.getElementById("family-checkin").addEventListener("click", function () {
+    post("/api/v1/checkins/family", {booking_ids: ticked()}).then(function (r) {
+      if (!r.ok) return;
+      document.getElementById("family-result").textContent =
+        r.data.tickets.map(function (t) { return t.number; }).join("  ");
+      searchBookings();
+    });
+  });
 
   var live = new Clinicq.LiveQueue({
     onChange: render,
