@@ -16,7 +16,7 @@ from typing import Any
 
 from .bookings import BookingDirectory
 from .config import Settings
-from .engine import commands, policy
+from .engine import commands
 from .engine.commands import BookingInfo
 from .engine.errors import DomainError
 from .engine.events import Event
@@ -153,8 +153,7 @@ class StationService:
     def act(self, ticket_id: str, action: str, *, counter: str | None = None,
             service: str | None = None) -> Ticket:
         events = self._run(commands.act, ticket_id, action, counter=counter, service=service)
-        return self.state.tickets[ticket_id] if ticket_id in self.state.tickets else \
-            events[-1].ticket
+        return next(e.ticket for e in reversed(events) if e.ticket.id == ticket_id)
 
     def undo(self, counter: str) -> list[Ticket]:
         events = self._run(commands.undo, counter)
@@ -165,10 +164,6 @@ class StationService:
     def ticket(self, ticket_id: str) -> tuple[State, Ticket, datetime]:
         state, now = self.current()
         return state, state.ticket(ticket_id), now
-
-    def queue_position(self, ticket: Ticket) -> int | None:
-        state, now = self.current()
-        return policy.position(state, ticket, now)
 
     def search_bookings(self, text: str, limit: int = 20) -> list[dict[str, Any]]:
         """Today's bookings matching a name fragment or the phone's last four digits, with the
