@@ -34,6 +34,7 @@ bench: setup
 
 lint: setup
 	$(PY) -m ruff check server kiosk display hardware central tests bench
+	$(PY) -m mypy server/engine server/protocol.py hardware/printer/drivers.py hardware/scanner/base.py
 
 clean:
 	rm -rf $(VENV) var test-output .pytest_cache
