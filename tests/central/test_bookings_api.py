@@ -61,12 +61,14 @@ def test_qr_images(client: FlaskClient, booking_request: Any) -> None:
 
 def test_day_page_lists_codes_and_escapes_names(client: FlaskClient,
                                                 booking_request: Any) -> None:
-    create(client, booking_request(resident={"name": "<b>x</b>", "phone": "13900001234"}))
+    made = create(client, booking_request(resident={"name": "<b>x</b>", "phone": "13900001234"}))
     page = client.get(f"/stations/demo-station/bookings?day={date.today().isoformat()}")
     text = page.get_data(as_text=True)
     assert page.status_code == 200 and "幸福社区卫生服务站" in text
     assert "&lt;*&gt;" in text and "<b>" not in text
     assert text.count("<svg") == 1
+    # the code's text, for a newcomer without a camera to paste into the kiosk page
+    assert f'value="{made["token"]}"' in text
 
 
 @pytest.mark.parametrize("method, url, headers, status, code", [
