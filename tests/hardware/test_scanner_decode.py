@@ -53,9 +53,10 @@ def test_photo_set_decode_rate_is_at_least_95_percent() -> None:
         for path, expected in photos(set_name):
             total += 1
             correct += expected in decode_codes(path)
-    # measured 96/101 = 0.950; the floor leaves room for a decoder upgrade moving one image
+    # measured 100/101 = 0.990; the floor (99/101 = 0.980) leaves room for a decoder
+    # upgrade moving one image, while losing the unbending pass (-4) fails
     assert total == 101
-    assert correct / total >= 0.93, f"{correct}/{total}"
+    assert correct / total >= 0.98, f"{correct}/{total}"
 
 
 @needs_photos
