@@ -34,6 +34,17 @@ def browser() -> Iterator[object]:
         b.close()
 
 
+def nurse_console(context, base: str):
+    """The console page, logged in as the demo nurse through its own login form."""
+    page = context.new_page()
+    page.goto(f"{base}/console")
+    page.fill("input[name=username]", "demo-nurse")
+    page.fill("input[name=password]", "demo-nurse")
+    page.click("button[type=submit]")
+    page.wait_for_selector("#call-next")
+    return page
+
+
 def shot(page, name: str) -> None:
     OUTPUT.mkdir(exist_ok=True)
     page.screenshot(path=str(OUTPUT / f"{name}.png"))
@@ -51,12 +62,7 @@ def test_nurse_calls_and_display_shows_it(browser, live_server: LiveServer) -> N
     assert display.locator(".service[data-service=V] .next span").first.inner_text() == "V001"
 
     console_ctx = browser.new_context(viewport={"width": 1280, "height": 800})
-    console = console_ctx.new_page()
-    console.goto(f"{base}/console")
-    console.fill("input[name=username]", "demo-nurse")
-    console.fill("input[name=password]", "demo-nurse")
-    console.click("button[type=submit]")
-    console.wait_for_selector("#call-next")
+    console = nurse_console(console_ctx, base)
     console.select_option("#counter", "V1")
     console.wait_for_selector("#queue tr[data-ticket]")
     console.click("#call-next")
@@ -90,11 +96,7 @@ def test_nurse_calls_and_display_shows_it(browser, live_server: LiveServer) -> N
 
 def test_console_checks_in_a_family_found_by_name(browser, live_server: LiveServer) -> None:
     ctx = browser.new_context(viewport={"width": 1280, "height": 900})
-    page = ctx.new_page()
-    page.goto(f"{live_server.url}/console")
-    page.fill("input[name=username]", "demo-nurse")
-    page.fill("input[name=password]", "demo-nurse")
-    page.click("button[type=submit]")
+    page = nurse_console(ctx, live_server.url)
     page.fill("#assist-q", "王")  # two of today's demo bookings
     page.press("#assist-q", "Enter")
     page.wait_for_selector("#assist-results input[type=checkbox]")
