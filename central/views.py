@@ -99,18 +99,19 @@ def keys() -> dict[str, Any]:
 # shows only a masked name. The resident's app loads them by URL.
 @api.get("/bookings/<booking_id>/qr.png")
 def booking_qr_png(booking_id: str) -> Response:
-    out = io.BytesIO()
-    segno.make(_booking_or_404(booking_id)["token"], error="m", micro=False).save(
-        out, kind="png", scale=6, border=4)
-    return Response(out.getvalue(), mimetype="image/png")
+    return _qr(booking_id, "png", "image/png")
 
 
 @api.get("/bookings/<booking_id>/qr.svg")
 def booking_qr_svg(booking_id: str) -> Response:
+    return _qr(booking_id, "svg", "image/svg+xml")
+
+
+def _qr(booking_id: str, kind: str, mimetype: str) -> Response:
     out = io.BytesIO()
     segno.make(_booking_or_404(booking_id)["token"], error="m", micro=False).save(
-        out, kind="svg", scale=6, border=4)
-    return Response(out.getvalue(), mimetype="image/svg+xml")
+        out, kind=kind, scale=6, border=4)
+    return Response(out.getvalue(), mimetype=mimetype)
 
 
 @api.get("/stations/<station>/bookings")

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import functools
 import hashlib
-import hmac
 import secrets
 import threading
 from dataclasses import dataclass
@@ -118,7 +117,3 @@ class Accounts:
         with self._lock:
             self._devices[digest] = principal
         return principal
-
-    @staticmethod
-    def same(a: str, b: str) -> bool:
-        return hmac.compare_digest(a.encode(), b.encode())

@@ -47,16 +47,17 @@ def ticket_view(state: State, ticket: Ticket, now: datetime, *, position: int | 
 QUEUE_HEAD = 50  # how many of the next ticket ids a delta carries; screens show fewer
 
 
-def queue_summary(state: State, service: str, now: datetime) -> QueueSummary:
-    """Waiting count, wait for a newcomer, and the head of the call order of one service."""
-    order = policy.order(state, service, now)
-    per_position = policy.eta_minutes(state, service, 1)
+def queue_summary(state: State, service: str, now: datetime,
+                  order: list[Ticket] | None = None) -> QueueSummary:
+    """Waiting count, wait for a newcomer, and the head of the call order of one service
+    (`order`: the call order, when the caller has it already)."""
+    if order is None:
+        order = policy.order(state, service, now)
     counters = max(policy.open_counters(state, service), 1)
     return QueueSummary(
         service=service, waiting=len(order),
         eta_minutes=policy.eta_minutes(state, service, len(order) + 1),
-        minutes_per_position=round(policy.mean_service_minutes(state, service) / counters, 2)
-        if per_position else 0.0,
+        minutes_per_position=round(policy.mean_service_minutes(state, service) / counters, 2),
         order=[t.id for t in order[:QUEUE_HEAD]],
     )
 
@@ -68,7 +69,7 @@ def snapshot(state: State, settings: Settings, now: datetime, *,
     services = []
     for code, svc in settings.services.items():
         order = policy.order(state, code, now)
-        summary = queue_summary(state, code, now)
+        summary = queue_summary(state, code, now, order)
         services.append({
             "code": code, "name": svc.name, "name_en": svc.name_en, "prefix": svc.rules.prefix,
             "walkins": svc.rules.walkins, "waiting": summary.waiting,
@@ -122,9 +123,14 @@ def event_message(event: Event, state: State, settings: Settings, now: datetime,
         announcement = announcement_for(
             event.type, event.ticket.number, counter.name if counter else event.counter
         )
+    position = None
+    queue = queues.get(event.ticket.service)
+    if queue is not None and event.ticket.id in queue.order:
+        # the summary has just ordered the queue: no need to order it again for one ticket
+        position = queue.order.index(event.ticket.id) + 1
     return EventMessage(
         seq=event.seq, type=event.type,
-        ticket=ticket_view(state, event.ticket, now, private=private,
+        ticket=ticket_view(state, event.ticket, now, position=position, private=private,
                            show_names=settings.show_masked_names).to_dict(),
         counter=event.counter, at=_iso(event.at) or "", reason=event.reason,
         queues={code: q.to_dict() for code, q in queues.items()},

@@ -98,17 +98,6 @@ class EventMessage:
 
 
 @dataclass(frozen=True)
-class CheckinRequest:
-    code: str
-
-
-@dataclass(frozen=True)
-class WalkinRequest:
-    service: str
-    priority: bool = False
-
-
-@dataclass(frozen=True)
 class ApiError:
     code: str
     message: str

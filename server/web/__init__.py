@@ -11,6 +11,9 @@ from typing import Any
 from flask import Flask, request
 from flask_babel import Babel, get_locale
 
+from display.pages import bp as display_bp
+from kiosk.screen import bp as kiosk_bp
+
 from .. import sync
 from ..auth import Accounts
 from ..config import Settings
@@ -50,9 +53,6 @@ def select_locale() -> str:
 def create_app(settings: Settings, *, store: Store | None = None, clock: Clock | None = None,
                testing: bool = False) -> Flask:
     """The station server's app. Hand in a store and clock to run on a test database and time."""
-    from display.pages import bp as display_bp
-    from kiosk.screen import bp as kiosk_bp
-
     app = Flask(__name__)
     store = store or Store(settings.database)
     app.config.update(
@@ -61,7 +61,6 @@ def create_app(settings: Settings, *, store: Store | None = None, clock: Clock |
         SESSION_COOKIE_SAMESITE="Strict",
         PERMANENT_SESSION_LIFETIME=timedelta(hours=12),
         MAX_CONTENT_LENGTH=64 * 1024,
-        JSON_AS_ASCII=False,
         TESTING=testing,
         BABEL_DEFAULT_LOCALE="zh",
     )
