@@ -33,8 +33,8 @@ bench: setup
 	@for b in bench/bench_*.py; do $(PY) $$b || exit 1; done
 
 lint: setup
-	$(PY) -m ruff check server kiosk display hardware central tests bench
-	$(PY) -m mypy server/engine server/protocol.py hardware/printer/drivers.py hardware/scanner/base.py
+	$(PY) -m ruff check contracts server kiosk display hardware central tests bench
+	$(PY) -m mypy server/engine contracts hardware/printer/drivers.py hardware/scanner/base.py
 
 clean:
 	rm -rf $(VENV) var test-output .pytest_cache

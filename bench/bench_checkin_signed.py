@@ -24,9 +24,9 @@ from werkzeug.serving import make_server
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from central.demo import DEMO_KEY_ID, demo_private_key  # noqa: E402
+from contracts.bookingcode import BookingClaims, sign_booking  # noqa: E402
+from contracts.demo import DEMO_KEY_ID, demo_private_key  # noqa: E402
 from server import config  # noqa: E402
-from server.bookingcode import BookingClaims, sign_booking  # noqa: E402
 from server.web import create_app  # noqa: E402
 
 KIOSK = {"Authorization": "Bearer demo-kiosk-token"}

@@ -17,7 +17,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from server.bookingcode import (  # noqa: E402
+from contracts.bookingcode import (  # noqa: E402
     BookingClaims,
     KeyInfo,
     public_key_bytes,

@@ -14,11 +14,12 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from flask import Flask, current_app
+from flask import Flask
 
 from central.demo import DEMO_ADMIN_TOKEN, seed_demo
 from central.errors import register_error_handlers
 from central.store import Store
+from central.views import api, pages
 
 DEFAULT_DATABASE = Path("var") / "central.sqlite3"
 
@@ -43,18 +44,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
         seed_demo(store, now)
     app.extensions["central.store"] = store
 
-    from central.views import api, pages
-
     app.register_blueprint(api)
     app.register_blueprint(pages)
     register_error_handlers(app)
     return app
-
-
-def get_store() -> Store:
-    store: Store = current_app.extensions["central.store"]
-    return store
-
-
-def now() -> int:
-    return int(current_app.config["CLOCK"]())

@@ -1,28 +1,21 @@
 """Demo data of the reference central platform: station, services, vaccines, key, bookings.
 
 The demo signing key comes from a fixed, public seed so that a station server
-can be seeded with the matching public key (`demo_public_keys()`); never use
+can be seeded with the matching public key (`contracts.demo`); never use
 it outside the demo.
 """
 
 from __future__ import annotations
 
-import hashlib
 import random
 from datetime import timedelta
-from typing import Any
-
-from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from central.inputs import NewBooking
 from central.store import Store
-from server.bookingcode import KeyInfo, public_key_bytes
+from contracts.demo import DEMO_KEY_ID, DEMO_STATION_ID, DEMO_STATION_TOKEN, demo_seed
 
-DEMO_STATION_ID = "demo-station"
 DEMO_STATION_NAME = "幸福社区卫生服务站"
-DEMO_STATION_TOKEN = "demo-station-token"
 DEMO_ADMIN_TOKEN = "demo-central-admin-token"
-DEMO_KEY_ID = "d1"
 DEMO_SERVICES: dict[str, tuple[str, str]] = {
     "V": ("接种", "vaccination"), "A": ("门诊", "clinic"), "B": ("体检", "exam"),
 }
@@ -36,24 +29,6 @@ DEMO_VACCINES: list[tuple[str, str, str, int]] = [
 DEMO_BOOKINGS = 40
 _SURNAMES = "王李张刘陈杨黄赵吴周徐孙马朱胡郭何林罗高"
 _GIVEN = ["秀英", "桂兰", "建国", "志强", "丽", "伟", "敏", "静", "海燕", "国华", "玉珍", "明"]
-
-
-def demo_seed(key_id: str = DEMO_KEY_ID) -> bytes:
-    return hashlib.sha256(b"clinicq demo signing key " + key_id.encode()).digest()
-
-
-def demo_private_key() -> Ed25519PrivateKey:
-    return Ed25519PrivateKey.from_private_bytes(demo_seed())
-
-
-def demo_public_keys() -> dict[str, KeyInfo]:
-    """The key set a station needs to verify demo booking codes, by key id."""
-    return {DEMO_KEY_ID: KeyInfo(DEMO_KEY_ID, public_key_bytes(demo_private_key()))}
-
-
-def demo_keys_json() -> dict[str, Any]:
-    """The same keys in the form of `GET /api/v1/keys`."""
-    return {"keys": [key.to_json() for key in demo_public_keys().values()]}
 
 
 def seed_demo(store: Store, now: int, bookings: int = DEMO_BOOKINGS) -> int:

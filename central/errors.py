@@ -2,7 +2,7 @@
 
     CentralError(code)       a refusal with a stable code, HTTP status and
                              English + Chinese messages
-    server.bookingcode.TokenError is mapped here too (status 400)
+    contracts.bookingcode.TokenError is mapped here too (status 400)
 
 Every refusal leaves as `{"error": {"code", "message", "message_zh"}}` with a
 4xx status; a 5xx is always a bug.
@@ -15,7 +15,7 @@ import logging
 from flask import Flask, Response, jsonify
 from werkzeug.exceptions import HTTPException
 
-from server.bookingcode import TokenError
+from contracts.bookingcode import TokenError
 
 log = logging.getLogger(__name__)
 

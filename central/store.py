@@ -23,7 +23,7 @@ from sqlalchemy.engine import Connection
 from central import schema as t
 from central.errors import CentralError
 from central.inputs import NewBooking, hhmm
-from server.bookingcode import (
+from contracts.bookingcode import (
     MAX_DAYS_AHEAD,
     BookingClaims,
     KeyInfo,

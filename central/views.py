@@ -11,9 +11,9 @@ import segno
 from flask import Blueprint, Response, current_app, render_template, request, url_for
 from markupsafe import Markup
 
-from central.app import get_store, now
 from central.errors import CentralError
 from central.inputs import parse_cursor, parse_day, parse_limit, parse_new_booking
+from central.store import Store
 
 api = Blueprint("central_api", __name__, url_prefix="/api/v1")
 pages = Blueprint("central_pages", __name__)
@@ -21,6 +21,15 @@ pages = Blueprint("central_pages", __name__)
 # What a station sees of a booking: enough to check in, little personal data.
 FEED_FIELDS = ("id", "service", "day", "slot", "status", "name_masked", "phone_last4",
                "priority", "vaccine", "token", "key_id", "expires", "cursor", "updated_at")
+
+
+def get_store() -> Store:
+    store: Store = current_app.extensions["central.store"]
+    return store
+
+
+def now() -> int:
+    return int(current_app.config["CLOCK"]())
 
 
 def _bearer() -> str:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from server.protocol import Announcement
+from contracts.protocol import Announcement
 
 _PHRASES_ZH = {
     "ticket.called": "请 {number} 号 到 {counter}",

@@ -33,13 +33,13 @@ from importlib import metadata
 from pathlib import Path
 from typing import Any
 
+from contracts.protocol import DeviceHealth, KioskNotice
 from hardware.printer import Printer, PrinterError, TicketLayout, open_printer
 from hardware.scanner import Scanner, ScannerError, open_scanner
 from kiosk.client import Answer, StationClient
 from kiosk.codes import foreign_kind, masked
 from kiosk.errors import KioskError, StationRefused, StationUnreachable
 from kiosk.link import PrintJob, StationLink
-from server.protocol import DeviceHealth, KioskNotice
 
 log = logging.getLogger("kiosk.agent")
 

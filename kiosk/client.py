@@ -12,8 +12,8 @@ from urllib.parse import quote
 
 import requests
 
+from contracts.protocol import AGENT, SOURCE_HEADER, DeviceHealth, KioskNotice
 from kiosk.errors import StationRefused, StationUnreachable
-from server.protocol import AGENT, SOURCE_HEADER, DeviceHealth, KioskNotice
 
 # (connect, read) seconds: a station PC on the LAN answers in milliseconds; a longer wait means
 # it is down, and the resident in front of the kiosk should not stand there for it

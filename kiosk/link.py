@@ -20,7 +20,7 @@ from typing import Any
 
 import socketio
 
-from server.protocol import AGENT, SCREEN, KioskPrint
+from contracts.protocol import AGENT, SCREEN, KioskPrint
 
 log = logging.getLogger("kiosk.link")
 

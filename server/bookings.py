@@ -1,6 +1,6 @@
 """Booking directory (layer 2): the one place check-in turns scanned text into a booking.
 
-A scanned `BK1:` code is verified offline (server/bookingcode.py) with the platform keys the
+A scanned `BK1:` code is verified offline (contracts/bookingcode.py) with the platform keys the
 station has cached; a code with an unknown key id makes the key ring ask the platform once.
 A genuine code checks in even when its booking has not arrived through the feed yet: the
 signed claims are the booking. The local `bookings` table (feed, demo) says which are
@@ -14,7 +14,8 @@ import re
 from datetime import date, datetime, time, timedelta
 from typing import Any
 
-from .bookingcode import BookingClaims, TokenError, check_rules, verify_token
+from contracts.bookingcode import BookingClaims, TokenError, check_rules, verify_token
+
 from .config import Settings
 from .engine.commands import BookingInfo
 from .engine.errors import DomainError

@@ -4,17 +4,17 @@ from __future__ import annotations
 
 from datetime import date
 
+from contracts.demo import demo_public_keys
+
 from .auth import Accounts
 from .config import Settings
 from .store import Store
+from .sync import key_row
 
 DEMO_USERS = (("demo-nurse", "demo-nurse", "nurse", "演示护士"),
               ("demo-admin", "demo-admin", "admin", "演示管理员"))
 DEMO_DEVICES = (("kiosk-1", "kiosk", "大厅自助机 1", "demo-kiosk-token"),
                 ("display-1", "display", "候诊大屏", "demo-display-token"))
-
-# the reference platform's demo station token (central/demo.py), used when none is configured
-DEMO_STATION_TOKEN = "demo-station-token"
 
 _SURNAMES = "王李张刘陈杨黄赵吴周徐孙马朱胡郭何林罗高"
 _GIVEN = "伟芳娜敏静丽强磊军洋勇艳杰娟涛明超秀霞平刚桂英华"
@@ -67,8 +67,4 @@ def seed(settings: Settings, store: Store, accounts: Accounts, day: date) -> Non
 
 def seed_keys(store: Store) -> None:
     """The reference platform's demo public key, so demo codes verify with no platform running."""
-    from central.demo import demo_public_keys
-
-    from .sync import key_row
-
     store.add_platform_keys(key_row(k) for k in demo_public_keys().values())

@@ -11,7 +11,8 @@ import json
 from datetime import datetime, timedelta
 from typing import Any
 
-from .protocol import DeviceHealth
+from contracts.protocol import DeviceHealth
+
 from .store import Store
 
 ONLINE_SECONDS = 30  # the agent reports every 10 s, so two missed reports still count as online

@@ -18,7 +18,7 @@ from typing import Any
 
 import requests
 
-from .bookingcode import KeyInfo, keys_from_json
+from contracts.bookingcode import KeyInfo, keys_from_json
 
 
 class PlatformError(Exception):

@@ -6,13 +6,13 @@ from dataclasses import asdict
 from datetime import datetime
 from typing import Any
 
+from contracts.protocol import EventMessage, QueueSummary, TicketView
 from display.announce import announcement_for
 
 from .config import Settings
 from .engine import policy
 from .engine.events import Event
 from .engine.model import State, Ticket
-from .protocol import EventMessage, QueueSummary, TicketView
 
 
 def _iso(value: datetime | None) -> str | None:

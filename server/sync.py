@@ -19,7 +19,9 @@ from typing import Any
 
 from flask import Flask
 
-from .bookingcode import KeyInfo
+from contracts.bookingcode import KeyInfo
+from contracts.demo import DEMO_STATION_TOKEN
+
 from .config import Settings
 from .platform import PlatformClient, PlatformError, PlatformUnavailable
 from .store import Store
@@ -243,8 +245,6 @@ def init_app(app: Flask, settings: Settings, store: Store, keyring: KeyRing) -> 
     if settings.central_url:
         token = settings.central_token
         if not token and settings.demo:
-            from .demo import DEMO_STATION_TOKEN
-
             token = DEMO_STATION_TOKEN
         client = PlatformClient(settings.central_url, settings.station_id, token,
                                 timeout=settings.central_timeout)

@@ -1,4 +1,4 @@
-"""Tests for server/bookingcode.py: the conformance cases, properties, size limits."""
+"""Tests for contracts/bookingcode.py: the conformance cases, properties, size limits."""
 
 from __future__ import annotations
 
@@ -15,7 +15,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from server.bookingcode import (
+from contracts.bookingcode import (
     ERROR_CODES,
     MAX_TOKEN_CHARS,
     BookingClaims,

@@ -17,9 +17,9 @@ from hypothesis import settings as hsettings
 from hypothesis import strategies as st
 from support import KIOSK, TZ, FakeClock
 
-from central.demo import DEMO_KEY_ID, demo_keys_json, demo_private_key
+from contracts.bookingcode import BookingClaims, keys_from_json, sign_booking
+from contracts.demo import DEMO_KEY_ID, demo_keys_json, demo_private_key
 from server import config
-from server.bookingcode import BookingClaims, keys_from_json, sign_booking
 from server.platform import PlatformClient, Reply, Request
 from server.store import Store
 from server.web import create_app

@@ -11,7 +11,7 @@ from flask.testing import FlaskClient
 from support import KIOSK
 from test_checkin_signed import token
 
-from central.demo import DEMO_KEY_ID, demo_keys_json
+from contracts.demo import DEMO_KEY_ID, demo_keys_json
 from server.platform import (
     PlatformClient,
     PlatformRefused,

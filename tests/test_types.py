@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
-STRICT = ["server/engine", "server/protocol.py", "hardware/printer/drivers.py",
+STRICT = ["server/engine", "contracts/protocol.py", "hardware/printer/drivers.py",
           "hardware/printer/status.py", "hardware/printer/layout.py", "hardware/scanner/base.py"]
 
 

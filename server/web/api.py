@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-from typing import Any
-
-from flask import Blueprint, Response, current_app, jsonify, request, session
+from flask import Blueprint, Response, current_app, jsonify, session
 
 from .. import presenter
 from ..station import CheckinResult, StationService
 from .devices_api import echo_to_kiosk_screen
 from .errors import RequestError, notice
+from .inputs import body, field
 from .security import accounts, current_principal, requires, start_session
 
 bp = Blueprint("api", __name__)
@@ -17,29 +16,6 @@ bp = Blueprint("api", __name__)
 
 def station() -> StationService:
     return current_app.extensions["clinicq"].station  # type: ignore[no-any-return]
-
-
-def body(required: bool = True) -> dict[str, Any]:
-    """The JSON object sent, or a 400 saying what is wrong with it."""
-    if not request.get_data(cache=True):
-        if required:
-            raise RequestError("bad_json")
-        return {}
-    data = request.get_json(silent=True)
-    if not isinstance(data, dict):
-        raise RequestError("bad_json")
-    return data
-
-
-def field(data: dict[str, Any], name: str, kind: type = str, *, required: bool = True) -> Any:
-    if name not in data or data[name] is None:
-        if required:
-            raise RequestError("field_missing", field=name)
-        return None
-    value = data[name]
-    if not isinstance(value, kind) or (kind is int and isinstance(value, bool)):
-        raise RequestError("field_invalid", field=name)
-    return value
 
 
 def private() -> bool:

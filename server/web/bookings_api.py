@@ -11,8 +11,9 @@ from __future__ import annotations
 from flask import Blueprint, Response, jsonify, request
 
 from .. import presenter
-from .api import body, checkin_json, private, station
+from .api import checkin_json, private, station
 from .errors import RequestError
+from .inputs import body
 from .security import current_principal, requires
 
 bp = Blueprint("bookings_api", __name__)

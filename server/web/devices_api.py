@@ -24,9 +24,7 @@ from typing import Any, TypeVar
 
 from flask import Blueprint, Response, current_app, jsonify, request
 
-from .. import devices, presenter
-from ..engine.errors import DomainError
-from ..protocol import (
+from contracts.protocol import (
     AGENT,
     KIOSK_NOTICES,
     SCREEN,
@@ -35,8 +33,12 @@ from ..protocol import (
     KioskPrint,
     KioskResult,
 )
+
+from .. import devices, presenter
+from ..engine.errors import DomainError
 from ..station import StationService
 from .errors import RequestError, describe
+from .inputs import body, field
 from .security import current_principal, requires
 
 log = logging.getLogger(__name__)
@@ -56,12 +58,6 @@ NOTICES: dict[str, tuple[str, str]] = {
 
 def _station() -> StationService:
     return current_app.extensions["clinicq"].station  # type: ignore[no-any-return]
-
-
-def _body(required: bool = True) -> dict[str, Any]:
-    from .api import body  # one JSON parser for the whole API
-
-    return body(required)
 
 
 class KioskPrinters:
@@ -200,7 +196,7 @@ def report_health() -> Response:
     who = current_principal()
     assert who is not None
     try:
-        report = devices.clean_report(_body())
+        report = devices.clean_report(body())
     except devices.BadReport as err:
         raise RequestError("field_invalid", field=err.field) from err
     now = _station().clock()
@@ -213,7 +209,7 @@ def report_health() -> Response:
 def kiosk_notice() -> Response:
     who = current_principal()
     assert who is not None
-    data = _body()
+    data = body()
     code, ticket_id, detail = data.get("code"), data.get("ticket_id"), data.get("detail")
     if code not in KIOSK_NOTICES:
         raise RequestError("field_invalid", field="code")
@@ -239,11 +235,9 @@ def kiosk_notice() -> Response:
 def reprint(ticket_id: str) -> tuple[Response, int]:
     """Send the ticket to a kiosk agent's printer (`kiosk.print`); 202: sent, not yet printed
     (a printer failure then shows on that kiosk's screen and in its health)."""
-    from .api import field
-
     who = current_principal()
     assert who is not None
-    wanted = field(_body(required=False), "kiosk", required=False)
+    wanted = field(body(required=False), "kiosk", required=False)
     state, ticket, now = _station().ticket(ticket_id)
     view = presenter.ticket_view(state, ticket, now, private=True).to_dict()
     target = kiosk_printers().choose(ticket.id, wanted)

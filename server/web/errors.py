@@ -8,8 +8,9 @@ from typing import Any
 from flask import Flask, Response, jsonify, request
 from werkzeug.exceptions import HTTPException
 
+from contracts.protocol import ApiError
+
 from ..engine.errors import DomainError
-from ..protocol import ApiError
 
 log = logging.getLogger(__name__)
 
@@ -61,7 +62,7 @@ CATALOG: dict[str, tuple[int, str, str]] = {
                          "您的预约时段已于 {slot} 结束，该服务不接待迟到，请到服务台咨询。"),
     "booking_expired": (422, "This booking has expired.", "该预约已过期。"),
     "booking_checked_in": (409, "This booking is checked in already.", "该预约已签到。"),
-    # booking QR codes (server/bookingcode.py): the stage that refuses is in its docstring
+    # booking QR codes (contracts/bookingcode.py): the stage that refuses is in its docstring
     "token_empty": (400, "Nothing was scanned. Please scan the booking QR code again.",
                     "没有扫到内容，请重新扫描预约二维码。"),
     "token_too_large": (413, "This is not a booking QR code (too long).",

@@ -17,10 +17,11 @@ from typing import Any
 from flask import Flask, request, session
 from flask_socketio import SocketIO, emit, join_room
 
+from contracts.protocol import AGENT
+
 from .. import presenter
 from ..auth import Principal
 from ..config import Settings
-from ..protocol import AGENT
 from ..station import Published, StationService
 from .devices_api import KioskPrinters, recent_kiosk_result
 from .security import accounts

@@ -19,8 +19,9 @@ from flask import Flask
 from flask.testing import FlaskClient
 
 from central.app import create_app
-from central.demo import DEMO_ADMIN_TOKEN, DEMO_STATION_TOKEN
+from central.demo import DEMO_ADMIN_TOKEN
 from central.store import Store
+from contracts.demo import DEMO_STATION_TOKEN
 
 PG_BIN = Path(os.environ.get("CLINICQ_PG_BIN", "/usr/lib/postgresql/15/bin"))
 ADMIN = {"Authorization": f"Bearer {DEMO_ADMIN_TOKEN}"}

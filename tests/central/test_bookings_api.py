@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 from flask.testing import FlaskClient
 
-from server.bookingcode import check_rules, keys_from_json, verify_token
+from contracts.bookingcode import check_rules, keys_from_json, verify_token
 
 ADMIN = {"Authorization": "Bearer demo-central-admin-token"}
 STATION = {"Authorization": "Bearer demo-station-token"}

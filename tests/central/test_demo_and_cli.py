@@ -10,9 +10,10 @@ import pytest
 
 from central.app import create_app
 from central.cli import build_parser, main
-from central.demo import DEMO_BOOKINGS, demo_public_keys, seed_demo
+from central.demo import DEMO_BOOKINGS, seed_demo
 from central.store import Store
-from server.bookingcode import TokenError, check_rules, verify_token
+from contracts.bookingcode import TokenError, check_rules, verify_token
+from contracts.demo import demo_public_keys
 
 
 def test_demo_seed_today(tmp_path: Path) -> None:

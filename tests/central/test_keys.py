@@ -7,8 +7,8 @@ from typing import Any
 import pytest
 from flask.testing import FlaskClient
 
-from central.demo import demo_keys_json, demo_public_keys
-from server.bookingcode import TokenError, decode_token, keys_from_json, verify_token
+from contracts.bookingcode import TokenError, decode_token, keys_from_json, verify_token
+from contracts.demo import demo_keys_json, demo_public_keys
 
 ADMIN = {"Authorization": "Bearer demo-central-admin-token"}
 

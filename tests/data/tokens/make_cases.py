@@ -30,7 +30,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parents[2]))
 
-from server.bookingcode import BookingClaims, KeyInfo, public_key_bytes, sign_booking  # noqa: E402
+from contracts.bookingcode import BookingClaims, KeyInfo, public_key_bytes, sign_booking  # noqa: E402
 
 STATION = "test-station"
 TODAY = date(2026, 3, 16)
