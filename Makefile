@@ -9,7 +9,9 @@ CENTRAL_PORT ?= 5100
 RUN_PACKAGES := libzbar0 espeak-ng fonts-wqy-microhei
 TEST_PACKAGES := $(RUN_PACKAGES) chromium postgresql
 
-.PHONY: run test bench setup setup-test lint clean
+CATALOGS := $(patsubst %.po,%.mo,$(wildcard contracts/translations/*/LC_MESSAGES/messages.po))
+
+.PHONY: run test bench setup setup-test lint clean catalogs
 
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -17,10 +19,16 @@ $(VENV)/.installed: pyproject.toml
 	$(PY) -m pip install -q -e '.[dev]'
 	touch $@
 
-setup: $(VENV)/.installed
+# the one catalog of words, compiled once at set-up (contracts/i18n.py reads the .mo files)
+%.mo: %.po $(VENV)/.installed
+	$(VENV)/bin/pybabel compile -i $< -o $@
+
+catalogs: $(CATALOGS)
+
+setup: $(VENV)/.installed $(CATALOGS)
 	@scripts/debian-packages.sh $(RUN_PACKAGES)
 
-setup-test: $(VENV)/.installed
+setup-test: $(VENV)/.installed $(CATALOGS)
 	@scripts/debian-packages.sh $(TEST_PACKAGES)
 
 run: setup
@@ -37,4 +45,4 @@ lint: setup
 	$(PY) -m mypy server/engine contracts hardware/printer/drivers.py hardware/scanner/base.py
 
 clean:
-	rm -rf $(VENV) var test-output .pytest_cache
+	rm -rf $(VENV) var test-output .pytest_cache $(CATALOGS)

@@ -10,7 +10,8 @@ in docs/booking-token.md.
     signature = Ed25519(private_key, b"BK1" + body)
 
 Errors: every refusal is a `TokenError` with a stable `code` and a message in
-English and Chinese that a resident can read. The stage that raises it:
+English and Chinese that a resident can read (`error.<code>` in the catalog). The stage
+that raises it:
 
     TokenError
       decode_token:  token_empty, token_too_large, token_wrong_prefix,
@@ -37,6 +38,8 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import (
     Ed25519PrivateKey,
     Ed25519PublicKey,
 )
+
+from . import i18n
 
 PREFIX = "BK1:"
 SIGNING_CONTEXT = b"BK1"
@@ -65,54 +68,32 @@ MAX_DAYS_AHEAD = 366
 
 
 class TokenError(Exception):
-    """A booking code refused, with a stable code and bilingual explanation."""
+    """A booking code refused: a stable code, and the parameters its words need.
 
-    def __init__(self, code: str, message: str, message_zh: str) -> None:
-        super().__init__(f"{code}: {message}")
+    The words are `error.<code>` in the catalog (contracts/i18n.py); `message` and
+    `message_zh` read them there.
+    """
+
+    def __init__(self, code: str, **params: str) -> None:
+        super().__init__(code)
         self.code = code
-        self.message = message
-        self.message_zh = message_zh
+        self.params = params
 
-    def to_json(self) -> dict[str, str]:
-        return {"code": self.code, "message": self.message, "message_zh": self.message_zh}
+    @property
+    def message(self) -> str:
+        return i18n.text(f"error.{self.code}", "en", **self.params)
 
-
-_SHOW_STAFF_EN = "Please show it to the staff at the desk."
-_SHOW_STAFF_ZH = "请到服务台找工作人员处理。"
-_MESSAGES: dict[str, tuple[str, str]] = {
-    "token_empty": ("Nothing was scanned. Please scan the booking QR code again.",
-                    "没有扫到内容，请重新扫描预约二维码。"),
-    "token_too_large": ("This is not a booking QR code (too long).",
-                        "这不是预约二维码（内容过长）。"),
-    "token_wrong_prefix": ("This is not a booking QR code. Please open your booking in the app.",
-                           "这不是预约二维码，请在手机应用中打开您的预约二维码。"),
-    "token_bad_encoding": ("The QR code could not be read. Please scan it again.",
-                           "二维码无法识别，请重新扫描。"),
-    "token_bad_cbor": ("The QR code is damaged. " + _SHOW_STAFF_EN,
-                       "二维码内容已损坏。" + _SHOW_STAFF_ZH),
-    "token_bad_shape": ("The QR code is not a booking we understand. " + _SHOW_STAFF_EN,
-                        "无法识别该预约二维码。" + _SHOW_STAFF_ZH),
-    "token_unknown_key": ("This booking code cannot be checked yet. " + _SHOW_STAFF_EN,
-                          "暂时无法核验该预约码。" + _SHOW_STAFF_ZH),
-    "token_retired_key": ("This booking code is no longer valid. Please open the booking "
-                          "in the app again.", "该预约码已失效，请在手机应用中重新打开预约。"),
-    "token_bad_signature": ("This booking code is not genuine. " + _SHOW_STAFF_EN,
-                            "该预约码未通过核验。" + _SHOW_STAFF_ZH),
-    "booking_wrong_station": ("This booking is for another station ({station}).",
-                              "该预约不是本站的预约（预约站点：{station}）。"),
-    "booking_wrong_day": ("This booking is for {day}, not today.",
-                          "该预约日期为 {day}，不是今天。"),
-    "booking_expired": ("This booking has expired.", "该预约已过期。"),
-    "booking_cancelled": ("This booking was cancelled.", "该预约已取消。"),
-    "clock_suspect": ("The station clock looks wrong, so bookings cannot be checked. "
-                      + _SHOW_STAFF_EN, "本站时钟异常，暂时无法核验预约。" + _SHOW_STAFF_ZH),
-}
-ERROR_CODES: tuple[str, ...] = tuple(_MESSAGES)
+    @property
+    def message_zh(self) -> str:
+        return i18n.text(f"error.{self.code}", "zh", **self.params)
 
 
-def _error(code: str, **details: str) -> TokenError:
-    en, zh = _MESSAGES[code]
-    return TokenError(code, en.format(**details), zh.format(**details))
+ERROR_CODES: tuple[str, ...] = (
+    "token_empty", "token_too_large", "token_wrong_prefix", "token_bad_encoding",
+    "token_bad_cbor", "token_bad_shape", "token_unknown_key", "token_retired_key",
+    "token_bad_signature", "clock_suspect", "booking_wrong_station", "booking_wrong_day",
+    "booking_expired", "booking_cancelled",
+)
 
 
 @dataclass(frozen=True)
@@ -261,9 +242,9 @@ def _strict_cbor(data: bytes) -> Any:
     # cbor2 can raise many types on hostile input (ValueError, TypeError,
     # OverflowError, its own errors...); all of them mean "not our CBOR".
     except Exception as exc:
-        raise _error("token_bad_cbor") from exc
+        raise TokenError("token_bad_cbor") from exc
     if stream.tell() != len(data):
-        raise _error("token_bad_cbor")
+        raise TokenError("token_bad_cbor")
     return value
 
 
@@ -273,7 +254,7 @@ def _is_int(value: Any) -> bool:
 
 def _claims_from_body(items: Any) -> tuple[BookingClaims, str]:
     if not isinstance(items, list) or len(items) != 10:
-        raise _error("token_bad_shape")
+        raise TokenError("token_bad_shape")
     version, key_id, booking_id, station_id, service, day, slot, expires, name, prio = items
     ok = (
         _is_int(version) and version == VERSION
@@ -282,13 +263,13 @@ def _claims_from_body(items: Any) -> tuple[BookingClaims, str]:
         and isinstance(slot, list) and len(slot) == 2 and all(_is_int(m) for m in slot)
     )
     if not ok or not _KEY_ID_RE.fullmatch(key_id) or not 0 <= day < 65536:
-        raise _error("token_bad_shape")
+        raise TokenError("token_bad_shape")
     claims = BookingClaims(booking_id, station_id, service, EPOCH_DAY + timedelta(days=day),
                            slot[0], slot[1], expires, name, prio)
     try:
         claims.validate()
     except ValueError as exc:
-        raise _error("token_bad_shape") from exc
+        raise TokenError("token_bad_shape") from exc
     return claims, key_id
 
 
@@ -300,26 +281,26 @@ def decode_token(text: str | bytes) -> tuple[BookingClaims, str, bytes, bytes]:
     send a trailing CR/LF) is ignored.
     """
     if not isinstance(text, str | bytes | bytearray):
-        raise _error("token_bad_encoding")
+        raise TokenError("token_bad_encoding")
     if len(text) > MAX_INPUT_BYTES:
-        raise _error("token_too_large")
+        raise TokenError("token_too_large")
     raw = text.encode("utf-8", "surrogatepass") if isinstance(text, str) else bytes(text)
     if len(raw) > MAX_INPUT_BYTES:
-        raise _error("token_too_large")
+        raise TokenError("token_too_large")
     raw = raw.strip(b" \t\r\n")
     if not raw:
-        raise _error("token_empty")
+        raise TokenError("token_empty")
     if not raw.startswith(PREFIX.encode()):
-        raise _error("token_wrong_prefix")
+        raise TokenError("token_wrong_prefix")
     try:
         payload = base45.b45decode(raw[len(PREFIX):].decode("ascii"))
     except (ValueError, UnicodeDecodeError) as exc:
-        raise _error("token_bad_encoding") from exc
+        raise TokenError("token_bad_encoding") from exc
     outer = _strict_cbor(payload)
     if not (isinstance(outer, list) and len(outer) == 2
             and isinstance(outer[0], bytes) and isinstance(outer[1], bytes)
             and len(outer[1]) == 64):
-        raise _error("token_bad_shape")
+        raise TokenError("token_bad_shape")
     body, signature = outer
     claims, key_id = _claims_from_body(_strict_cbor(body))
     return claims, key_id, body, signature
@@ -330,15 +311,15 @@ def verify_token(text: str | bytes, keys: Mapping[str, KeyInfo]) -> BookingClaim
     claims, key_id, body, signature = decode_token(text)
     key = keys.get(key_id)
     if key is None:
-        raise _error("token_unknown_key")
+        raise TokenError("token_unknown_key")
     try:
         key.ed25519().verify(signature, SIGNING_CONTEXT + body)
     except (InvalidSignature, ValueError) as exc:
-        raise _error("token_bad_signature") from exc
+        raise TokenError("token_bad_signature") from exc
     # Checked after the signature so that a forged code never learns which
     # keys are retired; a retired key vouches only for what it signed.
     if key.verify_until is not None and claims.expires > key.verify_until:
-        raise _error("token_retired_key")
+        raise TokenError("token_retired_key")
     return claims
 
 
@@ -358,14 +339,14 @@ def check_rules(
     answer would be misleading), then station, day, expiry, cancellation.
     """
     if now.timestamp() < CLOCK_FLOOR.timestamp() or (claims.day - today).days > MAX_DAYS_AHEAD:
-        raise _error("clock_suspect")
+        raise TokenError("clock_suspect")
     if claims.station_id != station_id:
-        raise _error("booking_wrong_station", station=claims.station_id)
+        raise TokenError("booking_wrong_station", station=claims.station_id)
     if claims.day != today:
-        raise _error("booking_wrong_day", day=claims.day.isoformat())
+        raise TokenError("booking_wrong_day", day=claims.day.isoformat())
     if now.timestamp() >= claims.expires:
-        raise _error("booking_expired")
+        raise TokenError("booking_expired")
     is_cancelled = cancelled(claims.booking_id) if callable(cancelled) else (
         claims.booking_id in cancelled)
     if is_cancelled:
-        raise _error("booking_cancelled")
+        raise TokenError("booking_cancelled")

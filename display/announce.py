@@ -2,17 +2,15 @@
 
 from __future__ import annotations
 
+from contracts import i18n
 from contracts.protocol import Announcement
 
-_PHRASES_ZH = {
-    "ticket.called": "请 {number} 号 到 {counter}",
-    "ticket.recalled": "请 {number} 号 到 {counter}",
-    "observation.released": "{number} 号 留观结束，可以离开",
-}
+SPOKEN = ("ticket.called", "ticket.recalled", "observation.released")  # `announce.<type>`
+LANG = "zh"  # the waiting room hears Mandarin
 
 
 def announcement_for(event_type: str, number: str, counter_name: str) -> Announcement | None:
-    phrase = _PHRASES_ZH.get(event_type)
-    if phrase is None:
+    if event_type not in SPOKEN:
         return None
-    return Announcement(text=phrase.format(number=number, counter=counter_name), lang="zh")
+    text = i18n.text(f"announce.{event_type}", LANG, number=number, counter=counter_name)
+    return Announcement(text=text, lang=LANG)

@@ -46,13 +46,12 @@ class BookingDirectory:
             typed = scanned.strip()
             if err.code == "token_wrong_prefix" and _TYPED_CODE.fullmatch(typed):
                 return self._typed(typed)
-            raise DomainError(err.code) from err
+            raise DomainError(err.code, **err.params) from err
         try:
             check_rules(claims, station_id=self.settings.station_id, today=today, now=now,
                         cancelled=self._cancelled)
         except TokenError as err:
-            raise DomainError(err.code, station=claims.station_id,
-                              day=claims.day.isoformat()) from err
+            raise DomainError(err.code, **err.params) from err
         return self._from_claims(claims)
 
     def by_id(self, booking_id: str) -> BookingInfo:

@@ -11,6 +11,7 @@ from typing import Any
 from flask import Flask, request
 from flask_babel import Babel, get_locale
 
+from contracts import i18n
 from display.pages import bp as display_bp
 from kiosk.screen import bp as kiosk_bp
 
@@ -19,11 +20,10 @@ from ..auth import Accounts
 from ..config import Settings
 from ..station import Clock, StationService
 from ..store import Store
-from . import api, bookings_api, devices_api, errors, i18n, pages, realtime
+from . import api, bookings_api, devices_api, errors, pages, realtime
 
 log = logging.getLogger(__name__)
 
-LANGUAGES = ("zh", "en")
 
 
 @dataclass
@@ -47,7 +47,7 @@ def _secret_key(settings: Settings, store: Store) -> str:
 
 def select_locale() -> str:
     lang = request.args.get("lang") or request.cookies.get("lang")
-    return lang if lang in LANGUAGES else "zh"
+    return lang if lang in i18n.LANGUAGES else i18n.DEFAULT_LANGUAGE
 
 
 def create_app(settings: Settings, *, store: Store | None = None, clock: Clock | None = None,
@@ -74,9 +74,10 @@ def create_app(settings: Settings, *, store: Store | None = None, clock: Clock |
     app.extensions["clinicq"] = Extension(settings, store, station, accounts)
     sync.init_app(app, settings, store, station.keyring)
 
-    app.config["BABEL_TRANSLATION_DIRECTORIES"] = i18n.compiled_catalogs()
+    app.config["BABEL_TRANSLATION_DIRECTORIES"] = str(i18n.CATALOG_DIR)
     Babel(app, locale_selector=select_locale)
     app.jinja_env.globals["get_locale"] = get_locale
+    app.jinja_env.globals["catalog_error"] = lambda code: i18n.error_body(code)["error"]
     errors.init_app(app)
     app.register_blueprint(api.bp)
     app.register_blueprint(bookings_api.bp)
@@ -89,7 +90,7 @@ def create_app(settings: Settings, *, store: Store | None = None, clock: Clock |
     @app.after_request
     def remember_language(response: Any) -> Any:
         lang = request.args.get("lang")
-        if lang in LANGUAGES:
+        if lang in i18n.LANGUAGES:
             response.set_cookie("lang", lang, max_age=365 * 24 * 3600, samesite="Lax")
         return response
 

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from flask import Blueprint, Response, current_app, jsonify, session
 
+from contracts import i18n
+
 from .. import presenter
 from ..station import CheckinResult, StationService
 from .devices_api import echo_to_kiosk_screen
-from .errors import RequestError, notice
+from .errors import RequestError
 from .inputs import body, field
 from .security import accounts, current_principal, requires, start_session
 
@@ -35,8 +37,8 @@ def checkin_json(result: CheckinResult) -> tuple[Response, int]:
     state, ticket, now = station().ticket(result.ticket.id)
     view = presenter.ticket_view(state, ticket, now, private=private()).to_dict()
     if result.created and ticket.late and ticket.slot_end is not None:
-        view["notice"] = notice("booking_late", {"slot": f"{ticket.slot_start:%H:%M}-"
-                                                         f"{ticket.slot_end:%H:%M}"})
+        slot = f"{ticket.slot_start:%H:%M}-{ticket.slot_end:%H:%M}"
+        view["notice"] = i18n.notice("booking_late", slot=slot)
     return jsonify(view), 201 if result.created else 200
 
 

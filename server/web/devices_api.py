@@ -24,6 +24,7 @@ from typing import Any, TypeVar
 
 from flask import Blueprint, Response, current_app, jsonify, request
 
+from contracts import i18n
 from contracts.protocol import (
     AGENT,
     KIOSK_NOTICES,
@@ -45,16 +46,6 @@ log = logging.getLogger(__name__)
 bp = Blueprint("devices", __name__)
 F = TypeVar("F", bound=Callable[..., Any])
 REPLAY_SECONDS = 15.0  # long enough for a reconnecting screen, short enough for the next resident
-
-# code -> (English, Chinese): what a kiosk screen tells the resident in front of it
-NOTICES: dict[str, tuple[str, str]] = {
-    "print_failed": ("Printing failed. Please take a photo of your number or note it down.",
-                     "打印失败，请拍照记下号码。"),
-    "not_a_booking": ("This is not a booking code. Please show the booking QR code from the app, "
-                      "or ask at the service desk.",
-                      "这不是预约码。请出示 App 中的预约二维码，或到服务台咨询。"),
-}
-
 
 def _station() -> StationService:
     return current_app.extensions["clinicq"].station  # type: ignore[no-any-return]
@@ -145,11 +136,6 @@ def recent_kiosk_result(device_id: str) -> dict[str, Any] | None:
     return entry[1]
 
 
-def _notice(code: str) -> dict[str, str]:
-    en, zh = NOTICES[code]
-    return {"code": code, "message": en, "message_zh": zh}
-
-
 def echo_to_kiosk_screen(view: F) -> F:
     """When a kiosk device calls `view`, push its answer to that kiosk's screen as well, and
     through it to that kiosk's agent, which prints what the screen asked for."""
@@ -222,10 +208,10 @@ def kiosk_notice() -> Response:
         state, ticket, now = _station().ticket(notice.ticket_id)
         view = presenter.ticket_view(state, ticket, now, private=True).to_dict()
         log.warning("kiosk %s could not print %s: %s", who.id, ticket.number, notice.detail)
-        result = KioskResult(200, True, view, _notice(notice.code), source=AGENT)
+        result = KioskResult(200, True, view, i18n.notice(notice.code), source=AGENT)
     else:
-        result = KioskResult(422, False, {"error": _notice(notice.code)}, _notice(notice.code),
-                             source=AGENT)
+        told = i18n.notice(notice.code)
+        result = KioskResult(422, False, {"error": told}, told, source=AGENT)
     push_to_kiosk(who.id, result)
     return jsonify({"ok": True})
 

@@ -26,7 +26,7 @@ def ui_strings() -> dict[str, str]:
         "again": _("You checked in already; here is your ticket again."),
         "counter_idle": _("No ticket at this counter"), "choose_counter": _("Choose a counter"),
         "confirm_transfer": _("Transfer to which service?"),
-        "reprint_sent": _("sent to the kiosk printer"),
+        "reprint_sent": _("sent to the kiosk printer"), "error": _("Something went wrong"),
     }
 
 

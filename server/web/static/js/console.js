@@ -12,7 +12,7 @@
 
   function errorText(data) {
     var e = (data && data.error) || {};
-    return C.lang === "en" ? (e.message || "Error") : (e.message_zh || e.message || "出错了");
+    return C.lang === "en" ? (e.message || T.error) : (e.message_zh || e.message || T.error);
   }
 
   if (!C.loggedIn) {

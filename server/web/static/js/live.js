@@ -130,8 +130,8 @@
           return {status: r.status, ok: r.ok, data: data};
         });
       }, function () {
-        return {status: 0, ok: false, data: {error: {code: "offline",
-          message: "The station server cannot be reached.", message_zh: "无法连接服务器。"}}};
+        // the words come with the page (the catalog's error.offline): the server cannot say them now
+        return {status: 0, ok: false, data: window.CLINICQ_UNREACHABLE};
       });
   }
 
