@@ -12,6 +12,8 @@ from flask import Flask
 from flask.testing import FlaskClient
 from support import DISPLAY, KIOSK, FakeClock, login
 
+from server.web.kiosklink import kiosks
+
 HEALTH = {"version": "0.1.0", "scanner": {"state": "ok", "source": "camera:0"},
           "printer": {"state": "paper_near_end", "detail": "paper near end"},
           "last_scan_at": "2026-11-27T08:59:00+08:00", "held_scans": 0}
@@ -179,6 +181,7 @@ def test_a_kiosk_agent_connection_gets_no_snapshot_and_no_replay(app: Flask,
     agent = app.extensions["clinicq"].socketio.test_client(
         app, flask_test_client=client, auth={"token": "demo-kiosk-token", "source": "agent"})
     assert agent.get_received() == []
-    assert list(app.extensions["clinicq.kiosk_printers"].online()) == ["kiosk-1"]
-    agent.disconnect()
-    assert app.extensions["clinicq.kiosk_printers"].online() == {}
+    with app.app_context():
+        assert list(kiosks.online()) == ["kiosk-1"]
+        agent.disconnect()
+        assert kiosks.online() == {}

@@ -10,12 +10,13 @@ from typing import Any
 
 from flask import Flask, request
 from flask_babel import Babel, get_locale
+from flask_socketio import SocketIO
 
 from contracts import i18n
 from display.pages import bp as display_bp
 from kiosk.screen import bp as kiosk_bp
 
-from .. import sync
+from .. import demo, sync
 from ..auth import Accounts
 from ..config import Settings
 from ..station import Clock, StationService
@@ -32,7 +33,7 @@ class Extension:
     store: Store
     station: StationService
     accounts: Accounts
-    socketio: Any = None
+    socketio: SocketIO
 
 
 def _secret_key(settings: Settings, store: Store) -> str:
@@ -68,10 +69,9 @@ def create_app(settings: Settings, *, store: Store | None = None, clock: Clock |
     accounts = Accounts(store)
     station = StationService(settings, store, clock=clock)
     if settings.demo:
-        from ..demo import seed
-
-        seed(settings, store, accounts, station.today())
-    app.extensions["clinicq"] = Extension(settings, store, station, accounts)
+        demo.seed(settings, store, accounts, station.today())
+    socketio = realtime.init_app(app, station, settings)
+    app.extensions["clinicq"] = Extension(settings, store, station, accounts, socketio)
     sync.init_app(app, settings, store, station.keyring)
 
     app.config["BABEL_TRANSLATION_DIRECTORIES"] = str(i18n.CATALOG_DIR)
@@ -85,7 +85,6 @@ def create_app(settings: Settings, *, store: Store | None = None, clock: Clock |
     app.register_blueprint(pages.bp)
     app.register_blueprint(kiosk_bp)
     app.register_blueprint(display_bp)
-    app.extensions["clinicq"].socketio = realtime.init_app(app, station, settings)
 
     @app.after_request
     def remember_language(response: Any) -> Any:

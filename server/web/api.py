@@ -8,9 +8,9 @@ from contracts import i18n
 
 from .. import presenter
 from ..station import CheckinResult, StationService
-from .devices_api import echo_to_kiosk_screen
 from .errors import RequestError
 from .inputs import body, field
+from .kiosklink import kiosks
 from .security import accounts, current_principal, requires, start_session
 
 bp = Blueprint("api", __name__)
@@ -82,19 +82,20 @@ def me() -> Response:
 
 @bp.post("/api/v1/checkins")
 @requires("checkin")
-@echo_to_kiosk_screen  # a kiosk agent's scan also shows on that kiosk's screen
 def check_in() -> tuple[Response, int]:
-    return checkin_json(station().check_in(field(body(), "code")))
+    code = field(body(), "code")
+    # a kiosk agent's scan also shows on that kiosk's screen
+    return kiosks.relay(lambda: checkin_json(station().check_in(code)))
 
 
 @bp.post("/api/v1/tickets")
 @requires("walkin")
-@echo_to_kiosk_screen  # a walk-in pressed on a kiosk screen is printed by that kiosk's agent
 def walk_in() -> tuple[Response, int]:
     data = body()
     priority = field(data, "priority", bool, required=False) or False
-    ticket = station().walk_in(field(data, "service"), priority=priority)
-    return ticket_json(ticket.id, 201)
+    service = field(data, "service")
+    # a walk-in pressed on a kiosk screen is printed by that kiosk's agent
+    return kiosks.relay(lambda: ticket_json(station().walk_in(service, priority=priority).id, 201))
 
 
 @bp.get("/api/v1/tickets/<ticket_id>")

@@ -1,162 +1,27 @@
-"""Web (layer 4): the paired devices' API — health reports, the device list, kiosk pushes.
-
-A kiosk agent checks in through `POST /api/v1/checkins` with its own device token; the
-`echo_to_kiosk_screen` decorator on that view pushes the answer (ticket or refusal) to the
-Socket.IO room `kiosk:<device id>`, so the screen of the kiosk whose scanner read the code
-shows it. It is a decorator rather than a station-service listener because a replayed booking
-and a refusal change nothing and publish no event, yet the screen must show both.
-
-The kiosk screen checks in typed codes and issues walk-ins with the same token; the same push,
-marked `source: "screen"`, tells the kiosk agent (which tags its own requests `agent`) to print
-those tickets. Staff reprints go to an agent as `kiosk.print`; `KioskPrinters` knows which
-agents are connected.
-"""
+"""Web (layer 4): the paired devices' API — health reports, the device list, kiosk notices and
+reprints (through the kiosk link, `kiosklink.kiosks`)."""
 
 from __future__ import annotations
 
 import logging
-import threading
-import time
-from collections import OrderedDict
-from collections.abc import Callable
-from functools import wraps
-from typing import Any, TypeVar
-
-from flask import Blueprint, Response, current_app, jsonify, request
+from flask import Blueprint, Response, current_app, jsonify
 
 from contracts import i18n
-from contracts.protocol import (
-    AGENT,
-    KIOSK_NOTICES,
-    SCREEN,
-    SOURCE_HEADER,
-    KioskNotice,
-    KioskPrint,
-    KioskResult,
-)
+from contracts.protocol import AGENT, KIOSK_NOTICES, KioskNotice, KioskPrint, KioskResult
 
 from .. import devices, presenter
-from ..engine.errors import DomainError
 from ..station import StationService
-from .errors import RequestError, describe
+from .errors import RequestError
 from .inputs import body, field
+from .kiosklink import kiosks
 from .security import current_principal, requires
 
 log = logging.getLogger(__name__)
 bp = Blueprint("devices", __name__)
-F = TypeVar("F", bound=Callable[..., Any])
-REPLAY_SECONDS = 15.0  # long enough for a reconnecting screen, short enough for the next resident
+
 
 def _station() -> StationService:
     return current_app.extensions["clinicq"].station  # type: ignore[no-any-return]
-
-
-class KioskPrinters:
-    """Which kiosks can print now (their agents' Socket.IO connections), and which kiosk issued
-    each recent ticket, so a reprint goes back to the kiosk the resident used.
-
-    In memory on purpose: after a restart a reprint goes to the first kiosk online, which is
-    good enough, and nothing has to be stored for a ticket that is never reprinted.
-    """
-
-    def __init__(self, remember: int = 2000) -> None:
-        self._lock = threading.Lock()
-        self._agents: dict[str, tuple[str, str]] = {}  # socket sid -> (device id, name)
-        self._issuers: OrderedDict[str, str] = OrderedDict()  # ticket id -> device id
-        self._remember = remember
-
-    def connected(self, sid: str, device_id: str, name: str) -> None:
-        with self._lock:
-            self._agents[sid] = (device_id, name)
-
-    def disconnected(self, sid: str) -> None:
-        with self._lock:
-            self._agents.pop(sid, None)
-
-    def online(self) -> dict[str, str]:
-        """Device id -> name of every kiosk with an agent connected, by id."""
-        with self._lock:
-            return dict(sorted(self._agents.values()))
-
-    def issued(self, ticket_id: str, device_id: str) -> None:
-        with self._lock:
-            self._issuers[ticket_id] = device_id
-            self._issuers.move_to_end(ticket_id)
-            while len(self._issuers) > self._remember:
-                self._issuers.popitem(last=False)
-
-    def choose(self, ticket_id: str, wanted: str | None = None) -> tuple[str, str] | None:
-        """(device id, name) to print `ticket_id` at: `wanted` if its agent is connected; by
-        default the kiosk that issued the ticket, else the first one online; None if none is."""
-        online = self.online()
-        if wanted is not None:
-            return (wanted, online[wanted]) if wanted in online else None
-        with self._lock:
-            issuer = self._issuers.get(ticket_id)
-        if issuer in online:
-            return issuer, online[issuer]
-        return next(iter(online.items()), None)
-
-
-def kiosk_printers() -> KioskPrinters:
-    return current_app.extensions["clinicq.kiosk_printers"]  # type: ignore[no-any-return]
-
-
-def _recent() -> dict[str, tuple[float, dict[str, Any]]]:
-    return current_app.extensions.setdefault("clinicq.kiosk_results", {})  # type: ignore[no-any-return]
-
-
-def push_to_kiosk(device_id: str, result: KioskResult) -> None:
-    """Show `result` on the screen(s) of kiosk `device_id` (room joined on connect)."""
-    payload = result.to_dict()
-    _recent()[device_id] = (time.monotonic(), payload)
-    ticket_id, number = result.data.get("id"), result.data.get("number")
-    if result.ok and isinstance(ticket_id, str):
-        printers = kiosk_printers()
-        printers.issued(ticket_id, device_id)
-        if result.source == SCREEN and result.notice is None and device_id not in \
-                printers.online():
-            # nothing to catch up later: the screen shows the number, the resident can note it
-            log.warning("kiosk %s: ticket %s issued on its screen while its agent is not "
-                        "connected; not printed", device_id, number)
-    socketio = current_app.extensions["clinicq"].socketio
-    if socketio is not None:
-        socketio.emit("kiosk.result", payload, to=f"kiosk:{device_id}")
-
-
-def recent_kiosk_result(device_id: str) -> dict[str, Any] | None:
-    """The last result pushed to this kiosk if it is at most REPLAY_SECONDS old.
-
-    A held scan is sent the moment the station is back, often before the kiosk screen has
-    reconnected; the screen gets that result when it does (Socket.IO delivers at most once).
-    """
-    entry = _recent().get(device_id)
-    if entry is None or time.monotonic() - entry[0] > REPLAY_SECONDS:
-        return None
-    return entry[1]
-
-
-def echo_to_kiosk_screen(view: F) -> F:
-    """When a kiosk device calls `view`, push its answer to that kiosk's screen as well, and
-    through it to that kiosk's agent, which prints what the screen asked for."""
-
-    @wraps(view)
-    def wrapper(*args: Any, **kwargs: Any) -> Any:
-        who = current_principal()
-        if who is None or who.kind != "device" or who.role != "kiosk":
-            return view(*args, **kwargs)
-        source = AGENT if request.headers.get(SOURCE_HEADER) == AGENT else SCREEN
-        try:
-            response, status = view(*args, **kwargs)
-        except (DomainError, RequestError) as err:
-            code, error = describe(err.code, err.params)
-            push_to_kiosk(who.id, KioskResult(code, False, error.to_dict(), source=source))
-            raise  # the app's error handler still answers the caller
-        push_to_kiosk(who.id, KioskResult(status, 200 <= status < 300, response.get_json(),
-                                          source=source))
-        return response, status
-
-    return wrapper  # type: ignore[return-value]
 
 
 @bp.get("/api/v1/devices")
@@ -212,7 +77,7 @@ def kiosk_notice() -> Response:
     else:
         told = i18n.notice(notice.code)
         result = KioskResult(422, False, {"error": told}, told, source=AGENT)
-    push_to_kiosk(who.id, result)
+    kiosks.push(who.id, result)
     return jsonify({"ok": True})
 
 
@@ -226,11 +91,10 @@ def reprint(ticket_id: str) -> tuple[Response, int]:
     wanted = field(body(required=False), "kiosk", required=False)
     state, ticket, now = _station().ticket(ticket_id)
     view = presenter.ticket_view(state, ticket, now, private=True).to_dict()
-    target = kiosk_printers().choose(ticket.id, wanted)
+    target = kiosks.choose(ticket.id, wanted)
     if target is None:
         raise RequestError("kiosk_offline")
     device_id, name = target
-    socketio = current_app.extensions["clinicq"].socketio
-    socketio.emit("kiosk.print", KioskPrint(view, by=who.id).to_dict(), to=f"kiosk:{device_id}")
+    kiosks.reprint(device_id, KioskPrint(view, by=who.id))
     log.info("%s asked kiosk %s to reprint %s", who.id, device_id, ticket.number)
     return jsonify({"kiosk": device_id, "kiosk_name": name, "ticket": view}), 202

@@ -23,7 +23,7 @@ from .. import presenter
 from ..auth import Principal
 from ..config import Settings
 from ..station import Published, StationService
-from .devices_api import KioskPrinters, recent_kiosk_result
+from .kiosklink import kiosks
 from .security import accounts
 
 log = logging.getLogger(__name__)
@@ -34,9 +34,8 @@ STATION_ROOM = "station"
 def init_app(app: Flask, station: StationService, settings: Settings) -> SocketIO:
     """Attach Socket.IO to `app`; one instance per app, so tests can run several side by side."""
     socketio = SocketIO(app, async_mode="threading", max_http_buffer_size=64 * 1024)
-    printers = KioskPrinters()
-    app.extensions["clinicq.kiosk_printers"] = printers
-    handlers = _Handlers(station, settings, printers)
+    kiosks.init_app(app, socketio)
+    handlers = _Handlers(station, settings)
     socketio.on_event("connect", handlers.connect)
     socketio.on_event("disconnect", handlers.disconnect)
     socketio.on_event("resync", handlers.resync)
@@ -54,11 +53,9 @@ def _principal_on_connect(auth: Any) -> Principal | None:
 
 
 class _Handlers:
-    def __init__(self, station: StationService, settings: Settings,
-                 printers: KioskPrinters) -> None:
+    def __init__(self, station: StationService, settings: Settings) -> None:
         self.station = station
         self.settings = settings
-        self.printers = printers
         self._principals: dict[str, Principal] = {}
         self._lock = threading.Lock()
 
@@ -84,7 +81,7 @@ class _Handlers:
             # no snapshot, no deltas and no replayed result: the agent only prints what is
             # pushed while it is connected (it printed its own scans already)
             join_room(f"kiosk:{who.id}")
-            self.printers.connected(request.sid, who.id, who.name)  # type: ignore[attr-defined]
+            kiosks.agent_connected(request.sid, who.id, who.name)  # type: ignore[attr-defined]
             log.info("kiosk agent of %s connected", who.id)
             return True
         # join and snapshot under the station lock: no delta can fall between the two
@@ -94,7 +91,7 @@ class _Handlers:
                 join_room(f"{who.role}:{who.id}")
             self._send_snapshot(who)
         if who.kind == "device" and who.role == "kiosk":
-            replay = recent_kiosk_result(who.id)  # pushed while this screen was away
+            replay = kiosks.recent(who.id)  # pushed while this screen was away
             if replay is not None:
                 emit("kiosk.result", replay)
         return True
@@ -102,7 +99,7 @@ class _Handlers:
     def disconnect(self, *_: Any) -> None:
         with self._lock:
             self._principals.pop(request.sid, None)  # type: ignore[attr-defined]
-        self.printers.disconnected(request.sid)  # type: ignore[attr-defined]
+        kiosks.agent_disconnected(request.sid)  # type: ignore[attr-defined]
 
     def resync(self, *_: Any) -> dict[str, Any]:
         who = self._who()

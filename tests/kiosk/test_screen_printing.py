@@ -8,9 +8,12 @@ import queue
 import pytest
 import requests
 from conftest import KIOSK_TOKEN, RunningAgent, ScanFolder, ScreenClient, StationOnOnePort
+from flask import Flask
+from flask_socketio import SocketIO
 
+from contracts.protocol import AGENT, KioskResult
 from hardware.printer import DummyPrinter, PrinterPaperOut
-from server.web.devices_api import KioskPrinters
+from server.web.kiosklink import KioskLink
 
 SCREEN = {"Authorization": f"Bearer {KIOSK_TOKEN}"}  # the page sends no source header
 
@@ -136,18 +139,27 @@ def test_a_reprint_with_no_agent_connected_is_a_409(
 
 
 def test_a_reprint_goes_to_the_kiosk_that_issued_the_ticket() -> None:
-    printers = KioskPrinters(remember=2)
-    assert printers.choose("t1") is None
-    printers.connected("sid-b", "kiosk-b", "Kiosk B")
-    printers.connected("sid-a", "kiosk-a", "Kiosk A")
-    printers.issued("t1", "kiosk-b")
-    assert printers.choose("t1") == ("kiosk-b", "Kiosk B")
-    assert printers.choose("t2") == ("kiosk-a", "Kiosk A")  # unknown issuer: the first online
-    assert printers.choose("t1", "kiosk-a") == ("kiosk-a", "Kiosk A")
-    assert printers.choose("t1", "kiosk-c") is None  # asked for a kiosk that is not online
-    printers.disconnected("sid-b")
-    assert printers.choose("t1") == ("kiosk-a", "Kiosk A")
-    printers.issued("t2", "kiosk-a")
-    printers.issued("t3", "kiosk-a")  # t1 is forgotten: only the latest two are kept
-    printers.connected("sid-b", "kiosk-b", "Kiosk B")
-    assert printers.choose("t1") == ("kiosk-a", "Kiosk A")
+    app = Flask("link")
+    link = KioskLink(remember=2)
+    link.init_app(app, SocketIO(app, async_mode="threading"))
+
+    def issued(ticket_id: str, device_id: str) -> None:
+        link.push(device_id, KioskResult(201, True, {"id": ticket_id, "number": "V1"},
+                                         source=AGENT))
+
+    with app.app_context():
+        assert link.choose("t1") is None
+        link.agent_connected("sid-b", "kiosk-b", "Kiosk B")
+        link.agent_connected("sid-a", "kiosk-a", "Kiosk A")
+        issued("t1", "kiosk-b")
+        assert link.choose("t1") == ("kiosk-b", "Kiosk B")
+        assert link.choose("t2") == ("kiosk-a", "Kiosk A")  # unknown issuer: the first online
+        assert link.choose("t1", "kiosk-a") == ("kiosk-a", "Kiosk A")
+        assert link.choose("t1", "kiosk-c") is None  # asked for a kiosk that is not online
+        link.agent_disconnected("sid-b")
+        assert link.choose("t1") == ("kiosk-a", "Kiosk A")
+        issued("t2", "kiosk-a")
+        issued("t3", "kiosk-a")  # t1 is forgotten: only the latest two are kept
+        link.agent_connected("sid-b", "kiosk-b", "Kiosk B")
+        assert link.choose("t1") == ("kiosk-a", "Kiosk A")
+        assert link.recent("kiosk-a")["data"]["id"] == "t3"  # replayed to a returning screen
