@@ -4,6 +4,7 @@ reprints (through the kiosk link, `kiosklink.kiosks`)."""
 from __future__ import annotations
 
 import logging
+
 from flask import Blueprint, Response, current_app, jsonify
 
 from contracts import i18n
