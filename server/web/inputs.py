@@ -140,7 +140,7 @@ def _one_of(states: tuple[str, ...]) -> Callable[[Any], str]:
 
 
 Text = Annotated[Annotated[str, Field(max_length=200)] | None, BeforeValidator(_text(200))]
-Count = Annotated[int, BeforeValidator(_count), Field(ge=0)]
+Count = Annotated[int, Field(ge=0), BeforeValidator(_count)]
 SCANNER_STATES = ("ok", "lost", "connecting", "ended", "closed", "unknown")
 PRINTER_STATES = ("ready", "paper_near_end", "paper_out", "cover_open", "offline", "unknown")
 
