@@ -12,7 +12,7 @@ import inspect
 import json
 import re
 import sys
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -95,8 +95,10 @@ def _parameters(rule: Rule, doc: dict[str, Any]) -> list[dict[str, Any]]:
     out = []
     for converter, name in _PATH_PART.findall(rule.rule):
         kind = "integer" if converter == "int" else "string"
-        out.append(declared.pop(("path", name), None) or
-                   {"name": name, "in": "path", "required": True, "schema": {"type": kind}})
+        if ("path", name) in declared:
+            out.append(declared.pop(("path", name)))
+        else:
+            out.append({"name": name, "in": "path", "required": True, "schema": {"type": kind}})
     out.extend(declared.values())
     if "query" in doc:
         out.extend(_query(doc["query"]))
@@ -118,8 +120,7 @@ def _models(app: Flask) -> list[tuple[type[BaseModel], JsonSchemaMode]]:
     return list(found)
 
 
-def _operation(view: Callable[..., Any], rule: Rule,
-               refs: dict[tuple[type[BaseModel], JsonSchemaMode], Any]) -> dict[str, Any]:
+def _operation(view: Callable[..., Any], rule: Rule, refs: Mapping[Any, Any]) -> dict[str, Any]:
     doc = view_doc(view)
     summary, description = _texts(view)
     op: dict[str, Any] = {"summary": summary}
