@@ -9,7 +9,7 @@ CENTRAL_PORT ?= 5100
 RUN_PACKAGES := libzbar0 espeak-ng fonts-wqy-microhei
 TEST_PACKAGES := $(RUN_PACKAGES) chromium postgresql
 
-.PHONY: run test bench setup setup-test lint clean
+.PHONY: run test bench setup setup-test lint openapi clean
 
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -35,6 +35,9 @@ bench: setup
 lint: setup
 	$(PY) -m ruff check contracts server kiosk display hardware central tests bench
 	$(PY) -m mypy server/engine contracts hardware/printer/drivers.py hardware/scanner/base.py
+
+openapi: setup
+	$(PY) -m server.web.openapi --write
 
 clean:
 	rm -rf $(VENV) var test-output .pytest_cache

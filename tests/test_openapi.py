@@ -7,6 +7,7 @@ import json
 import re
 from dataclasses import fields
 
+import pytest
 from flask import Flask
 
 from contracts.protocol import TicketView
@@ -88,3 +89,10 @@ def test_served_ticket_matches_the_schema(app: Flask) -> None:
     ticket = r.get_json()
     assert set(ticket) == set(SPEC["components"]["schemas"]["Ticket"]["properties"])
     Ticket.model_validate(ticket, strict=True)
+
+
+def test_the_command_checks_the_committed_file(capsys: pytest.CaptureFixture[str]) -> None:
+    assert openapi.main(["--check"]) == 0
+    with pytest.raises(SystemExit):
+        openapi.main(["--help"])
+    assert "--write" in capsys.readouterr().out
