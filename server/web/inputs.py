@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from functools import wraps
-from typing import Annotated, Any, ClassVar, Literal, TypeVar
+from typing import Annotated, Any, ClassVar, Literal, TypeVar, get_args
 
 from flask import request
 from pydantic import (
@@ -141,21 +141,20 @@ def _one_of(states: tuple[str, ...]) -> Callable[[Any], str]:
 
 Text = Annotated[Annotated[str, Field(max_length=200)] | None, BeforeValidator(_text(200))]
 Count = Annotated[int, Field(ge=0), BeforeValidator(_count)]
-SCANNER_STATES = ("ok", "lost", "connecting", "ended", "closed", "unknown")
-PRINTER_STATES = ("ready", "paper_near_end", "paper_out", "cover_open", "offline", "unknown")
+ScannerState = Literal["ok", "lost", "connecting", "ended", "closed", "unknown"]
+PrinterState = Literal["ready", "paper_near_end", "paper_out", "cover_open", "offline",
+                       "unknown"]
 
 
 class ScannerHealth(BaseModel):
-    state: Annotated[Literal["ok", "lost", "connecting", "ended", "closed", "unknown"],
-                     BeforeValidator(_one_of(SCANNER_STATES))] = "unknown"
+    state: Annotated[ScannerState, BeforeValidator(_one_of(get_args(ScannerState)))] = "unknown"
     source: Text = None
     detail: Text = None
     last_error: Text = None
 
 
 class PrinterHealth(BaseModel):
-    state: Annotated[Literal["ready", "paper_near_end", "paper_out", "cover_open", "offline",
-                             "unknown"], BeforeValidator(_one_of(PRINTER_STATES))] = "unknown"
+    state: Annotated[PrinterState, BeforeValidator(_one_of(get_args(PrinterState)))] = "unknown"
     source: Text = None
     detail: Text = None
     last_error: Text = None
