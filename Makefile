@@ -11,7 +11,7 @@ TEST_PACKAGES := $(RUN_PACKAGES) chromium postgresql
 
 CATALOGS := $(patsubst %.po,%.mo,$(wildcard contracts/translations/*/LC_MESSAGES/messages.po))
 
-.PHONY: run test bench setup setup-test lint clean catalogs
+.PHONY: run test bench setup setup-test lint openapi clean catalogs
 
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -43,6 +43,9 @@ bench: setup
 lint: setup
 	$(PY) -m ruff check contracts server kiosk display hardware central tests bench
 	$(PY) -m mypy server/engine contracts hardware/printer/drivers.py hardware/scanner/base.py
+
+openapi: setup
+	$(PY) -m server.web.openapi --write
 
 clean:
 	rm -rf $(VENV) var test-output .pytest_cache $(CATALOGS)

@@ -40,6 +40,10 @@ class CentralError(Exception):
         self.status = STATUS[code]
         self.params = params
 
+    @property
+    def message(self) -> str:
+        return i18n.text(f"{NAMESPACE}.{self.code}", "en", **self.params)
+
 
 def error_response(status: int, code: str, namespace: str = NAMESPACE,
                    **params: Any) -> Response:

@@ -1,17 +1,25 @@
-"""Parsing and checking of request bodies and query strings; pure, no I/O (central web layer)."""
+"""Request bodies and query strings as declared pydantic models, their refusals as
+CentralError codes; pure, no I/O (central web layer)."""
 
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
-from typing import Any
+from typing import Annotated, Any, TypeVar
+
+from pydantic import BaseModel, BeforeValidator, ConfigDict, ValidationError
+from pydantic_core import PydanticCustomError
 
 from central.errors import CentralError
 
 SLOT_MINUTES = 30
 _HHMM = re.compile(r"([01]\d|2[0-3]):([0-5]\d)")
 _PHONE = re.compile(r"\+?[0-9][0-9 -]{4,19}")
+# what a model's own checks raise: a CentralError code, its details in the error's context
+_CODED = frozenset({"field_missing", "field_invalid", "bad_cursor"})
+M = TypeVar("M", bound=BaseModel)
 
 
 @dataclass(frozen=True)
@@ -40,7 +48,94 @@ def hhmm(value: int) -> str:
     return f"{value // 60:02d}:{value % 60:02d}"
 
 
-def parse_slot(value: Any) -> tuple[int, int]:
+def coded(code: str, **details: object) -> PydanticCustomError:
+    """A refusal from a model's own check, answered as CentralError(code, **details); a
+    field_missing or field_invalid without `field` names the field being validated."""
+    return PydanticCustomError(code, code, details)
+
+
+def invalid(why: str, field: str = "") -> PydanticCustomError:
+    return coded("field_invalid", why=why, field=field)
+
+
+def refusal(err: ValidationError) -> CentralError:
+    """The first thing wrong (models check in field order), as the platform says it."""
+    first = err.errors(include_url=False)[0]
+    where = ".".join(str(part) for part in first["loc"] if isinstance(part, str))
+    kind, details = first["type"], dict(first.get("ctx") or {})
+    if kind == "missing":
+        kind = "field_missing"
+    if kind not in _CODED:  # a check of pydantic's own: its message says why
+        kind, details = "field_invalid", {"why": first["msg"].lower()}
+    if kind in ("field_missing", "field_invalid"):
+        details["field"] = details.get("field") or where
+    if kind == "field_missing":
+        details.pop("why", None)
+    return CentralError(kind, **details)
+
+
+def parse(model: type[M], data: Any) -> M:
+    """`data` (a decoded JSON body or a query string's dict) as `model`, or the CentralError
+    that refuses it; a body that is not a JSON object is `bad_json`."""
+    if not isinstance(data, dict):
+        raise CentralError("bad_json")
+    try:
+        return model.model_validate(data)
+    except ValidationError as err:
+        raise refusal(err) from None
+
+
+class Input(BaseModel):
+    """JSON's own types, strictly (`"1"` is not a number); unknown keys ignored."""
+
+    model_config = ConfigDict(strict=True, extra="ignore")
+
+
+# --- checks of one value -------------------------------------------------------------------
+
+def _text(max_len: int) -> Callable[[Any], str]:
+    def check(value: Any) -> str:
+        if value is None or value == "":
+            raise coded("field_missing")
+        if not isinstance(value, str) or not value.strip() or len(value) > max_len:
+            raise invalid(f"a text of 1 to {max_len} characters")
+        return value.strip()
+
+    return check
+
+
+def _phone(value: Any) -> str:
+    text = _text(20)(value)
+    if not _PHONE.fullmatch(text):
+        raise invalid("digits only")
+    return text
+
+
+def _number(low: int, high: int) -> Callable[[Any], int | None]:
+    def check(value: Any) -> int | None:
+        if value is None:
+            return None
+        if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
+            raise invalid(f"a number {low}-{high}")
+        return value
+
+    return check
+
+
+def _flag(value: Any) -> bool | None:
+    if value is not None and not isinstance(value, bool):
+        raise invalid("true or false", field="priority")
+    return value
+
+
+def _day(value: Any) -> date:
+    try:
+        return date.fromisoformat(value)
+    except (TypeError, ValueError):
+        raise invalid("use YYYY-MM-DD") from None
+
+
+def _slot(value: Any) -> tuple[int, int]:
     """`"08:00"` (30 minutes), `"08:00-08:30"` or `{"start", "end"}`."""
     try:
         if isinstance(value, dict):
@@ -53,87 +148,114 @@ def parse_slot(value: Any) -> tuple[int, int]:
             end = min(start + SLOT_MINUTES, 1440)
         else:
             raise ValueError(value)
-    except (KeyError, TypeError, ValueError) as exc:
-        raise CentralError("field_invalid", field="slot", why="use HH:MM or HH:MM-HH:MM") from exc
+    except (KeyError, TypeError, ValueError):
+        raise invalid("use HH:MM or HH:MM-HH:MM") from None
     if end == 0:
         end = 1440  # "23:30-00:00" means until midnight
     if not start < end:
-        raise CentralError("field_invalid", field="slot", why="the end must follow the start")
+        raise invalid("the end must follow the start")
     return start, end
 
 
-def parse_day(value: Any, field: str = "day") -> date:
-    try:
-        return date.fromisoformat(value)
-    except (TypeError, ValueError) as exc:
-        raise CentralError("field_invalid", field=field, why="use YYYY-MM-DD") from exc
-
-
-def _text(doc: dict[str, Any], key: str, prefix: str = "", max_len: int = 100) -> str:
-    if key not in doc or doc[key] in (None, ""):
-        raise CentralError("field_missing", field=prefix + key)
-    value = doc[key]
-    if not isinstance(value, str) or len(value.strip()) == 0 or len(value) > max_len:
-        raise CentralError("field_invalid", field=prefix + key,
-                           why=f"a text of 1 to {max_len} characters")
-    return value.strip()
-
-
-def _opt_int(doc: dict[str, Any], key: str, prefix: str, low: int, high: int) -> int | None:
-    value = doc.get(key)
-    if value is None:
-        return None
-    if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
-        raise CentralError("field_invalid", field=prefix + key, why=f"a number {low}-{high}")
+def _object_or_missing(value: Any) -> Any:
+    # a resident that is no object is as good as none
+    if not isinstance(value, dict):
+        raise coded("field_missing")
     return value
 
 
+def _object_or_none(value: Any) -> Any:
+    if value is not None and not isinstance(value, dict):
+        raise invalid("an object")
+    return value
+
+
+# --- POST /api/v1/bookings -----------------------------------------------------------------
+
+class Resident(Input):
+    name: Annotated[str, BeforeValidator(_text(50))]
+    phone: Annotated[str, BeforeValidator(_phone)]
+    birth_year: Annotated[int | None, BeforeValidator(_number(1880, 2200))] = None
+    priority: Annotated[bool | None, BeforeValidator(_flag)] = None
+
+
+class Vaccine(Input):
+    product: Annotated[str, BeforeValidator(_text(40))]
+    dose: Annotated[int | None, BeforeValidator(_number(1, 10))] = None
+
+
+class BookingRequest(Input):
+    station: Annotated[str, BeforeValidator(_text(12))]
+    service: Annotated[str, BeforeValidator(_text(2))]
+    day: Annotated[date, BeforeValidator(_day)]
+    slot: Annotated[tuple[int, int], BeforeValidator(_slot)]
+    resident: Annotated[Resident, BeforeValidator(_object_or_missing)]
+    priority: Annotated[bool | None, BeforeValidator(_flag)] = None  # or the resident's
+    vaccine: Annotated[Vaccine | None, BeforeValidator(_object_or_none)] = None
+
+    def new_booking(self) -> NewBooking:
+        resident = self.resident
+        priority = resident.priority if "priority" in resident.model_fields_set \
+            else self.priority
+        vaccine = self.vaccine
+        return NewBooking(
+            self.station, self.service, self.day, self.slot[0], self.slot[1], resident.name,
+            resident.phone, resident.birth_year, priority,
+            vaccine.product if vaccine else None, (vaccine.dose or 1) if vaccine else None)
+
+
 def parse_new_booking(doc: Any) -> NewBooking:
-    if not isinstance(doc, dict):
-        raise CentralError("bad_json")
-    station = _text(doc, "station", max_len=12)
-    service = _text(doc, "service", max_len=2)
-    if "day" not in doc:
-        raise CentralError("field_missing", field="day")
-    day = parse_day(doc["day"])
-    if "slot" not in doc:
-        raise CentralError("field_missing", field="slot")
-    slot_start, slot_end = parse_slot(doc["slot"])
-    resident = doc.get("resident")
-    if not isinstance(resident, dict):
-        raise CentralError("field_missing", field="resident")
-    name = _text(resident, "name", "resident.", max_len=50)
-    phone = _text(resident, "phone", "resident.", max_len=20)
-    if not _PHONE.fullmatch(phone):
-        raise CentralError("field_invalid", field="resident.phone", why="digits only")
-    birth_year = _opt_int(resident, "birth_year", "resident.", 1880, 2200)
-    priority = resident.get("priority", doc.get("priority"))
-    if priority is not None and not isinstance(priority, bool):
-        raise CentralError("field_invalid", field="priority", why="true or false")
-    product = dose = None
-    vaccine = doc.get("vaccine")
-    if vaccine is not None:
-        if not isinstance(vaccine, dict):
-            raise CentralError("field_invalid", field="vaccine", why="an object")
-        product = _text(vaccine, "product", "vaccine.", max_len=40)
-        dose = _opt_int(vaccine, "dose", "vaccine.", 1, 10) or 1
-    return NewBooking(station, service, day, slot_start, slot_end, name, phone, birth_year,
-                      priority, product, dose)
+    return parse(BookingRequest, doc).new_booking()
 
 
-def parse_cursor(value: str | None) -> int:
+# --- POST /api/v1/keys/rotate --------------------------------------------------------------
+
+def _kid(value: Any) -> str:
+    if not isinstance(value, str) or not value:
+        raise coded("field_missing")
+    if not (value.isascii() and value.isalnum() and len(value) <= 4):
+        raise invalid("1-4 ASCII letters or digits")
+    return value
+
+
+class KeyRotation(Input):
+    kid: Annotated[str, BeforeValidator(_kid)]
+
+
+# --- query strings -------------------------------------------------------------------------
+
+def _cursor(value: Any) -> int:
     if value in (None, ""):
         return 0
-    assert value is not None
-    if not (value.isascii() and value.isdigit()) or len(value) > 18:
-        raise CentralError("bad_cursor", cursor=value[:40])
+    if not (isinstance(value, str) and value.isascii() and value.isdigit()) or len(value) > 18:
+        raise coded("bad_cursor", cursor=str(value)[:40])
     return int(value)
 
 
-def parse_limit(value: str | None, default: int = 100, maximum: int = 500) -> int:
-    if value in (None, ""):
-        return default
-    assert value is not None
-    if not (value.isascii() and value.isdigit()) or not 1 <= int(value[:6]) <= maximum:
-        raise CentralError("field_invalid", field="limit", why=f"a number 1-{maximum}")
-    return int(value)
+def _limit(default: int, maximum: int) -> Callable[[Any], int]:
+    def check(value: Any) -> int:
+        if value in (None, ""):
+            return default
+        if not (isinstance(value, str) and value.isascii() and value.isdigit()) \
+                or not 1 <= int(value[:6]) <= maximum:
+            raise invalid(f"a number 1-{maximum}")
+        return int(value)
+
+    return check
+
+
+class FeedQuery(Input):
+    """`?cursor=` (the last `next_cursor`, default 0) and `?limit=` (1-500, default 100)."""
+
+    cursor: Annotated[int, BeforeValidator(_cursor)] = 0
+    limit: Annotated[int, BeforeValidator(_limit(100, 500))] = 100
+
+
+def _day_or_today(value: Any) -> date | None:
+    return None if value in (None, "") else _day(value)
+
+
+class DayQuery(Input):
+    """`?day=YYYY-MM-DD`; none: the platform's today."""
+
+    day: Annotated[date | None, BeforeValidator(_day_or_today)] = None

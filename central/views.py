@@ -12,7 +12,7 @@ from flask import Blueprint, Response, current_app, render_template, request, ur
 from markupsafe import Markup
 
 from central.errors import CentralError
-from central.inputs import parse_cursor, parse_day, parse_limit, parse_new_booking
+from central.inputs import DayQuery, FeedQuery, KeyRotation, parse, parse_new_booking
 from central.store import Store
 
 api = Blueprint("central_api", __name__, url_prefix="/api/v1")
@@ -128,8 +128,8 @@ def station_feed(station: str) -> dict[str, Any]:
     require_station(station)
     if get_store().station(station) is None:
         raise CentralError("station_unknown", station=station[:20])
-    page = get_store().feed(station, parse_cursor(request.args.get("cursor")),
-                            parse_limit(request.args.get("limit")))
+    query = parse(FeedQuery, request.args.to_dict())
+    page = get_store().feed(station, query.cursor, query.limit)
     return {
         "station": station,
         "bookings": [{key: b[key] for key in FEED_FIELDS} for b in page.bookings],
@@ -144,8 +144,7 @@ def station_day_page(station: str) -> str:
     info = store.station(station)
     if info is None:
         raise CentralError("station_unknown", station=station[:20])
-    day_arg = request.args.get("day")
-    day = parse_day(day_arg) if day_arg else store.local_today(now())
+    day = parse(DayQuery, request.args.to_dict()).day or store.local_today(now())
     bookings = store.bookings_for_day(station, day)
     qr = {b["id"]: Markup(segno.make(b["token"], error="m", micro=False).svg_inline(scale=3))
           for b in bookings}
@@ -163,11 +162,6 @@ def healthz() -> dict[str, Any]:
 def rotate_key() -> tuple[dict[str, Any], int]:
     """Admin: a new signing key (`{"kid": "k2"}`); the active one is retired, still verifying."""
     require_admin()
-    doc = request.get_json(silent=True)
-    kid = doc.get("kid") if isinstance(doc, dict) else None
-    if not isinstance(kid, str) or not kid:
-        raise CentralError("field_missing", field="kid")
-    if not (kid.isascii() and kid.isalnum() and len(kid) <= 4):
-        raise CentralError("field_invalid", field="kid", why="1-4 ASCII letters or digits")
+    kid = parse(KeyRotation, request.get_json(silent=True) or {}).kid
     get_store().rotate_key(kid, secrets.token_bytes(32), now())
     return {"keys": [key.to_json() for key in get_store().public_keys(now())]}, 201

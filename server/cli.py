@@ -22,7 +22,11 @@ def _serve(args: argparse.Namespace) -> int:
         overrides["database"] = args.database
     if args.central_url:
         overrides["central_url"] = args.central_url.rstrip("/")
-    settings = config.load(args.config, **overrides)
+    try:
+        settings = config.load(args.config, **overrides)
+    except config.ConfigError as err:
+        print(f"clinicq serve: {err}", file=sys.stderr)
+        return 2
     port = args.port or int(os.environ.get("PORT") or settings.port)
     host = args.host or settings.host
     app = create_app(settings)

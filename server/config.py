@@ -1,4 +1,5 @@
-"""Station configuration (adapter): reads config.toml into typed settings and engine rules."""
+"""Station configuration (adapter): reads config.toml, declared as pydantic models, into typed
+settings and engine rules."""
 
 from __future__ import annotations
 
@@ -6,8 +7,19 @@ import os
 import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
-from zoneinfo import ZoneInfo
+from typing import Annotated, Any, Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    ValidationError,
+    WithJsonSchema,
+    model_validator,
+)
+from pydantic_core import PydanticCustomError
 
 from .engine.model import CounterConfig, ServiceRules, StationRules
 
@@ -66,24 +78,133 @@ class Settings:
         )
 
 
-def _get(table: dict[str, Any], key: str, kind: type, where: str, default: Any = ...) -> Any:
-    if key not in table:
-        if default is ...:
-            raise ConfigError(f"{where}: missing key '{key}'")
-        return default
-    value = table[key]
-    if kind is float and isinstance(value, int):
-        value = float(value)
-    if not isinstance(value, kind):
-        raise ConfigError(f"{where}.{key}: expected {kind.__name__}, got {value!r}")
+class _Table(BaseModel):
+    """A table of config.toml: TOML's own types, strictly (`"5"` is no number, `true` no
+    count); a key it does not know is an error (a misspelt key would silently be a default)."""
+
+    model_config = ConfigDict(strict=True, extra="forbid")
+
+
+def _zone(value: Any) -> Any:
+    if isinstance(value, str):
+        try:
+            return ZoneInfo(value)
+        except (ValueError, ZoneInfoNotFoundError):
+            raise PydanticCustomError(
+                "time_zone", "expected an IANA time zone such as Asia/Shanghai") from None
     return value
 
 
-def _choice(table: dict[str, Any], key: str, allowed: tuple[str, ...], where: str) -> str:
-    value: str = _get(table, key, str, where, allowed[0])
-    if value not in allowed:
-        raise ConfigError(f"{where}.{key}: expected one of {', '.join(allowed)}, got {value!r}")
-    return value
+class StationTable(_Table):
+    id: str
+    name: str
+    name_en: str = ""
+    timezone: Annotated[ZoneInfo, BeforeValidator(_zone),
+                        WithJsonSchema({"type": "string"})] = ZoneInfo("Asia/Shanghai")
+    database: str = "var/station.db"  # relative to the config file, or ":memory:"
+
+    model_config = ConfigDict(arbitrary_types_allowed=True)
+
+
+class ServerTable(_Table):
+    host: str = "127.0.0.1"
+    port: Annotated[int, Field(ge=1, le=65535)] = 5000
+    secret_key: str = ""
+    public_url: str = ""
+
+
+class DisplayTable(_Table):
+    show_masked_names: bool = True
+    next_count: Annotated[int, Field(ge=0)] = 5
+    recent_calls: Annotated[int, Field(ge=0)] = 8
+
+
+class CentralTable(_Table):
+    url: str = ""
+    station_token: str = ""
+    timeout_seconds: Annotated[float, Field(gt=0)] = 2.0
+    pull_interval_seconds: Annotated[float, Field(gt=0)] = 60.0
+    key_retry_seconds: Annotated[float, Field(ge=0)] = 30.0
+
+
+class ServiceTable(_Table):
+    code: str
+    prefix: str | None = None  # default: the code
+    name: str
+    name_en: str | None = None  # default: the code
+    walkins: bool = True
+    booked_per_walkin: Annotated[int, Field(ge=0)] = 2
+    grace_minutes: Annotated[int, Field(ge=0)] = 15
+    early_minutes: Annotated[int, Field(ge=0)] = 60
+    early_policy: Literal["refuse", "wait"] = "refuse"
+    late_policy: Literal["walkin", "refuse"] = "walkin"
+    recall_limit: Annotated[int, Field(ge=0)] = 2
+    default_service_minutes: Annotated[float, Field(gt=0)] = 5.0
+    number_width: Annotated[int, Field(ge=1)] = 3
+
+    def config(self) -> ServiceConfig:
+        rules = ServiceRules(
+            code=self.code, prefix=self.code if self.prefix is None else self.prefix,
+            walkins=self.walkins, booked_per_walkin=self.booked_per_walkin,
+            grace_minutes=self.grace_minutes, early_minutes=self.early_minutes,
+            recall_limit=self.recall_limit, default_service_minutes=self.default_service_minutes,
+            number_width=self.number_width, early_policy=self.early_policy,
+            late_policy=self.late_policy)
+        return ServiceConfig(rules, self.name, self.code if self.name_en is None else self.name_en)
+
+
+class CounterTable(_Table):
+    id: str
+    name: str
+    name_en: str | None = None  # default: the id
+    services: list[str]
+
+    def info(self) -> CounterInfo:
+        return CounterInfo(self.id, self.name, self.id if self.name_en is None else self.name_en,
+                           tuple(self.services))
+
+
+class ConfigFile(BaseModel):
+    """The whole of config.toml; tables it does not know are left to whoever reads them."""
+
+    model_config = ConfigDict(strict=True, extra="ignore")
+
+    station: StationTable
+    server: ServerTable = Field(default_factory=ServerTable)
+    display: DisplayTable = Field(default_factory=DisplayTable)
+    central: CentralTable = Field(default_factory=CentralTable)
+    services: list[ServiceTable]
+    counters: list[CounterTable]
+
+    @model_validator(mode="after")
+    def _counters_serve_known_services(self) -> ConfigFile:
+        known = {s.code for s in self.services}
+        for i, counter in enumerate(self.counters):
+            for code in counter.services:
+                if code not in known:
+                    raise ConfigError(f"counters[{i}]: unknown service '{code}'")
+        return self
+
+
+def _where(loc: tuple[int | str, ...]) -> str:
+    out = ""
+    for part in loc:
+        out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
+    return out or "config"
+
+
+def _problem(error: Any) -> str:
+    """One validation error as `where: what`, in the words of the old hand-written checks."""
+    loc = tuple(error["loc"])
+    if error["type"] == "missing":
+        return f"{_where(loc[:-1])}: missing key '{loc[-1]}'"
+    if error["type"] == "extra_forbidden":
+        return f"{_where(loc[:-1])}: unknown key '{loc[-1]}'"
+    what = error["msg"].removeprefix("Input should be ")
+    what = what if what != error["msg"] else what[:1].lower() + what[1:]
+    if error["type"] != "time_zone":
+        what = "expected " + what
+    return f"{_where(loc)}: {what}, got {error['input']!r}"
 
 
 def load(path: str | Path | None = None, **overrides: Any) -> Settings:
@@ -93,66 +214,44 @@ def load(path: str | Path | None = None, **overrides: Any) -> Settings:
         data = tomllib.loads(path.read_text(encoding="utf-8"))
     except (OSError, tomllib.TOMLDecodeError) as err:
         raise ConfigError(f"cannot read {path}: {err}") from err
-    return from_dict(data, base_dir=path.parent, **overrides)
+    return from_dict(data, base_dir=path.parent, source=str(path), **overrides)
 
 
-def from_dict(data: dict[str, Any], *, base_dir: Path | None = None, **overrides: Any) -> Settings:
-    station = _get(data, "station", dict, "config")
-    server = data.get("server", {})
-    display = data.get("display", {})
-    central = data.get("central", {})
-    services: dict[str, ServiceConfig] = {}
-    for i, s in enumerate(_get(data, "services", list, "config")):
-        where = f"services[{i}]"
-        code = _get(s, "code", str, where)
-        rules = ServiceRules(
-            code=code,
-            prefix=_get(s, "prefix", str, where, code),
-            walkins=_get(s, "walkins", bool, where, True),
-            booked_per_walkin=_get(s, "booked_per_walkin", int, where, 2),
-            grace_minutes=_get(s, "grace_minutes", int, where, 15),
-            early_minutes=_get(s, "early_minutes", int, where, 60),
-            recall_limit=_get(s, "recall_limit", int, where, 2),
-            default_service_minutes=_get(s, "default_service_minutes", float, where, 5.0),
-            number_width=_get(s, "number_width", int, where, 3),
-            early_policy=_choice(s, "early_policy", ("refuse", "wait"), where),
-            late_policy=_choice(s, "late_policy", ("walkin", "refuse"), where),
-        )
-        services[code] = ServiceConfig(rules, _get(s, "name", str, where),
-                                       _get(s, "name_en", str, where, code))
-    counters: dict[str, CounterInfo] = {}
-    for i, c in enumerate(_get(data, "counters", list, "config")):
-        where = f"counters[{i}]"
-        served = tuple(_get(c, "services", list, where))
-        for code in served:
-            if code not in services:
-                raise ConfigError(f"{where}: unknown service '{code}'")
-        cid = _get(c, "id", str, where)
-        counters[cid] = CounterInfo(cid, _get(c, "name", str, where),
-                                    _get(c, "name_en", str, where, cid), served)
-    database = _get(station, "database", str, "station", "var/station.db")
+def from_dict(data: dict[str, Any], *, base_dir: Path | None = None, source: str = "config",
+              **overrides: Any) -> Settings:
+    """Settings from the parsed TOML `data`; a ConfigError names `source`, the key and the
+    value when something is wrong."""
+    try:
+        file = ConfigFile.model_validate(data)
+    except ConfigError as err:
+        raise ConfigError(f"{source}: {err}") from None
+    except ValidationError as err:
+        problems = [_problem(e) for e in err.errors(include_url=False)]
+        raise ConfigError(f"{source}: " + "; ".join(problems)) from None
+    station, server, display, central = file.station, file.server, file.display, file.central
+    database = station.database
     if database != ":memory:" and base_dir is not None and not os.path.isabs(database):
         database = str(base_dir / database)
     values: dict[str, Any] = dict(
-        station_id=_get(station, "id", str, "station"),
-        station_name=_get(station, "name", str, "station"),
-        station_name_en=_get(station, "name_en", str, "station", ""),
-        timezone=ZoneInfo(_get(station, "timezone", str, "station", "Asia/Shanghai")),
+        station_id=station.id,
+        station_name=station.name,
+        station_name_en=station.name_en,
+        timezone=station.timezone,
         database=database,
-        host=_get(server, "host", str, "server", "127.0.0.1"),
-        port=_get(server, "port", int, "server", 5000),
-        secret_key=_get(server, "secret_key", str, "server", ""),
-        public_url=_get(server, "public_url", str, "server", ""),
-        services=services,
-        counters=counters,
-        show_masked_names=_get(display, "show_masked_names", bool, "display", True),
-        next_count=_get(display, "next_count", int, "display", 5),
-        recent_calls=_get(display, "recent_calls", int, "display", 8),
-        central_url=_get(central, "url", str, "central", "").rstrip("/"),
-        central_token=_get(central, "station_token", str, "central", ""),
-        central_timeout=_get(central, "timeout_seconds", float, "central", 2.0),
-        sync_interval=_get(central, "pull_interval_seconds", float, "central", 60.0),
-        key_retry_seconds=_get(central, "key_retry_seconds", float, "central", 30.0),
+        host=server.host,
+        port=server.port,
+        secret_key=server.secret_key,
+        public_url=server.public_url,
+        services={s.code: s.config() for s in file.services},
+        counters={c.id: c.info() for c in file.counters},
+        show_masked_names=display.show_masked_names,
+        next_count=display.next_count,
+        recent_calls=display.recent_calls,
+        central_url=central.url.rstrip("/"),
+        central_token=central.station_token,
+        central_timeout=central.timeout_seconds,
+        sync_interval=central.pull_interval_seconds,
+        key_retry_seconds=central.key_retry_seconds,
     )
     values.update(overrides)
     return Settings(**values)

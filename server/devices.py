@@ -1,8 +1,9 @@
 """Device registry (layer 2): paired kiosks' and displays' health reports, and who is online.
 
-A report is kept as the device's latest `health` (JSON) with `last_seen_at`; only known fields
-of bounded size are kept, because a device's token may be stolen and its text reaches the
-console. "Online" means a report arrived within `ONLINE_SECONDS` of now.
+A report is kept as the device's latest `health` (JSON) with `last_seen_at`; it arrives
+cleaned to known fields of bounded size (server.web.inputs.DeviceHealth), because a device's
+token may be stolen and its text reaches the console. "Online" means a report arrived within
+`ONLINE_SECONDS` of now.
 """
 
 from __future__ import annotations
@@ -16,55 +17,6 @@ from contracts.protocol import DeviceHealth
 from .store import Store
 
 ONLINE_SECONDS = 30  # the agent reports every 10 s, so two missed reports still count as online
-_TEXT_MAX = 200
-SCANNER_STATES = frozenset({"ok", "lost", "connecting", "ended", "closed", "unknown"})
-PRINTER_STATES = frozenset({"ready", "paper_near_end", "paper_out", "cover_open", "offline",
-                            "unknown"})
-
-
-class BadReport(ValueError):
-    """A health report that is not a JSON object of the expected shape; `field` names the part."""
-
-    def __init__(self, field: str) -> None:
-        super().__init__(field)
-        self.field = field
-
-
-def _text(value: Any) -> str | None:
-    return value[:_TEXT_MAX] if isinstance(value, str) else None
-
-
-def _count(value: Any) -> int:
-    return value if isinstance(value, int) and not isinstance(value, bool) and value >= 0 else 0
-
-
-def _part(data: Any, name: str, states: frozenset[str]) -> dict[str, Any]:
-    if not isinstance(data, dict):
-        raise BadReport(name)
-    state = data.get("state")
-    return {
-        "state": state if state in states else "unknown",
-        "source": _text(data.get("source")),
-        "detail": _text(data.get("detail")),
-        "last_error": _text(data.get("last_error")),
-    }
-
-
-def clean_report(data: dict[str, Any]) -> DeviceHealth:
-    """The report reduced to known fields of bounded size; BadReport if a required part is
-    missing or of the wrong kind."""
-    version = data.get("version")
-    if not isinstance(version, str) or not version:
-        raise BadReport("version")
-    return DeviceHealth(
-        version=version[:40],
-        scanner=_part(data.get("scanner"), "scanner", SCANNER_STATES),
-        printer=_part(data.get("printer"), "printer", PRINTER_STATES),
-        last_scan_at=_text(data.get("last_scan_at")),
-        last_checkin_at=_text(data.get("last_checkin_at")),
-        held_scans=_count(data.get("held_scans")),
-        print_failures=_count(data.get("print_failures")),
-    )
 
 
 def record_health(store: Store, device_id: str, report: DeviceHealth, now: datetime) -> None:

@@ -5,13 +5,16 @@ from __future__ import annotations
 from flask import Blueprint, Response, current_app, jsonify, session
 
 from contracts import i18n
+from contracts.protocol import AGENT, SOURCE_HEADER, TICKET_ACTIONS
 
 from .. import presenter
 from ..station import CheckinResult, StationService
+from .declare import answers, parameter
 from .errors import RequestError
-from .inputs import body, field
+from .inputs import Checkin, Login, TicketAction, WalkIn, takes
 from .kiosklink import kiosks
 from .security import accounts, current_principal, requires, start_session
+from .shapes import CheckinTicket, LoggedIn, Me, Ok, Ticket, Tickets
 
 bp = Blueprint("api", __name__)
 
@@ -42,8 +45,16 @@ def checkin_json(result: CheckinResult) -> tuple[Response, int]:
     return jsonify(view), 201 if result.created else 200
 
 
+# the kiosk agent tags its requests; the kiosk screen, with the same token, does not
+from_kiosk_agent = parameter(SOURCE_HEADER, "header", "`agent` when the kiosk agent asks; the "
+                             "kiosk screen sends none", required=False, enum=[AGENT])
+
+
 @bp.get("/healthz")
+@answers(200, "healthy")
+@answers(503, "the store cannot be used")
 def healthz() -> tuple[Response, int]:
+    """Whether the server can serve, with store and sync state"""
     ext = current_app.extensions["clinicq"]
     store_ok = ext.store.healthy()
     body_ = {
@@ -56,9 +67,11 @@ def healthz() -> tuple[Response, int]:
 
 
 @bp.post("/api/v1/login")
-def login() -> Response:
-    data = body()
-    who = accounts().login(field(data, "username"), field(data, "password"))
+@answers(200, "logged in", LoggedIn)
+@takes(Login)
+def login(body: Login) -> Response:
+    """Staff login; sets the session cookie and returns csrf_token"""
+    who = accounts().login(body.username, body.password)
     if who is None:
         raise RequestError("login_failed")
     csrf = start_session(who)
@@ -66,14 +79,18 @@ def login() -> Response:
 
 
 @bp.post("/api/v1/logout")
+@answers(200, "logged out", Ok)
 def logout() -> Response:
+    """End the staff session"""
     session.clear()
     return jsonify({"ok": True})
 
 
 @bp.get("/api/v1/me")
 @requires("watch")
+@answers(200, "who is asking", Me)
 def me() -> Response:
+    """Who is asking"""
     who = current_principal()
     assert who is not None
     return jsonify({"id": who.id, "kind": who.kind, "role": who.role, "name": who.name,
@@ -82,48 +99,76 @@ def me() -> Response:
 
 @bp.post("/api/v1/checkins")
 @requires("checkin")
-def check_in() -> tuple[Response, int]:
-    code = field(body(), "code")
-    # a kiosk agent's scan also shows on that kiosk's screen
-    return kiosks.relay(lambda: checkin_json(station().check_in(code)))
+@answers(201, "a new ticket", CheckinTicket)
+@answers(200, "checked in before: the same ticket, for a reprint", CheckinTicket)
+@from_kiosk_agent
+@takes(Checkin)
+def check_in(body: Checkin) -> tuple[Response, int]:
+    """Check a booking in by its scanned or typed code
+
+    `code` is the scanned text: a signed booking QR code (`BK1:...`, verified offline with the
+    platform keys cached at the station; docs/booking-token.md), or a typed demo code
+    (`DEMO-V001`). Refusals: `token_empty` 400, `token_too_large` 413, `token_wrong_prefix`
+    400, `token_bad_encoding` 400, `token_bad_cbor` 400, `token_bad_shape` 400,
+    `token_unknown_key` 422, `token_retired_key` 422, `token_bad_signature` 422,
+    `clock_suspect` 422, `booking_wrong_station` 422, `booking_wrong_day` 422,
+    `booking_expired` 422, `booking_cancelled` 422, `booking_too_early` 422,
+    `booking_too_late` 422, `booking_unknown` 404, `service_unknown` 404. From a kiosk's
+    device token the answer is also pushed to that kiosk (Socket.IO `kiosk.result`, with
+    `source` `agent` when the request carries `X-Clinicq-Source: agent`, else `screen`); the
+    kiosk agent prints the tickets its screen asked for.
+    """
+    return kiosks.relay(lambda: checkin_json(station().check_in(body.code)))
 
 
 @bp.post("/api/v1/tickets")
 @requires("walkin")
-def walk_in() -> tuple[Response, int]:
-    data = body()
-    priority = field(data, "priority", bool, required=False) or False
-    service = field(data, "service")
-    # a walk-in pressed on a kiosk screen is printed by that kiosk's agent
-    return kiosks.relay(lambda: ticket_json(station().walk_in(service, priority=priority).id, 201))
+@answers(201, "the new ticket", Ticket)
+@from_kiosk_agent
+@takes(WalkIn)
+def walk_in(body: WalkIn) -> tuple[Response, int]:
+    """A walk-in ticket
+
+    From a kiosk's device token the answer is also pushed to that kiosk (Socket.IO
+    `kiosk.result`, with `source` `agent` when the request carries `X-Clinicq-Source: agent`,
+    else `screen`); the kiosk agent prints the tickets its screen asked for.
+    """
+    return kiosks.relay(
+        lambda: ticket_json(station().walk_in(body.service, priority=body.priority).id, 201))
 
 
 @bp.get("/api/v1/tickets/<ticket_id>")
 @requires("ticket.read")
+@answers(200, "the ticket", Ticket)
 def get_ticket(ticket_id: str) -> tuple[Response, int]:
+    """One ticket with its position and estimated wait"""
     return ticket_json(ticket_id)
 
 
 @bp.post("/api/v1/counters/<counter>/call-next")
 @requires("serve")
+@answers(200, "the called ticket", Ticket)
 def call_next(counter: str) -> tuple[Response, int]:
+    """The counter calls its next ticket; 409 queue_empty when none waits"""
     return ticket_json(station().call_next(counter).id)
 
 
 @bp.post("/api/v1/tickets/<ticket_id>/<action>")
 @requires("serve")
-def ticket_action(ticket_id: str, action: str) -> tuple[Response, int]:
-    data = body(required=False)
-    ticket = station().act(
-        ticket_id, action, counter=field(data, "counter", required=False),
-        service=field(data, "service", required=False),
-    )
+@answers(200, "the ticket after the action", Ticket)
+@parameter("action", enum=list(TICKET_ACTIONS))
+@takes(TicketAction, required=False)
+def ticket_action(ticket_id: str, action: str, body: TicketAction) -> tuple[Response, int]:
+    """recall, start, complete, no-show, requeue, cancel or transfer (with service)"""
+    ticket = station().act(ticket_id, action, counter=body.counter, service=body.service)
     return ticket_json(ticket.id)
 
 
 @bp.post("/api/v1/counters/<counter>/undo")
 @requires("serve")
+@answers(200, "the tickets put back", Tickets)
 def undo(counter: str) -> Response:
+    """Undo the counter's last action"""
     tickets = station().undo(counter)
     state, now = station().current()
     return jsonify({"tickets": [
@@ -133,7 +178,10 @@ def undo(counter: str) -> Response:
 
 @bp.get("/api/v1/state")
 @requires("watch")
+@answers(200, "the snapshot")
 def state() -> Response:
+    """The full snapshot: station, seq, services with waiting tickets, counters, recent calls,
+    observation"""
     st, now = station().current()
     settings = current_app.extensions["clinicq"].settings
     return jsonify(presenter.snapshot(st, settings, now, private=private()))

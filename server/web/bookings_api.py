@@ -8,27 +8,26 @@ checks several codes in at once with consecutive numbers (kiosk or staff), and s
 
 from __future__ import annotations
 
-from flask import Blueprint, Response, jsonify, request
+from flask import Blueprint, Response, jsonify
 
 from .. import presenter
 from .api import checkin_json, private, station
+from .declare import answers
 from .errors import RequestError
-from .inputs import body
+from .inputs import BookingSearch, FamilyCheckin, takes
 from .security import current_principal, requires
+from .shapes import BookingMatches, CheckinTicket, FamilyTickets
 
 bp = Blueprint("bookings_api", __name__)
-
-MAX_QUERY = 32
-MAX_FAMILY = 8  # more than a family; a longer list is a mistake or an abuse
 
 
 @bp.get("/api/v1/bookings")
 @requires("bookings.assist")
-def search() -> Response:
-    text = (request.args.get("q") or "").strip()
-    if not text or len(text) > MAX_QUERY:
-        raise RequestError("field_invalid", field="q")
-    found = station().search_bookings(text)
+@answers(200, "at most 20 matches, by slot", BookingMatches)
+@takes(query=BookingSearch)
+def search(query: BookingSearch) -> Response:
+    """Staff: today's bookings matching a name fragment or the phone's last 4 digits"""
+    found = station().search_bookings(query.q)
     return jsonify({"bookings": [
         {"id": f["booking"]["id"], "name_masked": f["booking"]["name_masked"],
          "service": f["booking"]["service"], "slot": _slot(f["booking"]),
@@ -47,30 +46,33 @@ def _slot(row: dict[str, str | None]) -> str | None:
 
 @bp.post("/api/v1/bookings/<booking_id>/checkin")
 @requires("bookings.assist")
+@answers(201, "a new ticket", CheckinTicket)
+@answers(200, "checked in before: the same ticket", CheckinTicket)
 def check_in_booking(booking_id: str) -> tuple[Response, int]:
+    """Staff: check a booking in without its code (resident without a smartphone)"""
     return checkin_json(station().check_in_booking(booking_id))
-
-
-def _strings(data: dict[str, object], name: str) -> list[str]:
-    values = data.get(name)
-    if (not isinstance(values, list) or not 1 <= len(values) <= MAX_FAMILY
-            or not all(isinstance(v, str) for v in values)):
-        raise RequestError("field_invalid", field=name)
-    return values
 
 
 @bp.post("/api/v1/checkins/family")
 @requires("checkin")
-def check_in_family() -> tuple[Response, int]:
-    data = body()
-    if "booking_ids" in data:
+@answers(201, "the tickets, in the order of the codes", FamilyTickets)
+@answers(200, "all were checked in before: the same tickets", FamilyTickets)
+@takes(FamilyCheckin)
+def check_in_family(body: FamilyCheckin) -> tuple[Response, int]:
+    """Check several booking codes in at once (a family): consecutive numbers
+
+    Every code is checked first; one refused code refuses them all (the error is that code's).
+    Codes already checked in keep their ticket. 201 when at least one ticket is new, else 200.
+    """
+    if body.booking_ids is not None:
         # staff at the console check in a family found by name or phone, without codes
         who = current_principal()
         if who is None or not who.can("bookings.assist"):
             raise RequestError("forbidden")
-        results = station().check_in_family_bookings(_strings(data, "booking_ids"))
+        results = station().check_in_family_bookings(body.booking_ids)
     else:
-        results = station().check_in_family(_strings(data, "codes"))
+        assert body.codes is not None  # the model asks for one of the two
+        results = station().check_in_family(body.codes)
     state, now = station().current()
     tickets = [presenter.ticket_view(state, state.tickets.get(r.ticket.id, r.ticket), now,
                                      private=private()).to_dict() for r in results]

@@ -4,22 +4,30 @@ reprints (through the kiosk link, `kiosklink.kiosks`)."""
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
+from typing import Any, TypeVar
 
 from flask import Blueprint, Response, current_app, jsonify
 
 from contracts import i18n
-from contracts.protocol import AGENT, KIOSK_NOTICES, KioskNotice, KioskPrint, KioskResult
+from contracts.protocol import (
+    AGENT,
+    KioskPrint,
+    KioskResult,
+)
 
 from .. import devices, presenter
 from ..station import StationService
+from .declare import answers
 from .errors import RequestError
-from .inputs import body, field
+from .inputs import DeviceHealth, KioskNotice, Reprint, takes
 from .kiosklink import kiosks
 from .security import current_principal, requires
+from .shapes import Devices, HealthRecorded, KioskStatuses, Ok, Reprinted
 
 log = logging.getLogger(__name__)
 bp = Blueprint("devices", __name__)
-
+F = TypeVar("F", bound=Callable[..., Any])
 
 def _station() -> StationService:
     return current_app.extensions["clinicq"].station  # type: ignore[no-any-return]
@@ -27,7 +35,13 @@ def _station() -> StationService:
 
 @bp.get("/api/v1/devices")
 @requires("devices")
+@answers(200, "every paired device", Devices)
 def device_list() -> Response:
+    """Paired kiosks and displays with their health
+
+    Every paired device: id, kind, name, paired_at, revoked, last_seen_at, online (a health
+    report within online_seconds), health (the last DeviceHealth or null).
+    """
     now = _station().clock()
     store = current_app.extensions["clinicq"].store
     return jsonify({"devices": devices.listing(store, now),
@@ -36,7 +50,9 @@ def device_list() -> Response:
 
 @bp.get("/api/v1/devices/status")
 @requires("devices.status")
+@answers(200, "the kiosks in short", KioskStatuses)
 def device_status() -> Response:
+    """The kiosks' online, scanner and printer state in short, for the nurse console"""
     now = _station().clock()
     store = current_app.extensions["clinicq"].store
     return jsonify({"kiosks": devices.kiosk_status(store, now)})
@@ -44,33 +60,33 @@ def device_status() -> Response:
 
 @bp.post("/api/v1/devices/health")
 @requires("device.report")
-def report_health() -> Response:
+@answers(200, "recorded", HealthRecorded)
+@takes(DeviceHealth)
+def report_health(body: DeviceHealth) -> Response:
+    """A paired kiosk or display reports its health; stored with last_seen_at"""
     who = current_principal()
     assert who is not None
-    try:
-        report = devices.clean_report(body())
-    except devices.BadReport as err:
-        raise RequestError("field_invalid", field=err.field) from err
     now = _station().clock()
-    devices.record_health(current_app.extensions["clinicq"].store, who.id, report, now)
+    devices.record_health(current_app.extensions["clinicq"].store, who.id, body.message(), now)
     return jsonify({"ok": True, "last_seen_at": now.isoformat()})
 
 
 @bp.post("/api/v1/kiosk/notices")
 @requires("kiosk.notify")
-def kiosk_notice() -> Response:
+@answers(200, "shown", Ok)
+@takes(KioskNotice)
+def kiosk_notice(body: KioskNotice) -> Response:
+    """The kiosk agent asks the server to show a notice on its own kiosk screen (Socket.IO
+    kiosk.result)
+
+    print_failed: the ticket's number with "printing failed, please note your number";
+    not_a_booking: the scanned code is plainly not a booking (a URL, a product barcode).
+    """
     who = current_principal()
     assert who is not None
-    data = body()
-    code, ticket_id, detail = data.get("code"), data.get("ticket_id"), data.get("detail")
-    if code not in KIOSK_NOTICES:
-        raise RequestError("field_invalid", field="code")
-    if ticket_id is not None and not isinstance(ticket_id, str):
-        raise RequestError("field_invalid", field="ticket_id")
-    notice = KioskNotice(code, ticket_id, detail[:200] if isinstance(detail, str) else None)
+    notice = body
     if notice.code == "print_failed":
-        if notice.ticket_id is None:
-            raise RequestError("field_missing", field="ticket_id")
+        assert notice.ticket_id is not None  # the model asks for it
         state, ticket, now = _station().ticket(notice.ticket_id)
         view = presenter.ticket_view(state, ticket, now, private=True).to_dict()
         log.warning("kiosk %s could not print %s: %s", who.id, ticket.number, notice.detail)
@@ -84,12 +100,19 @@ def kiosk_notice() -> Response:
 
 @bp.post("/api/v1/tickets/<ticket_id>/reprint")
 @requires("ticket.reprint")
-def reprint(ticket_id: str) -> tuple[Response, int]:
-    """Send the ticket to a kiosk agent's printer (`kiosk.print`); 202: sent, not yet printed
-    (a printer failure then shows on that kiosk's screen and in its health)."""
+@answers(202, "sent to the kiosk's agent", Reprinted)
+@takes(Reprint, required=False)
+def reprint(ticket_id: str, body: Reprint) -> tuple[Response, int]:
+    """Print the ticket again at a kiosk (Socket.IO kiosk.print to that kiosk's agent)
+
+    By default the kiosk whose screen or scanner issued the ticket, if its agent is connected,
+    else the first kiosk with a connected agent. 202 means sent: a printer failure then shows
+    on that kiosk's screen and in its health. `kiosk_offline` 409 when no kiosk agent (or not
+    the one asked for) is connected; `ticket_not_found` 404.
+    """
     who = current_principal()
     assert who is not None
-    wanted = field(body(required=False), "kiosk", required=False)
+    wanted = body.kiosk
     state, ticket, now = _station().ticket(ticket_id)
     view = presenter.ticket_view(state, ticket, now, private=True).to_dict()
     target = kiosks.choose(ticket.id, wanted)

@@ -1,16 +1,71 @@
-"""Web (layer 4): reading request bodies — the JSON object sent, and its fields."""
+"""Web (layer 4): reading requests — the declared models of the API's JSON bodies and query
+strings, and `takes`, which parses a view's input with them into the API's error shape.
+
+A model is the one home of an input: it validates, its refusal becomes `field_missing` or
+`field_invalid` naming the field (`bad_json` when the body is not a JSON object), and
+`server.web.openapi` writes its JSON schema into the OpenAPI document.
+"""
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Callable
+from functools import wraps
+from typing import Annotated, Any, ClassVar, Literal, TypeVar, get_args
 
 from flask import request
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    ValidationError,
+    model_validator,
+)
+from pydantic_core import PydanticCustomError
 
+from contracts.protocol import DeviceHealth as HealthMessage
+
+from .declare import view_doc
 from .errors import RequestError
 
+M = TypeVar("M", bound=BaseModel)
+F = TypeVar("F", bound=Callable[..., Any])
 
-def body(required: bool = True) -> dict[str, Any]:
-    """The JSON object sent, or a 400 saying what is wrong with it."""
+MAX_FAMILY = 8  # more than a family; a longer list is a mistake or an abuse
+MAX_QUERY = 32
+CODE_MAX = 1024  # what contracts.bookingcode reads; longer is its `token_too_large` (413)
+
+
+class Input(BaseModel):
+    """A request body or query string: JSON's own types, strictly (`"yes"` is not true, `1`
+    is not a text), unknown keys ignored as the API always did."""
+
+    model_config = ConfigDict(strict=True, extra="ignore")
+    # keys whose absence the API has always answered `field_invalid` rather than
+    # `field_missing`, kept so clients see the codes they know
+    invalid_when_missing: ClassVar[frozenset[str]] = frozenset()
+
+
+def coded(code: Literal["field_missing", "field_invalid"], field: str = "") -> Exception:
+    """An error a model's own check raises: answered as `code`, naming `field` (by default the
+    field being validated)."""
+    return PydanticCustomError(code, "{field}", {"field": field})
+
+
+def refusal(model: type[BaseModel], err: ValidationError) -> RequestError:
+    """The first thing wrong with the input (models check in field order), as the API says it."""
+    first = err.errors(include_url=False)[0]
+    loc = [str(part) for part in first["loc"] if isinstance(part, str)]
+    field = (first.get("ctx") or {}).get("field") or ".".join(loc)
+    kind = first["type"]
+    if kind == "missing" and loc and loc[0] in getattr(model, "invalid_when_missing", ()):
+        kind = "field_invalid"
+    code = "field_missing" if kind in ("missing", "field_missing") else "field_invalid"
+    return RequestError(code, field=field)
+
+
+def json_object(required: bool = True) -> dict[str, Any]:
+    """The JSON object sent, or a 400 `bad_json`; an empty body is `{}` when not required."""
     if not request.get_data(cache=True):
         if required:
             raise RequestError("bad_json")
@@ -21,12 +76,184 @@ def body(required: bool = True) -> dict[str, Any]:
     return data
 
 
-def field(data: dict[str, Any], name: str, kind: type = str, *, required: bool = True) -> Any:
-    if name not in data or data[name] is None:
-        if required:
-            raise RequestError("field_missing", field=name)
-        return None
-    value = data[name]
-    if not isinstance(value, kind) or (kind is int and isinstance(value, bool)):
-        raise RequestError("field_invalid", field=name)
-    return value
+def parse(model: type[M], *, required: bool = True) -> M:
+    """The request's JSON body as `model`, or the RequestError that refuses it."""
+    # null has always meant "not given" in this API
+    data = {key: value for key, value in json_object(required).items() if value is not None}
+    try:
+        return model.model_validate(data)
+    except ValidationError as err:
+        raise refusal(model, err) from None
+
+
+def parse_query(model: type[M]) -> M:
+    """The query string as `model` (the first value of each key)."""
+    try:
+        return model.model_validate(request.args.to_dict())
+    except ValidationError as err:
+        raise refusal(model, err) from None
+
+
+def takes(model: type[BaseModel] | None = None, *, query: type[BaseModel] | None = None,
+          required: bool = True) -> Callable[[F], F]:
+    """Parse the view's JSON body with `model` (passed as `body=`) and its query string with
+    `query` (as `query=`), and declare both for the OpenAPI document. Put it right above the
+    view, under `requires`, so that who is asking is checked before what they sent."""
+
+    def decorate(view: F) -> F:
+        @wraps(view)
+        def wrapper(*args: Any, **kwargs: Any) -> Any:
+            if query is not None:
+                kwargs["query"] = parse_query(query)
+            if model is not None:
+                kwargs["body"] = parse(model, required=required)
+            return view(*args, **kwargs)
+
+        doc = view_doc(wrapper)
+        if model is not None:
+            doc["body"] = (model, required)
+        if query is not None:
+            doc["query"] = query
+        return wrapper  # type: ignore[return-value]
+
+    return decorate
+
+
+# --- lenient parts: what a device reports is cleaned, not refused --------------------------
+
+def _text(limit: int) -> Callable[[Any], str | None]:
+    def clean(value: Any) -> str | None:
+        return value[:limit] if isinstance(value, str) else None
+
+    return clean
+
+
+def _count(value: Any) -> int:
+    return value if isinstance(value, int) and not isinstance(value, bool) and value >= 0 else 0
+
+
+def _one_of(states: tuple[str, ...]) -> Callable[[Any], str]:
+    def clean(value: Any) -> str:
+        return value if value in states else "unknown"
+
+    return clean
+
+
+Text = Annotated[Annotated[str, Field(max_length=200)] | None, BeforeValidator(_text(200))]
+Count = Annotated[int, Field(ge=0), BeforeValidator(_count)]
+ScannerState = Literal["ok", "lost", "connecting", "ended", "closed", "unknown"]
+PrinterState = Literal["ready", "paper_near_end", "paper_out", "cover_open", "offline",
+                       "unknown"]
+
+
+class ScannerHealth(BaseModel):
+    state: Annotated[ScannerState, BeforeValidator(_one_of(get_args(ScannerState)))] = "unknown"
+    source: Text = None
+    detail: Text = None
+    last_error: Text = None
+
+
+class PrinterHealth(BaseModel):
+    state: Annotated[PrinterState, BeforeValidator(_one_of(get_args(PrinterState)))] = "unknown"
+    source: Text = None
+    detail: Text = None
+    last_error: Text = None
+
+
+def _version(value: Any) -> str:
+    if not isinstance(value, str) or not value:
+        raise coded("field_invalid")
+    return value[:40]
+
+
+class DeviceHealth(Input):
+    """What a kiosk agent reports about itself; unknown fields are dropped, texts cut to 200
+    characters (a device's token may be stolen, and its text reaches the console)."""
+
+    model_config = ConfigDict(strict=False)  # cleaned leniently, field by field
+    invalid_when_missing = frozenset({"version", "scanner", "printer"})
+
+    version: Annotated[str, BeforeValidator(_version), Field(min_length=1, max_length=40)]
+    scanner: ScannerHealth
+    printer: PrinterHealth
+    last_scan_at: Text = None
+    last_checkin_at: Text = None
+    held_scans: Count = 0  # scans kept while the station was unreachable
+    print_failures: Count = 0
+
+    def message(self) -> HealthMessage:
+        return HealthMessage.from_dict(self.model_dump())
+
+
+# --- the station API's bodies --------------------------------------------------------------
+
+class Login(Input):
+    username: str
+    password: str
+
+
+class Checkin(Input):
+    # not bounded here: contracts.bookingcode refuses a longer text as `token_too_large`
+    code: str = Field(json_schema_extra={"maxLength": CODE_MAX})
+
+
+class WalkIn(Input):
+    service: str
+    priority: bool = False
+
+
+class TicketAction(Input):
+    counter: str | None = None
+    service: str | None = Field(None, description="the service to transfer to")
+
+
+class Reprint(Input):
+    kiosk: str | None = Field(None, description="a kiosk's device id")
+
+
+class FamilyCheckin(Input):
+    """codes (kiosk or staff), or booking_ids (staff at the console, for a family found by
+    name or phone)."""
+
+    model_config = ConfigDict(json_schema_extra={"oneOf": [{"required": ["codes"]},
+                                                           {"required": ["booking_ids"]}]})
+
+    booking_ids: list[str] | None = Field(None, min_length=1, max_length=MAX_FAMILY)
+    codes: list[Annotated[str, Field(json_schema_extra={"maxLength": CODE_MAX})]] | None = \
+        Field(None, min_length=1, max_length=MAX_FAMILY)
+
+    @model_validator(mode="after")
+    def _some(self) -> FamilyCheckin:
+        if self.booking_ids is None and self.codes is None:
+            raise coded("field_invalid", "codes")
+        return self
+
+
+class KioskNotice(Input):
+    """The kiosk agent asks the station to tell its own screen something (the protocol's
+    KioskNotice)."""
+
+    invalid_when_missing = frozenset({"code"})
+
+    code: Literal["print_failed", "not_a_booking"]
+    ticket_id: str | None = Field(None, description="print_failed: the ticket whose number "
+                                                    "the screen shows again")
+    detail: Text = Field(None, description="for the log and the console, never shown to "
+                                           "residents")
+
+    @model_validator(mode="after")
+    def _ticket_for_print_failed(self) -> KioskNotice:
+        if self.code == "print_failed" and self.ticket_id is None:
+            raise coded("field_missing", "ticket_id")
+        return self
+
+
+def _stripped(value: Any) -> Any:
+    return value.strip() if isinstance(value, str) else value
+
+
+class BookingSearch(Input):
+    invalid_when_missing = frozenset({"q"})
+
+    q: Annotated[str, BeforeValidator(_stripped), Field(min_length=1, max_length=MAX_QUERY)] = \
+        Field(description="a name fragment or the phone's last 4 digits")

@@ -71,6 +71,7 @@ def requires(permission: str) -> Callable[[F], F]:
                 raise RequestError("forbidden")
             return view(*args, **kwargs)
 
+        wrapper.permission = permission  # type: ignore[attr-defined]  # read by openapi.py
         return wrapper  # type: ignore[return-value]
 
     return decorate

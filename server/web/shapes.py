@@ -1,0 +1,154 @@
+"""Web (layer 4): the JSON shapes the API answers, declared for the OpenAPI document.
+
+The views answer plain dicts (presenter.TicketView and friends); these models only describe
+them, and tests/test_openapi.py checks served answers against them.
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import BaseModel, Field
+
+
+class ErrorBody(BaseModel):
+    code: str
+    message: str
+    message_zh: str
+
+
+class Error(BaseModel):
+    """Refused, with a stable code and a message in English and Chinese."""
+
+    error: ErrorBody
+
+
+class Ticket(BaseModel):
+    """A ticket as staff, kiosks and the phone page see it (contracts.protocol.TicketView)."""
+
+    id: str
+    number: str
+    service: str
+    status: Literal["waiting", "called", "serving", "done", "no_show", "cancelled",
+                    "transferred", "observing", "released"]
+    position: int | None
+    eta_minutes: int | None
+    counter: str | None
+    booking_id: str | None
+    issued_at: str = Field(json_schema_extra={"format": "date-time"})
+    called_at: str | None
+    kind: Literal["booked", "walkin"] = "walkin"
+    priority: bool = False
+    late: bool = False
+    slot: str | None = None
+    name_masked: str | None = None
+    recalls: int = 0
+    code: str | None = Field(None, description="key of the phone status page; only for staff "
+                                               "and kiosks")
+    transferred_from: str | None = None
+    transferred_to: str | None = None
+
+
+class Notice(BaseModel):
+    """Not a refusal: something the resident is told along with the ticket (`booking_late`:
+    queued as a walk-in because the slot has passed)."""
+
+    code: str
+    message: str
+    message_zh: str
+
+
+class CheckinTicket(Ticket):
+    """The ticket of a check-in, with a notice when there is something to tell."""
+
+    notice: Notice | None = None
+
+
+class FamilyTickets(BaseModel):
+    tickets: list[Ticket]
+    created: list[bool] = Field(description="per code: true when its ticket is new")
+
+
+class Tickets(BaseModel):
+    tickets: list[Ticket]
+
+
+class LoggedIn(BaseModel):
+    user: str
+    name: str
+    role: str
+    csrf_token: str
+
+
+class Me(BaseModel):
+    id: str
+    kind: Literal["staff", "device"]
+    role: str
+    name: str
+    csrf_token: str | None = Field(description="for staff: the token of unsafe requests")
+
+
+class Ok(BaseModel):
+    ok: bool
+
+
+class BookingMatch(BaseModel):
+    id: str
+    name_masked: str | None
+    service: str
+    slot: str | None
+    status: str = Field(description="as the booking list says (`booked`, `cancelled`, ...)")
+    checked_in: bool
+    ticket: str | None
+    ticket_id: str | None
+
+
+class BookingMatches(BaseModel):
+    """At most 20 matches, by slot."""
+
+    bookings: list[BookingMatch]
+
+
+class Reprinted(BaseModel):
+    kiosk: str
+    kiosk_name: str
+    ticket: Ticket
+
+
+class HealthRecorded(BaseModel):
+    ok: bool
+    last_seen_at: str
+
+
+class KioskStatus(BaseModel):
+    id: str
+    name: str
+    online: bool
+    last_seen_at: str | None
+    scanner: str | None
+    printer: str | None
+    printer_detail: str | None
+    held_scans: int
+    last_scan_at: str | None
+
+
+class KioskStatuses(BaseModel):
+    kiosks: list[KioskStatus]
+
+
+class Device(BaseModel):
+    """A paired device; `online`: a health report within `online_seconds`."""
+
+    id: str
+    kind: Literal["kiosk", "display"]
+    name: str
+    paired_at: str
+    revoked: bool
+    last_seen_at: str | None
+    online: bool
+    health: dict[str, object] | None = Field(description="the last DeviceHealth report")
+
+
+class Devices(BaseModel):
+    devices: list[Device]
+    online_seconds: int
