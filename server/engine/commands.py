@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import date, datetime
 
@@ -251,50 +252,111 @@ def _counter_of(state: State, ticket: Ticket, counter: str | None) -> str:
 
 def act(state: State, ticket_id: str, action: str, *, now: datetime,
         counter: str | None = None, service: str | None = None) -> Result:
-    """Apply a nurse's action (`recall`, `start`, `complete`, `no-show`, `requeue`, `cancel`,
-    `transfer`) to one ticket."""
+    """Apply a nurse's action (one of `ACTIONS`: `recall`, `start`, `complete`, `no-show`,
+    `requeue`, `cancel`, `transfer`, `observe`, `release`) to one ticket."""
     change = _start(state, now)
     ticket = change.view().ticket(ticket_id)
+    if action not in ACTIONS:
+        raise DomainError("action_unknown", action=action)
     target = check(ticket, action)
-    if action == "cancel":
-        # a waiting ticket may be cancelled by staff without naming a counter
-        who = counter
-        if who is not None:
-            state.counter(who)
-        change.put(_bump(ticket, status=target, finished_at=now), ev.TicketCancelled,
-                   counter=who, reason="staff")
-        if who is not None:
-            _remember(change, who, action, [ticket])
+    by_staff = _BY_STAFF.get(action)
+    if by_staff is not None:
+        if counter is not None:
+            state.counter(counter)
+        by_staff(change, ticket, target, counter)
+        if counter is not None:
+            _remember(change, counter, action, [ticket])
         return change.result()
     who = _counter_of(change.view(), ticket, counter)
-    created: tuple[str, ...] = ()
-    if action == "recall":
-        rules = state.service(ticket.service)
-        if ticket.recalls >= rules.recall_limit:
-            change.put(_bump(ticket, status="no_show", finished_at=now), ev.TicketNoShow,
-                       counter=who, reason="recall_limit")
-            _set_counter(change, who, None)
-        else:
-            recalled = change.put(_bump(ticket, recalls=ticket.recalls + 1), ev.TicketRecalled,
-                                  counter=who)
-            _add_call(change, recalled, who)
-    elif action == "start":
-        change.put(_bump(ticket, status=target, started_at=now), ev.TicketStarted, counter=who)
-    elif action == "complete":
-        _finish(change, ticket, who)
-    elif action == "no-show":
-        change.put(_bump(ticket, status=target, finished_at=now), ev.TicketNoShow, counter=who)
-        _set_counter(change, who, None)
-    elif action == "requeue":
-        change.put(_bump(ticket, status=target, called_at=None, counter=None), ev.TicketRequeued,
-                   counter=who)
-        _set_counter(change, who, None)
-    elif action == "transfer":
-        created = (_transfer(change, ticket, who, service),)
-    else:
-        raise DomainError("action_unknown", action=action)
+    created = _AT_COUNTER[action](change, ticket, target, who, service)
     _remember(change, who, action, [ticket], created)
     return change.result()
+
+
+# An action at the counter holding the ticket: (change, ticket, status the table leads to,
+# counter, service named by the request) -> ids of tickets it made.
+AtCounter = Callable[[_Change, Ticket, str, str, str | None], tuple[str, ...]]
+# An action any staff member takes, naming a counter or not (then nobody's undo records it).
+ByStaff = Callable[[_Change, Ticket, str, str | None], None]
+
+
+def _recall(change: _Change, ticket: Ticket, target: str, who: str,
+            service: str | None) -> tuple[str, ...]:
+    rules = change.state.service(ticket.service)
+    if ticket.recalls >= rules.recall_limit:
+        change.put(_bump(ticket, status="no_show", finished_at=change.now), ev.TicketNoShow,
+                   counter=who, reason="recall_limit")
+        _set_counter(change, who, None)
+    else:
+        recalled = change.put(_bump(ticket, recalls=ticket.recalls + 1), ev.TicketRecalled,
+                              counter=who)
+        _add_call(change, recalled, who)
+    return ()
+
+
+def _begin(change: _Change, ticket: Ticket, target: str, who: str,
+           service: str | None) -> tuple[str, ...]:
+    change.put(_bump(ticket, status=target, started_at=change.now), ev.TicketStarted,
+               counter=who)
+    return ()
+
+
+def _complete(change: _Change, ticket: Ticket, target: str, who: str,
+              service: str | None) -> tuple[str, ...]:
+    _finish(change, ticket, who)
+    return ()
+
+
+def _no_show(change: _Change, ticket: Ticket, target: str, who: str,
+             service: str | None) -> tuple[str, ...]:
+    change.put(_bump(ticket, status=target, finished_at=change.now), ev.TicketNoShow,
+               counter=who)
+    _set_counter(change, who, None)
+    return ()
+
+
+def _requeue(change: _Change, ticket: Ticket, target: str, who: str,
+             service: str | None) -> tuple[str, ...]:
+    change.put(_bump(ticket, status=target, called_at=None, counter=None), ev.TicketRequeued,
+               counter=who)
+    _set_counter(change, who, None)
+    return ()
+
+
+def _transfer_at(change: _Change, ticket: Ticket, target: str, who: str,
+                 service: str | None) -> tuple[str, ...]:
+    return (_transfer(change, ticket, who, service),)
+
+
+def _observe(change: _Change, ticket: Ticket, target: str, who: str,
+             service: str | None) -> tuple[str, ...]:
+    """The dose is given: the resident leaves the desk for the observation room, so the
+    counter is free to call the next one; the ticket stays open until it is released."""
+    change.put(_bump(ticket, status=target), ev.ObservationStarted, counter=who)
+    _record_duration(change, ticket)
+    _set_counter(change, who, None)
+    return ()
+
+
+def _cancel(change: _Change, ticket: Ticket, target: str, who: str | None) -> None:
+    change.put(_bump(ticket, status=target, finished_at=change.now), ev.TicketCancelled,
+               counter=who, reason="staff")
+
+
+def _release(change: _Change, ticket: Ticket, target: str, who: str | None) -> None:
+    change.put(_bump(ticket, status=target, finished_at=change.now), ev.ObservationReleased,
+               counter=who)
+
+
+# One handler per action of the transition table (tests/test_engine_transitions.py holds the
+# two together), except "call": no one names the ticket to call, call_next picks it.
+_AT_COUNTER: dict[str, AtCounter] = {
+    "recall": _recall, "start": _begin, "complete": _complete, "no-show": _no_show,
+    "requeue": _requeue, "transfer": _transfer_at, "observe": _observe,
+}
+# A waiting ticket is at no counter yet, and observation is a room, not a desk.
+_BY_STAFF: dict[str, ByStaff] = {"cancel": _cancel, "release": _release}
+ACTIONS: frozenset[str] = frozenset(_AT_COUNTER) | frozenset(_BY_STAFF)
 
 
 def _transfer(change: _Change, ticket: Ticket, counter: str, service: str | None) -> str:
