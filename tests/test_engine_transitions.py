@@ -7,6 +7,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
+from contracts.protocol import TICKET_ACTIONS
 from server.engine import commands
 from server.engine.errors import DomainError
 from server.engine.model import Ticket
@@ -56,6 +57,7 @@ def test_every_action_of_the_table_has_a_handler_and_no_handler_is_off_the_table
     # "call" is the one action no nurse names for a ticket: call_next picks the ticket
     assert set(TRANSITIONS) == commands.ACTIONS | {"call"}
     assert "call" not in commands.ACTIONS
+    assert set(TICKET_ACTIONS) == commands.ACTIONS  # what the public API documents
 
 
 def test_unknown_action() -> None:

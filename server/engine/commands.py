@@ -5,11 +5,12 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import date, datetime
+from typing import Required, TypedDict, Unpack
 
 from . import events as ev
 from . import policy
 from .errors import DomainError
-from .model import Call, State, Ticket, UndoRecord
+from .model import Call, Kind, State, Status, Ticket, UndoRecord
 from .transitions import check
 
 Result = tuple[State, list[ev.Event]]
@@ -37,7 +38,8 @@ class _Change:
         self.tickets = dict(state.tickets)
         self.events: list[ev.Event] = []
         self.seq = state.seq
-        self.extra: dict[str, object] = {}
+        # the state's other fields as changed so far (numbering, undo, recent calls, ...)
+        self.draft = state
 
     def put(
         self, ticket: Ticket, event: type[ev.Event], *, counter: str | None = None,
@@ -51,14 +53,26 @@ class _Change:
 
     def view(self) -> State:
         """The state as changed so far (for policy questions asked mid-command)."""
-        return replace(self.state, tickets=self.tickets, seq=self.seq, **self.extra)  # type: ignore[arg-type]
+        return replace(self.draft, tickets=self.tickets, seq=self.seq)
 
     def result(self) -> Result:
         return self.view(), self.events
 
 
-def _bump(ticket: Ticket, **changes: object) -> Ticket:
-    return replace(ticket, version=ticket.version + 1, **changes)  # type: ignore[arg-type]
+class _TicketChanges(TypedDict, total=False):
+    """What a command may change of a ticket besides its version."""
+
+    status: Status
+    called_at: datetime | None
+    started_at: datetime | None
+    finished_at: datetime | None
+    counter: str | None
+    recalls: int
+    transferred_to: str | None
+
+
+def _bump(ticket: Ticket, **changes: Unpack[_TicketChanges]) -> Ticket:
+    return replace(ticket, version=ticket.version + 1, **changes)
 
 
 def open_day(state: State, now: datetime) -> Result:
@@ -72,8 +86,8 @@ def open_day(state: State, now: datetime) -> Result:
             change.put(_bump(ticket, status="cancelled", finished_at=now, counter=None),
                        ev.TicketCancelled, reason="day_closed")
     change.tickets = {k: t for k, t in change.tickets.items() if t.day == today}
-    change.extra = dict(day=today, numbering={}, streak={}, undo={}, counter_ticket={},
-                        recent_calls=())
+    change.draft = replace(change.draft, day=today, numbering={}, streak={}, undo={},
+                           counter_ticket={}, recent_calls=())
     return change.result()
 
 
@@ -84,17 +98,30 @@ def _start(state: State, now: datetime) -> _Change:
     return change
 
 
-def _new_ticket(change: _Change, service: str, *, code: str, **fields: object) -> Ticket:
+class _NewTicketFields(TypedDict, total=False):
+    """What the command issuing a ticket says of it; numbering and timing are the engine's."""
+
+    kind: Required[Kind]
+    priority: bool
+    booking_id: str | None
+    slot_start: datetime | None
+    slot_end: datetime | None
+    late: bool
+    name_masked: str | None
+
+
+def _new_ticket(change: _Change, service: str, *, code: str,
+                **fields: Unpack[_NewTicketFields]) -> Ticket:
     rules = change.state.service(service)
     numbering = dict(change.view().numbering)
     n = numbering.get(service, 0) + 1
     numbering[service] = n
-    change.extra["numbering"] = numbering
+    change.draft = replace(change.draft, numbering=numbering)
     day = change.now.date()
     number = f"{rules.prefix}{n:0{rules.number_width}d}"
     return Ticket(
         id=f"{day:%Y%m%d}-{number}", day=day, service=service, number=number, seq_no=n,
-        status="waiting", issued_at=change.now, code=code, **fields,  # type: ignore[arg-type]
+        status="waiting", issued_at=change.now, code=code, **fields,
     )
 
 
@@ -174,13 +201,13 @@ def _remember(change: _Change, counter: str, action: str, before: list[Ticket],
         counter_ticket=old.counter_ticket.get(counter),
         streak=tuple(old.streak.items()),
     )
-    change.extra["undo"] = undo
+    change.draft = replace(change.draft, undo=undo)
 
 
 def _set_counter(change: _Change, counter: str, ticket_id: str | None) -> None:
     current = dict(change.view().counter_ticket)
     current[counter] = ticket_id
-    change.extra["counter_ticket"] = current
+    change.draft = replace(change.draft, counter_ticket=current)
 
 
 def _record_duration(change: _Change, ticket: Ticket) -> None:
@@ -190,7 +217,7 @@ def _record_duration(change: _Change, ticket: Ticket) -> None:
     durations = dict(change.view().durations)
     seconds = (change.now - ticket.started_at).total_seconds()
     durations[ticket.service] = (durations.get(ticket.service, ()) + (seconds,))[-window:]
-    change.extra["durations"] = durations
+    change.draft = replace(change.draft, durations=durations)
 
 
 def call_next(state: State, counter: str, *, now: datetime) -> Result:
@@ -211,7 +238,7 @@ def call_next(state: State, counter: str, *, now: datetime) -> Result:
         _finish(change, current, counter)
     streak = dict(view.streak)
     streak[chosen.service] = policy.streak_after_call(view, chosen, now)
-    change.extra["streak"] = streak
+    change.draft = replace(change.draft, streak=streak)
     check(chosen, "call")
     called = change.put(_bump(chosen, status="called", called_at=now, counter=counter),
                         ev.TicketCalled, counter=counter)
@@ -224,7 +251,7 @@ def call_next(state: State, counter: str, *, now: datetime) -> Result:
 def _add_call(change: _Change, ticket: Ticket, counter: str) -> None:
     limit = change.state.rules.recent_calls
     calls = change.view().recent_calls + (Call(ticket.id, ticket.number, counter, change.now),)
-    change.extra["recent_calls"] = calls[-limit:]
+    change.draft = replace(change.draft, recent_calls=calls[-limit:])
 
 
 def _finish(change: _Change, ticket: Ticket, counter: str) -> Ticket:
@@ -275,12 +302,12 @@ def act(state: State, ticket_id: str, action: str, *, now: datetime,
 
 # An action at the counter holding the ticket: (change, ticket, status the table leads to,
 # counter, service named by the request) -> ids of tickets it made.
-AtCounter = Callable[[_Change, Ticket, str, str, str | None], tuple[str, ...]]
+AtCounter = Callable[[_Change, Ticket, Status, str, str | None], tuple[str, ...]]
 # An action any staff member takes, naming a counter or not (then nobody's undo records it).
-ByStaff = Callable[[_Change, Ticket, str, str | None], None]
+ByStaff = Callable[[_Change, Ticket, Status, str | None], None]
 
 
-def _recall(change: _Change, ticket: Ticket, target: str, who: str,
+def _recall(change: _Change, ticket: Ticket, target: Status, who: str,
             service: str | None) -> tuple[str, ...]:
     rules = change.state.service(ticket.service)
     if ticket.recalls >= rules.recall_limit:
@@ -294,20 +321,20 @@ def _recall(change: _Change, ticket: Ticket, target: str, who: str,
     return ()
 
 
-def _begin(change: _Change, ticket: Ticket, target: str, who: str,
+def _begin(change: _Change, ticket: Ticket, target: Status, who: str,
            service: str | None) -> tuple[str, ...]:
     change.put(_bump(ticket, status=target, started_at=change.now), ev.TicketStarted,
                counter=who)
     return ()
 
 
-def _complete(change: _Change, ticket: Ticket, target: str, who: str,
+def _complete(change: _Change, ticket: Ticket, target: Status, who: str,
               service: str | None) -> tuple[str, ...]:
     _finish(change, ticket, who)
     return ()
 
 
-def _no_show(change: _Change, ticket: Ticket, target: str, who: str,
+def _no_show(change: _Change, ticket: Ticket, target: Status, who: str,
              service: str | None) -> tuple[str, ...]:
     change.put(_bump(ticket, status=target, finished_at=change.now), ev.TicketNoShow,
                counter=who)
@@ -315,7 +342,7 @@ def _no_show(change: _Change, ticket: Ticket, target: str, who: str,
     return ()
 
 
-def _requeue(change: _Change, ticket: Ticket, target: str, who: str,
+def _requeue(change: _Change, ticket: Ticket, target: Status, who: str,
              service: str | None) -> tuple[str, ...]:
     change.put(_bump(ticket, status=target, called_at=None, counter=None), ev.TicketRequeued,
                counter=who)
@@ -323,12 +350,12 @@ def _requeue(change: _Change, ticket: Ticket, target: str, who: str,
     return ()
 
 
-def _transfer_at(change: _Change, ticket: Ticket, target: str, who: str,
+def _transfer_at(change: _Change, ticket: Ticket, target: Status, who: str,
                  service: str | None) -> tuple[str, ...]:
     return (_transfer(change, ticket, who, service),)
 
 
-def _observe(change: _Change, ticket: Ticket, target: str, who: str,
+def _observe(change: _Change, ticket: Ticket, target: Status, who: str,
              service: str | None) -> tuple[str, ...]:
     """The dose is given: the resident leaves the desk for the observation room, so the
     counter is free to call the next one; the ticket stays open until it is released."""
@@ -338,12 +365,12 @@ def _observe(change: _Change, ticket: Ticket, target: str, who: str,
     return ()
 
 
-def _cancel(change: _Change, ticket: Ticket, target: str, who: str | None) -> None:
+def _cancel(change: _Change, ticket: Ticket, target: Status, who: str | None) -> None:
     change.put(_bump(ticket, status=target, finished_at=change.now), ev.TicketCancelled,
                counter=who, reason="staff")
 
 
-def _release(change: _Change, ticket: Ticket, target: str, who: str | None) -> None:
+def _release(change: _Change, ticket: Ticket, target: Status, who: str | None) -> None:
     change.put(_bump(ticket, status=target, finished_at=change.now), ev.ObservationReleased,
                counter=who)
 
@@ -404,14 +431,14 @@ def undo(state: State, counter: str, *, now: datetime) -> Result:
                    counter=counter, reason=record.action)
         restored.add(before.id)
     _set_counter(change, counter, record.counter_ticket)
-    change.extra["streak"] = dict(record.streak)
+    change.draft = replace(change.draft, streak=dict(record.streak))
     # a call that was taken back should not linger on the display's list of recent calls
     tickets = change.tickets
-    change.extra["recent_calls"] = tuple(
+    change.draft = replace(change.draft, recent_calls=tuple(
         c for c in view.recent_calls
         if not (c.ticket_id in restored and tickets[c.ticket_id].status != "called")
-    )
+    ))
     undo_map = dict(view.undo)
     del undo_map[counter]
-    change.extra["undo"] = undo_map
+    change.draft = replace(change.draft, undo=undo_map)
     return change.result()
