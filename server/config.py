@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from .engine.model import CounterConfig, ServiceRules, StationRules
+from .engine.model import CounterRules, ServiceRules, StationRules
 
 DEFAULT_CONFIG = Path(__file__).resolve().parent.parent / "config.toml"
 
@@ -26,7 +26,9 @@ class ServiceConfig:
 
 
 @dataclass(frozen=True)
-class CounterInfo:
+class CounterConfig:
+    """A desk or room as config.toml describes it; the engine gets its CounterRules."""
+
     id: str
     name: str
     name_en: str
@@ -44,10 +46,10 @@ class Settings:
     port: int
     secret_key: str
     services: dict[str, ServiceConfig]
-    counters: dict[str, CounterInfo]
+    counters: dict[str, CounterConfig]
     show_masked_names: bool = True
     next_count: int = 5
-    recent_calls: int = 8
+    recent_calls_kept: int = 8  # [display] recent_calls
     demo: bool = False
     public_url: str = ""
     # the central platform ([central] in config.toml); an empty url means no sync
@@ -61,8 +63,8 @@ class Settings:
     def engine_rules(self) -> StationRules:
         return StationRules.build(
             [s.rules for s in self.services.values()],
-            [CounterConfig(c.id, c.services) for c in self.counters.values()],
-            recent_calls=max(self.recent_calls, 1),
+            [CounterRules(c.id, c.services) for c in self.counters.values()],
+            recent_calls_kept=max(self.recent_calls_kept, 1),
         )
 
 
@@ -120,7 +122,7 @@ def from_dict(data: dict[str, Any], *, base_dir: Path | None = None, **overrides
         )
         services[code] = ServiceConfig(rules, _get(s, "name", str, where),
                                        _get(s, "name_en", str, where, code))
-    counters: dict[str, CounterInfo] = {}
+    counters: dict[str, CounterConfig] = {}
     for i, c in enumerate(_get(data, "counters", list, "config")):
         where = f"counters[{i}]"
         served = tuple(_get(c, "services", list, where))
@@ -128,7 +130,7 @@ def from_dict(data: dict[str, Any], *, base_dir: Path | None = None, **overrides
             if code not in services:
                 raise ConfigError(f"{where}: unknown service '{code}'")
         cid = _get(c, "id", str, where)
-        counters[cid] = CounterInfo(cid, _get(c, "name", str, where),
+        counters[cid] = CounterConfig(cid, _get(c, "name", str, where),
                                     _get(c, "name_en", str, where, cid), served)
     database = _get(station, "database", str, "station", "var/station.db")
     if database != ":memory:" and base_dir is not None and not os.path.isabs(database):
@@ -147,7 +149,7 @@ def from_dict(data: dict[str, Any], *, base_dir: Path | None = None, **overrides
         counters=counters,
         show_masked_names=_get(display, "show_masked_names", bool, "display", True),
         next_count=_get(display, "next_count", int, "display", 5),
-        recent_calls=_get(display, "recent_calls", int, "display", 8),
+        recent_calls_kept=_get(display, "recent_calls", int, "display", 8),
         central_url=_get(central, "url", str, "central", "").rstrip("/"),
         central_token=_get(central, "station_token", str, "central", ""),
         central_timeout=_get(central, "timeout_seconds", float, "central", 2.0),

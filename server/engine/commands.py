@@ -249,7 +249,7 @@ def call_next(state: State, counter: str, *, now: datetime) -> Result:
 
 
 def _add_call(change: _Change, ticket: Ticket, counter: str) -> None:
-    limit = change.state.rules.recent_calls
+    limit = change.state.rules.recent_calls_kept
     calls = change.view().recent_calls + (Call(ticket.id, ticket.number, counter, change.now),)
     change.draft = replace(change.draft, recent_calls=calls[-limit:])
 
