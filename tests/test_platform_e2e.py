@@ -11,11 +11,10 @@ from typing import Any
 
 import pytest
 import requests
-from support import KIOSK, TZ, FakeClock, LiveServer
+from support import KIOSK, TZ, FakeClock, LiveServer, station_settings
 
 from central.app import create_app as create_central
 from central.demo import DEMO_ADMIN_TOKEN
-from server import config
 from server.web import create_app
 
 NOW = datetime(2026, 11, 27, 9, 0, tzinfo=TZ)
@@ -28,7 +27,7 @@ def servers(tmp_path: Path) -> Iterator[tuple[LiveServer, LiveServer]]:
     central = LiveServer(create_central({
         "DATABASE_URL": f"sqlite:///{tmp_path / 'central.db'}", "DEMO": True,
         "TIMEZONE": "Asia/Shanghai", "CLOCK": NOW.timestamp}))
-    settings = replace(config.load(demo=True), database=str(tmp_path / "station.db"),
+    settings = replace(station_settings(demo=True), database=str(tmp_path / "station.db"),
                        central_url=central.url, sync_interval=0.2)
     station = LiveServer(create_app(settings, clock=FakeClock(NOW)))
     try:
