@@ -7,8 +7,10 @@ import subprocess
 import sys
 import threading
 import time
+from collections.abc import Callable
 from datetime import datetime, timedelta
 from pathlib import Path
+from typing import TypeVar
 from zoneinfo import ZoneInfo
 
 import requests
@@ -24,6 +26,25 @@ TEST_CONFIG = Path(__file__).resolve().parent / "data" / "station.toml"
 OUTPUT = Path(__file__).resolve().parent.parent / "test-output"
 KIOSK = {"Authorization": "Bearer demo-kiosk-token"}
 DISPLAY = {"Authorization": "Bearer demo-display-token"}
+
+
+T = TypeVar("T")
+
+
+def wait_until(condition: Callable[[], T], timeout: float = 5.0, *, every: float = 0.01,
+               what: str | Callable[[], object] = "the condition") -> T:
+    """Poll `condition` until it returns something truthy, and return that; fail after
+    `timeout` seconds, naming `what` (or its value, when it is a function). For tests that wait
+    for another thread or process instead of sleeping a fixed time."""
+    deadline = time.monotonic() + timeout
+    while True:
+        value = condition()
+        if value:
+            return value
+        if time.monotonic() >= deadline:
+            described = what() if callable(what) else what
+            raise AssertionError(f"not true after {timeout} s: {described}")
+        time.sleep(every)
 
 
 def station_settings(**overrides: object) -> config.Settings:
