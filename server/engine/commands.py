@@ -321,7 +321,7 @@ def _recall(change: _Change, ticket: Ticket, target: Status, who: str,
     return ()
 
 
-def _begin(change: _Change, ticket: Ticket, target: Status, who: str,
+def _serve(change: _Change, ticket: Ticket, target: Status, who: str,
            service: str | None) -> tuple[str, ...]:
     change.put(_bump(ticket, status=target, started_at=change.now), ev.TicketStarted,
                counter=who)
@@ -378,7 +378,7 @@ def _release(change: _Change, ticket: Ticket, target: Status, who: str | None) -
 # One handler per action of the transition table (tests/test_engine_transitions.py holds the
 # two together), except "call": no one names the ticket to call, call_next picks it.
 _AT_COUNTER: dict[str, AtCounter] = {
-    "recall": _recall, "start": _begin, "complete": _complete, "no-show": _no_show,
+    "recall": _recall, "start": _serve, "complete": _complete, "no-show": _no_show,
     "requeue": _requeue, "transfer": _transfer_at, "observe": _observe,
 }
 # A waiting ticket is at no counter yet, and observation is a room, not a desk.
