@@ -155,14 +155,14 @@ def main(argv: list[str] | None = None) -> int:
     with tempfile.TemporaryDirectory() as tmp:
         starts = []
         for i in range(5):
-            p = StationProcess(Path(tmp) / f"start{i}.db")
+            p = StationProcess(Path(tmp) / f"start{i}.db", config_file=None)
             starts.append(p.healthy_after * 1000)
             p.stop()
         emit_distribution("start_to_healthy", starts)
 
         database = Path(tmp) / "station.db"
         codes = seed_bookings(database, 2 * runs + args.clients)
-        station = StationProcess(database)
+        station = StationProcess(database, config_file=None)
         global STATION
         STATION = station
         try:

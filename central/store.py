@@ -45,7 +45,10 @@ def token_digest(token: str) -> str:
 
 
 @dataclass(frozen=True)
-class FeedPage:
+class BookingChanges:
+    """A station's bookings changed after a cursor, as the platform's store reads them; the
+    station receives them as one page of its booking feed (server/platform.py's FeedPage)."""
+
     bookings: list[dict[str, Any]]
     next_cursor: int
     has_more: bool
@@ -271,7 +274,7 @@ class Store:
                     status="cancelled", updated_at=now, change_seq=self._next_change(conn)))
             return self._booking(conn, booking_id)
 
-    def feed(self, station_id: str, after: int, limit: int) -> FeedPage:
+    def feed(self, station_id: str, after: int, limit: int) -> BookingChanges:
         """Bookings of a station changed after cursor `after`, oldest change first.
 
         A booking appears once, at its latest change; reading the same cursor
@@ -284,7 +287,7 @@ class Store:
                 order=b.change_seq, limit=limit + 1)
         page = rows[:limit]
         next_cursor = page[-1]["cursor"] if page else after
-        return FeedPage(page, int(next_cursor), len(rows) > limit)
+        return BookingChanges(page, int(next_cursor), len(rows) > limit)
 
     def bookings_for_day(self, station_id: str, day: date) -> list[dict[str, Any]]:
         b = t.bookings.c

@@ -236,8 +236,10 @@ def sign_booking(booking: BookingClaims, private_key: Ed25519PrivateKey, key_id:
 def _strict_cbor(data: bytes) -> Any:
     """Decode exactly one CBOR item and nothing after it."""
     stream = io.BytesIO(data)
+    # built outside the try: a decoder that cannot be built is our bug, not a damaged QR code
+    # (these options need cbor2 >= 6.0, see pyproject.toml)
+    decoder = cbor2.CBORDecoder(stream, read_size=1, max_depth=4, allow_indefinite=False)
     try:
-        decoder = cbor2.CBORDecoder(stream, read_size=1, max_depth=4, allow_indefinite=False)
         value = decoder.decode()
     # cbor2 can raise many types on hostile input (ValueError, TypeError,
     # OverflowError, its own errors...); all of them mean "not our CBOR".

@@ -7,14 +7,18 @@ may import. Field names are the public JSON names (DESIGN.md, "Public API").
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field, fields
-from typing import Any
+from typing import TYPE_CHECKING, Any, TypeVar
+
+if TYPE_CHECKING:
+    from _typeshed import DataclassInstance
 
 EVENT_TYPES = (
     "ticket.issued", "ticket.called", "ticket.recalled", "ticket.requeued", "ticket.started",
     "ticket.completed", "ticket.no_show", "ticket.transferred", "ticket.cancelled",
     "ticket.restored", "observation.started", "observation.released",
 )
-TICKET_ACTIONS = ("recall", "start", "complete", "no-show", "requeue", "cancel", "transfer")
+TICKET_ACTIONS = ("recall", "start", "complete", "no-show", "requeue", "cancel", "transfer",
+                  "observe", "release")
 
 
 def _shallow(obj: Any) -> dict[str, Any]:
@@ -22,7 +26,11 @@ def _shallow(obj: Any) -> dict[str, Any]:
     return {f.name: getattr(obj, f.name) for f in fields(obj)}
 
 
-def _from(cls: type, data: dict[str, Any]) -> Any:
+_Message = TypeVar("_Message", bound="DataclassInstance")
+
+
+def _from(cls: type[_Message], data: dict[str, Any]) -> _Message:
+    """An instance of `cls` from the fields of `data` it knows; the rest is ignored."""
     names = {f.name for f in fields(cls)}
     return cls(**{k: v for k, v in data.items() if k in names})
 
@@ -54,7 +62,7 @@ class TicketView:
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> TicketView:
-        return _from(cls, data)  # type: ignore[no-any-return]
+        return _from(cls, data)
 
 
 @dataclass(frozen=True)
@@ -94,7 +102,7 @@ class EventMessage:
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> EventMessage:
-        return _from(cls, data)  # type: ignore[no-any-return]
+        return _from(cls, data)
 
 
 @dataclass(frozen=True)
@@ -145,7 +153,7 @@ class KioskPrint:
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> KioskPrint:
-        return _from(cls, data)  # type: ignore[no-any-return]
+        return _from(cls, data)
 
 
 KIOSK_NOTICES = ("print_failed", "not_a_booking")
@@ -181,4 +189,4 @@ class DeviceHealth:
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> DeviceHealth:
-        return _from(cls, data)  # type: ignore[no-any-return]
+        return _from(cls, data)

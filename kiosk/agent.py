@@ -20,7 +20,6 @@ from __future__ import annotations
 import argparse
 import logging
 import queue
-import random
 import signal
 import sys
 import threading
@@ -33,6 +32,7 @@ from importlib import metadata
 from pathlib import Path
 from typing import Any
 
+from contracts.backoff import Backoff
 from contracts.protocol import DeviceHealth, KioskNotice
 from hardware.printer import Printer, PrinterError, TicketLayout, open_printer
 from hardware.scanner import Scanner, ScannerError, open_scanner
@@ -92,8 +92,8 @@ class KioskAgent:
         self._jobs: queue.Queue[PrintJob] = queue.Queue()  # filled by the link's thread
         self.outcomes: deque[Outcome] = deque(maxlen=200)
         self._on_outcome = on_outcome
-        self._backoff_first, self._backoff_max = backoff
-        self._backoff = self._backoff_first
+        # jitter: kiosks that lost the station together do not return in lockstep
+        self._backoff = Backoff(*backoff, jitter=True)
         self._retry_at = 0.0
         self._held: deque[_Held] = deque()
         self._link_ok: bool | None = None
@@ -311,17 +311,14 @@ class KioskAgent:
         if self._link_ok is not False:
             log.warning("station unreachable: %s; retrying with backoff", err)
         self._link_ok = False
-        # "equal jitter": kiosks that lost the station together do not return in lockstep
-        delay = self._backoff / 2 + random.uniform(0, self._backoff / 2)
-        self._retry_at = time.monotonic() + delay
-        self._backoff = min(self._backoff * 2, self._backoff_max)
+        self._retry_at = time.monotonic() + self._backoff.delay()
 
     def _link_up(self) -> None:
         if self._link_ok is False:
             log.info("station reachable again")
             self._kick.set()
         self._link_ok = True
-        self._backoff = self._backoff_first
+        self._backoff.reset()
 
     # -- health ------------------------------------------------------------------------------
 

@@ -20,6 +20,7 @@ from typing import Any
 
 import socketio
 
+from contracts.backoff import Backoff
 from contracts.protocol import AGENT, SCREEN, KioskPrint
 
 log = logging.getLogger("kiosk.link")
@@ -94,17 +95,16 @@ class StationLink:
         self._sio.shutdown()  # disconnects, or stops python-socketio's own reconnecting
 
     def _first_connect(self) -> None:
-        delay = 0.5
+        backoff = Backoff(0.5, self._retry_max)
         while not self._stop.is_set():
             try:
                 self._sio.connect(self.base_url, auth={"token": self._token, "source": AGENT},
                                   transports=self._transports, wait_timeout=5)
             except (socketio.exceptions.ConnectionError, ValueError) as err:
-                if delay == 0.5:
+                if backoff.failures == 0:
                     log.warning("no link to the station yet (%s); tickets issued on the kiosk "
                                 "screen are not printed until it is up; retrying", err)
-                self._stop.wait(delay)
-                delay = min(delay * 2, self._retry_max)
+                self._stop.wait(backoff.delay())
                 continue
             return  # from now on python-socketio reconnects by itself
 

@@ -21,7 +21,7 @@ from pydantic import (
 )
 from pydantic_core import PydanticCustomError
 
-from .engine.model import CounterConfig, ServiceRules, StationRules
+from .engine.model import CounterRules, ServiceRules, StationRules
 
 DEFAULT_CONFIG = Path(__file__).resolve().parent.parent / "config.toml"
 
@@ -38,7 +38,9 @@ class ServiceConfig:
 
 
 @dataclass(frozen=True)
-class CounterInfo:
+class CounterConfig:
+    """A desk or room as config.toml describes it; the engine gets its CounterRules."""
+
     id: str
     name: str
     name_en: str
@@ -56,10 +58,10 @@ class Settings:
     port: int
     secret_key: str
     services: dict[str, ServiceConfig]
-    counters: dict[str, CounterInfo]
+    counters: dict[str, CounterConfig]
     show_masked_names: bool = True
     next_count: int = 5
-    recent_calls: int = 8
+    recent_calls_kept: int = 8  # [display] recent_calls
     demo: bool = False
     public_url: str = ""
     # the central platform ([central] in config.toml); an empty url means no sync
@@ -73,8 +75,8 @@ class Settings:
     def engine_rules(self) -> StationRules:
         return StationRules.build(
             [s.rules for s in self.services.values()],
-            [CounterConfig(c.id, c.services) for c in self.counters.values()],
-            recent_calls=max(self.recent_calls, 1),
+            [CounterRules(c.id, c.services) for c in self.counters.values()],
+            recent_calls_kept=max(self.recent_calls_kept, 1),
         )
 
 
@@ -159,9 +161,9 @@ class CounterTable(_Table):
     name_en: str | None = None  # default: the id
     services: list[str]
 
-    def info(self) -> CounterInfo:
-        return CounterInfo(self.id, self.name, self.id if self.name_en is None else self.name_en,
-                           tuple(self.services))
+    def config(self) -> CounterConfig:
+        return CounterConfig(self.id, self.name, self.id if self.name_en is None else self.name_en,
+                             tuple(self.services))
 
 
 class ConfigFile(BaseModel):
@@ -243,10 +245,10 @@ def from_dict(data: dict[str, Any], *, base_dir: Path | None = None, source: str
         secret_key=server.secret_key,
         public_url=server.public_url,
         services={s.code: s.config() for s in file.services},
-        counters={c.id: c.info() for c in file.counters},
+        counters={c.id: c.config() for c in file.counters},
         show_masked_names=display.show_masked_names,
         next_count=display.next_count,
-        recent_calls=display.recent_calls,
+        recent_calls_kept=display.recent_calls,
         central_url=central.url.rstrip("/"),
         central_token=central.station_token,
         central_timeout=central.timeout_seconds,

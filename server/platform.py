@@ -80,6 +80,8 @@ class RequestsTransport:
 
 @dataclass(frozen=True)
 class FeedPage:
+    """One page of this station's booking feed as the platform sent it; the cursor is opaque."""
+
     bookings: list[dict[str, Any]]
     next_cursor: str
     has_more: bool

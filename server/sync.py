@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import json
 import logging
-import random
 import threading
 import time
 from collections.abc import Callable, Mapping
@@ -19,6 +18,7 @@ from typing import Any
 
 from flask import Flask
 
+from contracts.backoff import Backoff
 from contracts.bookingcode import KeyInfo
 from contracts.demo import DEMO_STATION_TOKEN
 
@@ -153,7 +153,8 @@ class Sync:
         self.last_error: str | None = None
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
-        self._failures = 0
+        # jitter: stations that lost the platform together do not come back in step
+        self._backoff = Backoff(settings.sync_interval * 2, MAX_BACKOFF, jitter=True)
         self._keys_due = 0.0
 
     @property
@@ -197,14 +198,14 @@ class Sync:
                     self._keys_due = time.monotonic() + KEYS_EVERY
             self.pull_feed()
         except PlatformError as err:
-            self._failures += 1
             self.last_error = str(err)
-            log.warning("sync with the platform failed (%d in a row): %s", self._failures, err)
-            delay = min(self.settings.sync_interval * 2 ** min(self._failures, 10), MAX_BACKOFF)
+            delay = self._backoff.delay()
+            log.warning("sync with the platform failed (%d in a row): %s",
+                        self._backoff.failures, err)
             if isinstance(err, PlatformUnavailable) and err.retry_after:
-                delay = max(delay, err.retry_after)
-            return delay * random.uniform(0.5, 1.0)  # jitter: stations do not retry in step
-        self._failures = 0
+                delay = max(delay, err.retry_after)  # after the jitter: never sooner than asked
+            return delay
+        self._backoff.reset()
         self.last_error = None
         return self.settings.sync_interval
 

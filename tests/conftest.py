@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
-from support import TZ, FakeClock, LiveServer, login
+from support import TZ, FakeClock, LiveServer, login, station_settings
 
 from server import config
 from server.store import Store
@@ -19,7 +19,7 @@ from server.web import create_app
 
 @pytest.fixture
 def settings() -> config.Settings:
-    return config.load(database=":memory:", demo=True)
+    return station_settings(database=":memory:", demo=True)
 
 
 @pytest.fixture

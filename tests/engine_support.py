@@ -7,7 +7,7 @@ from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from server.engine import commands as c
-from server.engine.model import CounterConfig, ServiceRules, State, StationRules
+from server.engine.model import CounterRules, ServiceRules, State, StationRules
 
 TZ = ZoneInfo("Asia/Shanghai")
 T0 = datetime(2026, 11, 27, 9, 0, tzinfo=TZ)
@@ -18,8 +18,8 @@ def rules(**service_overrides: object) -> StationRules:
     v = ServiceRules("V", "V", **service_overrides)  # type: ignore[arg-type]
     a = ServiceRules("A", "A", **service_overrides)  # type: ignore[arg-type]
     return StationRules.build(
-        [v, a], [CounterConfig("V1", ("V",)), CounterConfig("V2", ("V",)),
-                 CounterConfig("A1", ("A",)), CounterConfig("X1", ("A", "V"))])
+        [v, a], [CounterRules("V1", ("V",)), CounterRules("V2", ("V",)),
+                 CounterRules("A1", ("A",)), CounterRules("X1", ("A", "V"))])
 
 
 def station(**service_overrides: object) -> State:

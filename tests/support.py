@@ -7,8 +7,10 @@ import subprocess
 import sys
 import threading
 import time
+from collections.abc import Callable
 from datetime import datetime, timedelta
 from pathlib import Path
+from typing import TypeVar
 from zoneinfo import ZoneInfo
 
 import requests
@@ -16,10 +18,38 @@ from flask import Flask
 from flask.testing import FlaskClient
 from werkzeug.serving import make_server
 
+from server import config
+
 TZ = ZoneInfo("Asia/Shanghai")
+# The tests' own station; the shipped config.toml is an operator's file (tests/test_config.py).
+TEST_CONFIG = Path(__file__).resolve().parent / "data" / "station.toml"
 OUTPUT = Path(__file__).resolve().parent.parent / "test-output"
 KIOSK = {"Authorization": "Bearer demo-kiosk-token"}
 DISPLAY = {"Authorization": "Bearer demo-display-token"}
+
+
+T = TypeVar("T")
+
+
+def wait_until(condition: Callable[[], T], timeout: float = 5.0, *, every: float = 0.01,
+               what: str | Callable[[], object] = "the condition") -> T:
+    """Poll `condition` until it returns something truthy, and return that; fail after
+    `timeout` seconds, naming `what` (or its value, when it is a function). For tests that wait
+    for another thread or process instead of sleeping a fixed time."""
+    deadline = time.monotonic() + timeout
+    while True:
+        value = condition()
+        if value:
+            return value
+        if time.monotonic() >= deadline:
+            described = what() if callable(what) else what
+            raise AssertionError(f"not true after {timeout} s: {described}")
+        time.sleep(every)
+
+
+def station_settings(**overrides: object) -> config.Settings:
+    """Settings from the tests' own configuration, with keyword overrides."""
+    return config.load(TEST_CONFIG, **overrides)
 
 
 class FakeClock:
@@ -63,12 +93,15 @@ class StationProcess:
     """`clinicq serve --demo` as its own process on 127.0.0.1 (for restarts, memory and
     start-up figures); `stop()` ends it. Used by the tests and by the benchmarks."""
 
-    def __init__(self, database: Path, port: int | None = None, *extra: str) -> None:
+    def __init__(self, database: Path, port: int | None = None, *extra: str,
+                 config_file: Path | None = TEST_CONFIG) -> None:
+        """`config_file=None` runs the shipped config.toml (the benchmarks measure that)."""
         self.port = port or free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         started = time.perf_counter()
+        config_args = ["--config", str(config_file)] if config_file is not None else []
         self.proc = subprocess.Popen(
-            [sys.executable, "-m", "server.cli", "serve", "--demo", "--no-banner",
+            [sys.executable, "-m", "server.cli", "serve", "--demo", "--no-banner", *config_args,
              "--port", str(self.port), "--database", str(database), *extra],
             cwd=Path(__file__).resolve().parent.parent,
             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)

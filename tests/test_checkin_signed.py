@@ -15,11 +15,10 @@ from flask.testing import FlaskClient
 from hypothesis import HealthCheck, given
 from hypothesis import settings as hsettings
 from hypothesis import strategies as st
-from support import KIOSK, TZ, FakeClock
+from support import KIOSK, TZ, FakeClock, station_settings
 
 from contracts.bookingcode import BookingClaims, keys_from_json, sign_booking
 from contracts.demo import DEMO_KEY_ID, demo_keys_json, demo_private_key
-from server import config
 from server.platform import PlatformClient, Reply, Request
 from server.store import Store
 from server.web import create_app
@@ -30,7 +29,7 @@ END_OF_DAY = int(datetime(2026, 11, 28, tzinfo=TZ).timestamp())
 
 
 def station_app(station_id: str, now: datetime, **settings_overrides: Any) -> Flask:
-    settings = replace(config.load(database=":memory:", demo=True), station_id=station_id,
+    settings = replace(station_settings(database=":memory:", demo=True), station_id=station_id,
                        **settings_overrides)
     return create_app(settings, store=Store(":memory:"), clock=FakeClock(now), testing=True)
 

@@ -1,4 +1,5 @@
-"""config.toml: read through its declared models; a wrong file is refused naming file and key."""
+"""A station's configuration, read through its declared models; a wrong file is refused naming
+the file and the key (the shipped config.toml itself: test_config_shipped.py)."""
 
 from __future__ import annotations
 
@@ -6,11 +7,12 @@ import tomllib
 from pathlib import Path
 
 import pytest
+from support import TEST_CONFIG
 
 from server import config
 from server.cli import main
 
-SHIPPED = tomllib.loads(config.DEFAULT_CONFIG.read_text(encoding="utf-8"))
+TESTS = tomllib.loads(TEST_CONFIG.read_text(encoding="utf-8"))
 MINIMAL = """
 [station]
 id = "s1"
@@ -40,19 +42,6 @@ def refusal(tmp_path: Path, text: str) -> str:
     message = str(caught.value)
     assert message.startswith(f"{path}: "), message
     return message.removeprefix(f"{path}: ")
-
-
-def test_the_shipped_file_reads_as_before() -> None:
-    settings = config.load(database=":memory:")
-    assert settings.station_id == "demo-station" and str(settings.timezone) == "Asia/Shanghai"
-    assert list(settings.services) == ["V", "A", "B"] and list(settings.counters) == [
-        "V1", "V2", "A1", "B1"]
-    exam = settings.services["B"].rules
-    assert (exam.walkins, exam.early_policy, exam.late_policy, exam.grace_minutes) == (
-        False, "wait", "refuse", 30)
-    assert settings.services["V"].rules.default_service_minutes == 4.0
-    assert settings.counters["B1"].services == ("B", "A")
-    assert settings.sync_interval == 60.0 and settings.central_timeout == 2.0
 
 
 def test_defaults_fill_what_a_minimal_file_leaves_out(tmp_path: Path) -> None:
@@ -97,5 +86,5 @@ def test_serve_prints_the_problem_and_fails(tmp_path: Path,
 
 
 def test_overrides_win() -> None:
-    settings = config.from_dict(SHIPPED, database=":memory:", demo=True)
+    settings = config.from_dict(TESTS, database=":memory:", demo=True)
     assert settings.database == ":memory:" and settings.demo is True

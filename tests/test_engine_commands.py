@@ -210,3 +210,65 @@ def test_actions_need_a_counter_when_the_ticket_has_none() -> None:
     s, t = walkin(s)
     assert codes(c.act, s, t, "start", now=T0) == "transition_forbidden"
     assert codes(c.act, s, "nope", "start", now=T0) == "ticket_not_found"
+
+
+def test_call_is_not_an_action_on_a_named_ticket() -> None:
+    s = station()
+    s, t = walkin(s)
+    assert codes(c.act, s, t, "call", now=T0, counter="V1") == "action_unknown"
+    assert codes(c.act, s, t, "teleport", now=T0, counter="V1") == "action_unknown"
+
+
+def _serving(s, counter: str = "V1"):
+    s, t = walkin(s)
+    s, _ = c.call_next(s, counter, now=T0)
+    s, _ = c.act(s, t, "start", now=T0)
+    return s, t
+
+
+def test_observe_frees_the_counter_and_release_closes_the_ticket() -> None:
+    s, t = _serving(station())
+    s, events = c.act(s, t, "observe", now=T0 + timedelta(minutes=4))
+    assert [e.type for e in events] == ["observation.started"]
+    assert events[0].counter == "V1"
+    assert s.tickets[t].status == "observing" and s.tickets[t].is_open
+    assert s.tickets[t].finished_at is None
+    assert s.counter_ticket["V1"] is None and s.durations["V"] == (240.0,)
+    # the counter calls the next resident while this one waits out the observation
+    s, _ = walkin(s)
+    s, called = c.call_next(s, "V1", now=T0 + timedelta(minutes=5))
+    assert [e.type for e in called] == ["ticket.called"]
+    # released by staff at any desk, or with no counter at all (the observation room's timer)
+    later = T0 + timedelta(minutes=34)
+    s, events = c.act(s, t, "release", now=later)
+    assert [(e.type, e.counter) for e in events] == [("observation.released", None)]
+    assert s.tickets[t].status == "released" and s.tickets[t].finished_at == later
+    assert not s.tickets[t].is_open
+    assert codes(c.act, s, t, "release", now=later) == "transition_forbidden"
+
+
+def test_release_by_a_named_counter_can_be_undone_by_that_counter() -> None:
+    s, t = _serving(station())
+    s, _ = c.act(s, t, "observe", now=T0)
+    s, events = c.act(s, t, "release", now=T0, counter="A1")
+    assert events[-1].counter == "A1"
+    s, events = c.undo(s, "A1", now=T0)
+    assert [e.type for e in events] == ["ticket.restored"]
+    assert s.tickets[t].status == "observing" and s.counter_ticket.get("A1") is None
+    assert codes(c.act, s, t, "release", now=T0, counter="nope") == "counter_unknown"
+
+
+def test_undo_observe_brings_the_resident_back_to_the_counter() -> None:
+    s, t = _serving(station())
+    s, _ = c.act(s, t, "observe", now=T0)
+    s, _ = c.undo(s, "V1", now=T0)
+    assert s.tickets[t].status == "serving" and s.counter_ticket["V1"] == t
+
+
+def test_only_a_ticket_being_served_goes_to_observation() -> None:
+    s = station()
+    s, t = walkin(s)
+    assert codes(c.act, s, t, "observe", now=T0, counter="V1") == "transition_forbidden"
+    s, _ = c.call_next(s, "V1", now=T0)
+    assert codes(c.act, s, t, "observe", now=T0) == "transition_forbidden"
+    assert codes(c.act, s, t, "release", now=T0) == "transition_forbidden"

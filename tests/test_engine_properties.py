@@ -17,7 +17,7 @@ from server.engine.transitions import TRANSITIONS
 STATUSES = {"waiting", "called", "serving", "done", "no_show", "cancelled", "transferred",
             "observing", "released"}
 COUNTERS = ["V1", "V2", "A1", "X1"]
-ACTIONS = ["recall", "start", "complete", "no-show", "requeue", "cancel", "transfer"]
+ACTIONS = sorted(c.ACTIONS)
 
 
 class QueueMachine(RuleBasedStateMachine):

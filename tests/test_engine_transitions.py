@@ -7,6 +7,8 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
+from contracts.protocol import TICKET_ACTIONS
+from server.engine import commands
 from server.engine.errors import DomainError
 from server.engine.model import Ticket
 from server.engine.transitions import TRANSITIONS, check
@@ -49,6 +51,13 @@ def test_every_action_from_every_status(status: str, action: str) -> None:
 def test_table_has_exactly_the_designed_transitions() -> None:
     pairs = {(s, a) for a, (sources, _) in TRANSITIONS.items() for s in sources}
     assert pairs == set(ALLOWED)
+
+
+def test_every_action_of_the_table_has_a_handler_and_no_handler_is_off_the_table() -> None:
+    # "call" is the one action no nurse names for a ticket: call_next picks the ticket
+    assert set(TRANSITIONS) == commands.ACTIONS | {"call"}
+    assert "call" not in commands.ACTIONS
+    assert set(TICKET_ACTIONS) == commands.ACTIONS  # what the public API documents
 
 
 def test_unknown_action() -> None:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 from collections.abc import Iterator
 from dataclasses import replace
 from datetime import datetime
@@ -11,11 +10,10 @@ from typing import Any
 
 import pytest
 import requests
-from support import KIOSK, TZ, FakeClock, LiveServer
+from support import KIOSK, TZ, FakeClock, LiveServer, station_settings, wait_until
 
 from central.app import create_app as create_central
 from central.demo import DEMO_ADMIN_TOKEN
-from server import config
 from server.web import create_app
 
 NOW = datetime(2026, 11, 27, 9, 0, tzinfo=TZ)
@@ -28,7 +26,7 @@ def servers(tmp_path: Path) -> Iterator[tuple[LiveServer, LiveServer]]:
     central = LiveServer(create_central({
         "DATABASE_URL": f"sqlite:///{tmp_path / 'central.db'}", "DEMO": True,
         "TIMEZONE": "Asia/Shanghai", "CLOCK": NOW.timestamp}))
-    settings = replace(config.load(demo=True), database=str(tmp_path / "station.db"),
+    settings = replace(station_settings(demo=True), database=str(tmp_path / "station.db"),
                        central_url=central.url, sync_interval=0.2)
     station = LiveServer(create_app(settings, clock=FakeClock(NOW)))
     try:
@@ -71,10 +69,9 @@ def test_booking_made_on_the_platform_checks_in_at_the_station(
 
     sync = station.app.extensions["clinicq.sync"]
     sync.start()
-    deadline = time.monotonic() + 10
-    while station.app.extensions["clinicq"].store.booking_status(other["id"]) != "cancelled":
-        assert time.monotonic() < deadline, sync.status()
-        time.sleep(0.05)
+    store = station.app.extensions["clinicq"].store
+    wait_until(lambda: store.booking_status(other["id"]) == "cancelled", 10, every=0.05,
+               what=sync.status)
     refused = requests.post(checkin, json={"code": other["token"]}, headers=KIOSK, timeout=5)
     assert refused.status_code == 422 and refused.json()["error"]["code"] == "booking_cancelled"
 

@@ -12,9 +12,8 @@ import pytest
 from hypothesis import given
 from hypothesis import settings as hsettings
 from hypothesis import strategies as st
-from support import TZ, FakeClock
+from support import TZ, FakeClock, station_settings
 
-from server import config
 from server.auth import Accounts
 from server.demo import seed
 from server.engine.errors import DomainError
@@ -62,7 +61,7 @@ def run(service: StationService, clock: FakeClock, commands: list[tuple]) -> Non
 @hsettings(max_examples=40, deadline=None)
 @given(commands=COMMANDS)
 def test_restart_rebuilds_identical_state(commands: list[tuple]) -> None:
-    settings = config.load()
+    settings = station_settings()
     clock = FakeClock(START)
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / "station.db"
@@ -84,7 +83,7 @@ def test_restart_rebuilds_identical_state(commands: list[tuple]) -> None:
 
 def test_event_ledger_refuses_edits_and_deletions(tmp_path: Path) -> None:
     store = Store(tmp_path / "s.db")
-    settings = config.load()
+    settings = station_settings()
     service = StationService(settings, store)
     service.walk_in("V")
     with pytest.raises(sqlite3.IntegrityError):
@@ -97,7 +96,7 @@ def test_event_ledger_refuses_edits_and_deletions(tmp_path: Path) -> None:
 def test_database_refuses_a_second_ticket_for_one_booking(tmp_path: Path) -> None:
     """The unique key backs the engine: even a state that tried would not be stored."""
     store = Store(tmp_path / "s.db")
-    settings = config.load()
+    settings = station_settings()
     clock = FakeClock(START)
     seed(settings, store, Accounts(store), clock().date())
     service = StationService(settings, store, clock=clock)
@@ -121,7 +120,7 @@ def test_wal_and_full_sync(tmp_path: Path) -> None:
 
 
 def test_second_day_restart_keeps_numbering(tmp_path: Path) -> None:
-    settings = config.load()
+    settings = station_settings()
     clock = FakeClock(START)
     store = Store(tmp_path / "s.db")
     service = StationService(settings, store, clock=clock)

@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import time
 from typing import Any
 
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
-from support import KIOSK
+from support import KIOSK, wait_until
 from test_checkin_signed import token
 
 from contracts.demo import DEMO_KEY_ID, demo_keys_json
@@ -124,11 +123,8 @@ def test_worker_starts_and_stops(app: Flask) -> None:
     sync = make_sync(app, platform)
     sync.start()
     try:
-        for _ in range(200):
-            if app.extensions["clinicq"].store.booking("F1"):
-                break
-            time.sleep(0.01)
-        assert app.extensions["clinicq"].store.booking("F1") is not None
+        wait_until(lambda: app.extensions["clinicq"].store.booking("F1"), 2,
+                   what="booking F1 pulled by the worker")
     finally:
         sync.stop()
     assert sync._thread is None

@@ -15,6 +15,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Protocol, runtime_checkable
 
+from contracts.backoff import Backoff
 from hardware.scanner.errors import ScannerUnavailable
 
 Clock = Callable[[], float]
@@ -100,8 +101,7 @@ class SourceScanner:
         self.source = source
         self._clock = clock
         self._dedupe = Deduper(dedupe_seconds, clock)
-        self._backoff_first, self._backoff_max = backoff
-        self._backoff = self._backoff_first
+        self._backoff = Backoff(*backoff)
         self._pending: deque[str] = deque()
         self._lock = threading.Lock()
         self._state = "connecting"
@@ -189,14 +189,13 @@ class SourceScanner:
             with self._lock:
                 self._counts["reconnects"] += 1
         self._opened = True
-        self._backoff = self._backoff_first
+        self._backoff.reset()
         self._set_state("ok")
         return True
 
     def _lost(self, err: ScannerUnavailable) -> None:
         self._close_source()
-        self._retry_at = time.monotonic() + self._backoff
-        self._backoff = min(self._backoff * 2, self._backoff_max)
+        self._retry_at = time.monotonic() + self._backoff.delay()
         with self._lock:
             self._state = "lost"
             self._last_error = str(err)

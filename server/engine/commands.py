@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import date, datetime
+from typing import Required, TypedDict, Unpack
 
 from . import events as ev
 from . import policy
 from .errors import DomainError
-from .model import Call, State, Ticket, UndoRecord
+from .model import Call, Kind, State, Status, Ticket, UndoRecord
 from .transitions import check
 
 Result = tuple[State, list[ev.Event]]
@@ -36,7 +38,8 @@ class _Change:
         self.tickets = dict(state.tickets)
         self.events: list[ev.Event] = []
         self.seq = state.seq
-        self.extra: dict[str, object] = {}
+        # the state's other fields as changed so far (numbering, undo, recent calls, ...)
+        self.draft = state
 
     def put(
         self, ticket: Ticket, event: type[ev.Event], *, counter: str | None = None,
@@ -50,14 +53,26 @@ class _Change:
 
     def view(self) -> State:
         """The state as changed so far (for policy questions asked mid-command)."""
-        return replace(self.state, tickets=self.tickets, seq=self.seq, **self.extra)  # type: ignore[arg-type]
+        return replace(self.draft, tickets=self.tickets, seq=self.seq)
 
     def result(self) -> Result:
         return self.view(), self.events
 
 
-def _bump(ticket: Ticket, **changes: object) -> Ticket:
-    return replace(ticket, version=ticket.version + 1, **changes)  # type: ignore[arg-type]
+class _TicketChanges(TypedDict, total=False):
+    """What a command may change of a ticket besides its version."""
+
+    status: Status
+    called_at: datetime | None
+    started_at: datetime | None
+    finished_at: datetime | None
+    counter: str | None
+    recalls: int
+    transferred_to: str | None
+
+
+def _bump(ticket: Ticket, **changes: Unpack[_TicketChanges]) -> Ticket:
+    return replace(ticket, version=ticket.version + 1, **changes)
 
 
 def open_day(state: State, now: datetime) -> Result:
@@ -71,8 +86,8 @@ def open_day(state: State, now: datetime) -> Result:
             change.put(_bump(ticket, status="cancelled", finished_at=now, counter=None),
                        ev.TicketCancelled, reason="day_closed")
     change.tickets = {k: t for k, t in change.tickets.items() if t.day == today}
-    change.extra = dict(day=today, numbering={}, streak={}, undo={}, counter_ticket={},
-                        recent_calls=())
+    change.draft = replace(change.draft, day=today, numbering={}, streak={}, undo={},
+                           counter_ticket={}, recent_calls=())
     return change.result()
 
 
@@ -83,17 +98,30 @@ def _start(state: State, now: datetime) -> _Change:
     return change
 
 
-def _new_ticket(change: _Change, service: str, *, code: str, **fields: object) -> Ticket:
+class _NewTicketFields(TypedDict, total=False):
+    """What the command issuing a ticket says of it; numbering and timing are the engine's."""
+
+    kind: Required[Kind]
+    priority: bool
+    booking_id: str | None
+    slot_start: datetime | None
+    slot_end: datetime | None
+    late: bool
+    name_masked: str | None
+
+
+def _new_ticket(change: _Change, service: str, *, code: str,
+                **fields: Unpack[_NewTicketFields]) -> Ticket:
     rules = change.state.service(service)
     numbering = dict(change.view().numbering)
     n = numbering.get(service, 0) + 1
     numbering[service] = n
-    change.extra["numbering"] = numbering
+    change.draft = replace(change.draft, numbering=numbering)
     day = change.now.date()
     number = f"{rules.prefix}{n:0{rules.number_width}d}"
     return Ticket(
         id=f"{day:%Y%m%d}-{number}", day=day, service=service, number=number, seq_no=n,
-        status="waiting", issued_at=change.now, code=code, **fields,  # type: ignore[arg-type]
+        status="waiting", issued_at=change.now, code=code, **fields,
     )
 
 
@@ -173,13 +201,13 @@ def _remember(change: _Change, counter: str, action: str, before: list[Ticket],
         counter_ticket=old.counter_ticket.get(counter),
         streak=tuple(old.streak.items()),
     )
-    change.extra["undo"] = undo
+    change.draft = replace(change.draft, undo=undo)
 
 
 def _set_counter(change: _Change, counter: str, ticket_id: str | None) -> None:
     current = dict(change.view().counter_ticket)
     current[counter] = ticket_id
-    change.extra["counter_ticket"] = current
+    change.draft = replace(change.draft, counter_ticket=current)
 
 
 def _record_duration(change: _Change, ticket: Ticket) -> None:
@@ -189,7 +217,7 @@ def _record_duration(change: _Change, ticket: Ticket) -> None:
     durations = dict(change.view().durations)
     seconds = (change.now - ticket.started_at).total_seconds()
     durations[ticket.service] = (durations.get(ticket.service, ()) + (seconds,))[-window:]
-    change.extra["durations"] = durations
+    change.draft = replace(change.draft, durations=durations)
 
 
 def call_next(state: State, counter: str, *, now: datetime) -> Result:
@@ -210,7 +238,7 @@ def call_next(state: State, counter: str, *, now: datetime) -> Result:
         _finish(change, current, counter)
     streak = dict(view.streak)
     streak[chosen.service] = policy.streak_after_call(view, chosen, now)
-    change.extra["streak"] = streak
+    change.draft = replace(change.draft, streak=streak)
     check(chosen, "call")
     called = change.put(_bump(chosen, status="called", called_at=now, counter=counter),
                         ev.TicketCalled, counter=counter)
@@ -221,9 +249,9 @@ def call_next(state: State, counter: str, *, now: datetime) -> Result:
 
 
 def _add_call(change: _Change, ticket: Ticket, counter: str) -> None:
-    limit = change.state.rules.recent_calls
+    limit = change.state.rules.recent_calls_kept
     calls = change.view().recent_calls + (Call(ticket.id, ticket.number, counter, change.now),)
-    change.extra["recent_calls"] = calls[-limit:]
+    change.draft = replace(change.draft, recent_calls=calls[-limit:])
 
 
 def _finish(change: _Change, ticket: Ticket, counter: str) -> Ticket:
@@ -251,50 +279,111 @@ def _counter_of(state: State, ticket: Ticket, counter: str | None) -> str:
 
 def act(state: State, ticket_id: str, action: str, *, now: datetime,
         counter: str | None = None, service: str | None = None) -> Result:
-    """Apply a nurse's action (`recall`, `start`, `complete`, `no-show`, `requeue`, `cancel`,
-    `transfer`) to one ticket."""
+    """Apply a nurse's action (one of `ACTIONS`: `recall`, `start`, `complete`, `no-show`,
+    `requeue`, `cancel`, `transfer`, `observe`, `release`) to one ticket."""
     change = _start(state, now)
     ticket = change.view().ticket(ticket_id)
+    if action not in ACTIONS:
+        raise DomainError("action_unknown", action=action)
     target = check(ticket, action)
-    if action == "cancel":
-        # a waiting ticket may be cancelled by staff without naming a counter
-        who = counter
-        if who is not None:
-            state.counter(who)
-        change.put(_bump(ticket, status=target, finished_at=now), ev.TicketCancelled,
-                   counter=who, reason="staff")
-        if who is not None:
-            _remember(change, who, action, [ticket])
+    by_staff = _BY_STAFF.get(action)
+    if by_staff is not None:
+        if counter is not None:
+            state.counter(counter)
+        by_staff(change, ticket, target, counter)
+        if counter is not None:
+            _remember(change, counter, action, [ticket])
         return change.result()
     who = _counter_of(change.view(), ticket, counter)
-    created: tuple[str, ...] = ()
-    if action == "recall":
-        rules = state.service(ticket.service)
-        if ticket.recalls >= rules.recall_limit:
-            change.put(_bump(ticket, status="no_show", finished_at=now), ev.TicketNoShow,
-                       counter=who, reason="recall_limit")
-            _set_counter(change, who, None)
-        else:
-            recalled = change.put(_bump(ticket, recalls=ticket.recalls + 1), ev.TicketRecalled,
-                                  counter=who)
-            _add_call(change, recalled, who)
-    elif action == "start":
-        change.put(_bump(ticket, status=target, started_at=now), ev.TicketStarted, counter=who)
-    elif action == "complete":
-        _finish(change, ticket, who)
-    elif action == "no-show":
-        change.put(_bump(ticket, status=target, finished_at=now), ev.TicketNoShow, counter=who)
-        _set_counter(change, who, None)
-    elif action == "requeue":
-        change.put(_bump(ticket, status=target, called_at=None, counter=None), ev.TicketRequeued,
-                   counter=who)
-        _set_counter(change, who, None)
-    elif action == "transfer":
-        created = (_transfer(change, ticket, who, service),)
-    else:
-        raise DomainError("action_unknown", action=action)
+    created = _AT_COUNTER[action](change, ticket, target, who, service)
     _remember(change, who, action, [ticket], created)
     return change.result()
+
+
+# An action at the counter holding the ticket: (change, ticket, status the table leads to,
+# counter, service named by the request) -> ids of tickets it made.
+AtCounter = Callable[[_Change, Ticket, Status, str, str | None], tuple[str, ...]]
+# An action any staff member takes, naming a counter or not (then nobody's undo records it).
+ByStaff = Callable[[_Change, Ticket, Status, str | None], None]
+
+
+def _recall(change: _Change, ticket: Ticket, target: Status, who: str,
+            service: str | None) -> tuple[str, ...]:
+    rules = change.state.service(ticket.service)
+    if ticket.recalls >= rules.recall_limit:
+        change.put(_bump(ticket, status="no_show", finished_at=change.now), ev.TicketNoShow,
+                   counter=who, reason="recall_limit")
+        _set_counter(change, who, None)
+    else:
+        recalled = change.put(_bump(ticket, recalls=ticket.recalls + 1), ev.TicketRecalled,
+                              counter=who)
+        _add_call(change, recalled, who)
+    return ()
+
+
+def _serve(change: _Change, ticket: Ticket, target: Status, who: str,
+           service: str | None) -> tuple[str, ...]:
+    change.put(_bump(ticket, status=target, started_at=change.now), ev.TicketStarted,
+               counter=who)
+    return ()
+
+
+def _complete(change: _Change, ticket: Ticket, target: Status, who: str,
+              service: str | None) -> tuple[str, ...]:
+    _finish(change, ticket, who)
+    return ()
+
+
+def _no_show(change: _Change, ticket: Ticket, target: Status, who: str,
+             service: str | None) -> tuple[str, ...]:
+    change.put(_bump(ticket, status=target, finished_at=change.now), ev.TicketNoShow,
+               counter=who)
+    _set_counter(change, who, None)
+    return ()
+
+
+def _requeue(change: _Change, ticket: Ticket, target: Status, who: str,
+             service: str | None) -> tuple[str, ...]:
+    change.put(_bump(ticket, status=target, called_at=None, counter=None), ev.TicketRequeued,
+               counter=who)
+    _set_counter(change, who, None)
+    return ()
+
+
+def _transfer_at(change: _Change, ticket: Ticket, target: Status, who: str,
+                 service: str | None) -> tuple[str, ...]:
+    return (_transfer(change, ticket, who, service),)
+
+
+def _observe(change: _Change, ticket: Ticket, target: Status, who: str,
+             service: str | None) -> tuple[str, ...]:
+    """The dose is given: the resident leaves the desk for the observation room, so the
+    counter is free to call the next one; the ticket stays open until it is released."""
+    change.put(_bump(ticket, status=target), ev.ObservationStarted, counter=who)
+    _record_duration(change, ticket)
+    _set_counter(change, who, None)
+    return ()
+
+
+def _cancel(change: _Change, ticket: Ticket, target: Status, who: str | None) -> None:
+    change.put(_bump(ticket, status=target, finished_at=change.now), ev.TicketCancelled,
+               counter=who, reason="staff")
+
+
+def _release(change: _Change, ticket: Ticket, target: Status, who: str | None) -> None:
+    change.put(_bump(ticket, status=target, finished_at=change.now), ev.ObservationReleased,
+               counter=who)
+
+
+# One handler per action of the transition table (tests/test_engine_transitions.py holds the
+# two together), except "call": no one names the ticket to call, call_next picks it.
+_AT_COUNTER: dict[str, AtCounter] = {
+    "recall": _recall, "start": _serve, "complete": _complete, "no-show": _no_show,
+    "requeue": _requeue, "transfer": _transfer_at, "observe": _observe,
+}
+# A waiting ticket is at no counter yet, and observation is a room, not a desk.
+_BY_STAFF: dict[str, ByStaff] = {"cancel": _cancel, "release": _release}
+ACTIONS: frozenset[str] = frozenset(_AT_COUNTER) | frozenset(_BY_STAFF)
 
 
 def _transfer(change: _Change, ticket: Ticket, counter: str, service: str | None) -> str:
@@ -342,14 +431,14 @@ def undo(state: State, counter: str, *, now: datetime) -> Result:
                    counter=counter, reason=record.action)
         restored.add(before.id)
     _set_counter(change, counter, record.counter_ticket)
-    change.extra["streak"] = dict(record.streak)
+    change.draft = replace(change.draft, streak=dict(record.streak))
     # a call that was taken back should not linger on the display's list of recent calls
     tickets = change.tickets
-    change.extra["recent_calls"] = tuple(
+    change.draft = replace(change.draft, recent_calls=tuple(
         c for c in view.recent_calls
         if not (c.ticket_id in restored and tickets[c.ticket_id].status != "called")
-    )
+    ))
     undo_map = dict(view.undo)
     del undo_map[counter]
-    change.extra["undo"] = undo_map
+    change.draft = replace(change.draft, undo=undo_map)
     return change.result()

@@ -40,8 +40,8 @@ class ServiceRules:
 
 
 @dataclass(frozen=True)
-class CounterConfig:
-    """A desk or room that calls tickets of one or more services."""
+class CounterRules:
+    """What the engine knows of a desk or room: the services whose tickets it calls."""
 
     id: str
     services: tuple[str, ...]
@@ -50,13 +50,13 @@ class CounterConfig:
 @dataclass(frozen=True)
 class StationRules:
     services: Mapping[str, ServiceRules]
-    counters: Mapping[str, CounterConfig]
-    recent_calls: int = 10
+    counters: Mapping[str, CounterRules]
+    recent_calls_kept: int = 10  # how many calls State.recent_calls keeps for the display
     service_time_window: int = 10  # how many recent service durations feed the estimate
 
     @staticmethod
     def build(
-        services: list[ServiceRules], counters: list[CounterConfig], **kw: int
+        services: list[ServiceRules], counters: list[CounterRules], **kw: int
     ) -> StationRules:
         return StationRules(
             services=MappingProxyType({s.code: s for s in services}),
@@ -143,7 +143,7 @@ class State:
         except KeyError:
             raise DomainError("service_unknown", service=code) from None
 
-    def counter(self, counter_id: str) -> CounterConfig:
+    def counter(self, counter_id: str) -> CounterRules:
         try:
             return self.rules.counters[counter_id]
         except KeyError:

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 from .errors import DomainError
-from .model import Ticket
+from .model import Status, Ticket
 
 # action -> (states it may start from, state it leads to)
-TRANSITIONS: dict[str, tuple[frozenset[str], str]] = {
+TRANSITIONS: dict[str, tuple[frozenset[Status], Status]] = {
     "call": (frozenset({"waiting"}), "called"),
     "recall": (frozenset({"called"}), "called"),
     "requeue": (frozenset({"called"}), "waiting"),
@@ -20,7 +20,7 @@ TRANSITIONS: dict[str, tuple[frozenset[str], str]] = {
 }
 
 
-def check(ticket: Ticket, action: str) -> str:
+def check(ticket: Ticket, action: str) -> Status:
     """The status `action` leads to from `ticket`'s status, or a DomainError naming both."""
     try:
         sources, target = TRANSITIONS[action]

@@ -8,6 +8,7 @@ import time
 from collections.abc import Iterator
 
 import pytest
+from support import wait_until
 
 from hardware.printer import (
     PrinterConfigError,
@@ -117,10 +118,8 @@ def test_silent_printer_is_unknown_within_the_timeout(server: FakeNetworkPrinter
 def test_ticket_bytes_arrive_unchanged(server: FakeNetworkPrinter) -> None:
     printer = open_printer(f"network:127.0.0.1:{server.port}")
     printer.print_ticket(layout())
-    deadline = time.monotonic() + 2
     expected = encode_ticket(layout())
-    while len(server.received) < len(expected) and time.monotonic() < deadline:
-        time.sleep(0.01)
+    wait_until(lambda: len(server.received) >= len(expected), 2, what="the whole ticket")
     assert bytes(server.received) == expected
     assert parse(bytes(server.received)).qr_payloads == [URL]
 
@@ -130,9 +129,7 @@ def test_silent_printer_still_gets_the_ticket(server: FakeNetworkPrinter) -> Non
     printer = open_printer(f"network:127.0.0.1:{server.port}", chinese_mode="raster")
     printer.print_ticket(layout())
     printer.print_ticket(layout())  # learnt that it never answers: no second wait
-    deadline = time.monotonic() + 2
-    while parse_cuts(server.received) < 2 and time.monotonic() < deadline:
-        time.sleep(0.01)
+    wait_until(lambda: parse_cuts(server.received) >= 2, 2, what="two cuts")
     assert parse_cuts(server.received) == 2
 
 

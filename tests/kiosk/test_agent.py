@@ -3,10 +3,9 @@ with the result pushed to a Socket.IO client connected as the kiosk screen."""
 
 from __future__ import annotations
 
-import time
-
 import requests
 from conftest import RunningAgent, ScanFolder, ScreenClient, StationOnOnePort
+from support import wait_until
 
 from hardware.printer import DummyPrinter, PrinterPaperOut, PrinterStatus
 
@@ -88,7 +87,6 @@ def test_station_down_then_back_the_held_scan_is_handled_and_a_stale_one_dropped
     scan_folder.show("DEMO-A014")
     assert agent.wait().kind == "held"
     assert agent.agent.health().held_scans == 1
-    time.sleep(0.3)
     kiosk_station.up()
     outcome = agent.wait(timeout=5)
     assert outcome.kind == "printed" and outcome.text == "DEMO-A014" and outcome.status == 201
@@ -130,14 +128,15 @@ def test_health_appears_in_the_device_list(
     agent = start_kiosk_agent(DummyPrinter(), health_interval=0.2)
     base = kiosk_station.url
     admin = admin_session(base)
-    deadline = time.monotonic() + 5
-    kiosk: dict = {}
-    while time.monotonic() < deadline:
+
+    def reported() -> list[dict] | None:
         devices = admin.get(f"{base}/api/v1/devices").json()["devices"]
         kiosk = next(d for d in devices if d["id"] == "kiosk-1")
-        if kiosk["health"] and kiosk["health"]["scanner"]["state"] == "ok":
-            break
-        time.sleep(0.1)
+        healthy = kiosk["health"] and kiosk["health"]["scanner"]["state"] == "ok"
+        return devices if healthy else None
+
+    devices = wait_until(reported, 5, every=0.1, what="a health report with the scanner ok")
+    kiosk = next(d for d in devices if d["id"] == "kiosk-1")
     assert kiosk["online"] is True and kiosk["last_seen_at"]
     assert kiosk["health"]["printer"]["state"] == "ready"
     assert kiosk["health"]["scanner"]["source"].startswith("images:")
