@@ -6,7 +6,7 @@
     printer.status().state   # "ready", "paper_near_end", "paper_out", ...
 """
 
-from hardware.printer.drivers import DummyPrinter, FakePrinter, PreviewPrinter, Printer
+from hardware.printer.drivers import FakePrinter, PreviewPrinter, Printer
 from hardware.printer.errors import (
     PrinterConfigError,
     PrinterCoverOpen,
@@ -21,7 +21,6 @@ from hardware.printer.layout import TicketLayout
 from hardware.printer.status import PrinterStatus
 
 __all__ = [
-    "DummyPrinter",
     "FakePrinter",
     "PreviewPrinter",
     "Printer",

@@ -1,4 +1,4 @@
-"""The Printer interface and its in-process drivers: recording dummy, PNG preview (hardware layer).
+"""The Printer interface and its in-process drivers: recording fake, PNG preview (hardware layer).
 
 Real devices are in `escpos_driver`; `open_printer` in `factory` picks one
 from a spec string. Everything here records what it was given so tests and
@@ -56,8 +56,11 @@ def logo_for(layout: TicketLayout, dots: int) -> Image.Image | None:
         return None
 
 
-class DummyPrinter:
-    """Recording fake: keeps the exact bytes sent (`output`, `jobs`) and the layouts (`printed`).
+class FakePrinter:
+    """Recording fake: keeps the layouts it was given (`printed`) and their exact bytes (`jobs`).
+
+    The bytes are what a real printer would receive, encoded as `EscposPrinter`
+    encodes them (python-escpos's Dummy plays the same part for its printers).
 
     `next_status` is what `status()` returns; `fail_with`, when set, is raised by
     the next `print_ticket` calls (to test how callers handle a jammed printer).
@@ -104,9 +107,6 @@ class DummyPrinter:
         with self._lock:
             self.jobs.clear()
             self.printed.clear()
-
-
-FakePrinter = DummyPrinter  # the name CONVENTIONS.md uses for the recording fake
 
 
 class PreviewPrinter:

@@ -1,4 +1,4 @@
-"""Tests of the ESC/POS bytes a DummyPrinter records, in text and raster Chinese modes."""
+"""Tests of the ESC/POS bytes a FakePrinter records, in text and raster Chinese modes."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ import pytest
 from escpos.printer import Dummy
 from PIL import Image
 
-from hardware.printer import DummyPrinter, FakePrinter, PrinterPaperOut, TicketLayout
+from hardware.printer import FakePrinter, PrinterPaperOut, TicketLayout
 from hardware.printer.charset import gb_bytes
 from hardware.printer.escpos_bytes import (
     Capabilities,
@@ -34,7 +34,7 @@ def ticket_layout(paper: int = 80, **changes: object) -> TicketLayout:
 
 
 def printed(layout: TicketLayout, mode: str = "text") -> bytes:
-    printer = DummyPrinter(chinese_mode=mode)  # type: ignore[arg-type]
+    printer = FakePrinter(chinese_mode=mode)  # type: ignore[arg-type]
     printer.print_ticket(layout)
     assert printer.printed == [layout]
     return printer.output

@@ -8,7 +8,7 @@ import time
 import requests
 from conftest import RunningAgent, ScanFolder, ScreenClient, StationOnOnePort
 
-from hardware.printer import DummyPrinter, PrinterPaperOut, PrinterStatus
+from hardware.printer import FakePrinter, PrinterPaperOut, PrinterStatus
 
 
 def admin_session(base: str) -> requests.Session:
@@ -21,7 +21,7 @@ def admin_session(base: str) -> requests.Session:
 def test_a_booking_is_checked_in_printed_and_shown_on_the_kiosk_screen(
         kiosk_station: StationOnOnePort, kiosk_screen: ScreenClient, scan_folder: ScanFolder,
         start_kiosk_agent) -> None:
-    printer = DummyPrinter()
+    printer = FakePrinter()
     agent: RunningAgent = start_kiosk_agent(printer)
     scan_folder.show("DEMO-V001")
     outcome = agent.wait()
@@ -40,7 +40,7 @@ def test_a_booking_is_checked_in_printed_and_shown_on_the_kiosk_screen(
 
 def test_a_replayed_booking_reprints_the_same_number(
         kiosk_screen: ScreenClient, scan_folder: ScanFolder, start_kiosk_agent) -> None:
-    printer = DummyPrinter()
+    printer = FakePrinter()
     agent = start_kiosk_agent(printer)
     scan_folder.show("DEMO-V001")
     first = agent.wait()
@@ -55,7 +55,7 @@ def test_a_replayed_booking_reprints_the_same_number(
 def test_foreign_codes_are_refused_and_nothing_is_printed(
         kiosk_station: StationOnOnePort, kiosk_screen: ScreenClient, scan_folder: ScanFolder,
         start_kiosk_agent) -> None:
-    printer = DummyPrinter()
+    printer = FakePrinter()
     agent = start_kiosk_agent(printer)
     scan_folder.show("https://example.com/promo?id=42")
     outcome = agent.wait()
@@ -77,7 +77,7 @@ def test_foreign_codes_are_refused_and_nothing_is_printed(
 
 def test_station_down_then_back_the_held_scan_is_handled_and_a_stale_one_dropped(
         kiosk_station: StationOnOnePort, scan_folder: ScanFolder, start_kiosk_agent) -> None:
-    printer = DummyPrinter()
+    printer = FakePrinter()
     agent = start_kiosk_agent(printer, hold_seconds=1.0)
     kiosk_station.down()
     scan_folder.show("DEMO-V001")
@@ -102,7 +102,7 @@ def test_station_down_then_back_the_held_scan_is_handled_and_a_stale_one_dropped
 def test_a_printer_failure_never_loses_the_ticket(
         kiosk_station: StationOnOnePort, kiosk_screen: ScreenClient, scan_folder: ScanFolder,
         start_kiosk_agent) -> None:
-    printer = DummyPrinter(fail_with=PrinterPaperOut("paper end"),
+    printer = FakePrinter(fail_with=PrinterPaperOut("paper end"),
                            status=PrinterStatus("paper_out", "paper end"))
     agent = start_kiosk_agent(printer)
     scan_folder.show("DEMO-V001")
@@ -127,7 +127,7 @@ def test_a_printer_failure_never_loses_the_ticket(
 
 def test_health_appears_in_the_device_list(
         kiosk_station: StationOnOnePort, start_kiosk_agent) -> None:
-    agent = start_kiosk_agent(DummyPrinter(), health_interval=0.2)
+    agent = start_kiosk_agent(FakePrinter(), health_interval=0.2)
     base = kiosk_station.url
     admin = admin_session(base)
     deadline = time.monotonic() + 5

@@ -9,7 +9,7 @@ import pytest
 import requests
 from conftest import KIOSK_TOKEN, RunningAgent, ScanFolder, ScreenClient, StationOnOnePort
 
-from hardware.printer import DummyPrinter, PrinterPaperOut
+from hardware.printer import FakePrinter, PrinterPaperOut
 from server.web.devices_api import KioskPrinters
 
 SCREEN = {"Authorization": f"Bearer {KIOSK_TOKEN}"}  # the page sends no source header
@@ -30,7 +30,7 @@ def assert_nothing_more(agent: RunningAgent, seconds: float = 0.5) -> None:
 
 def test_a_walk_in_pressed_on_the_screen_is_printed_once(
         kiosk_station: StationOnOnePort, kiosk_screen: ScreenClient, start_kiosk_agent) -> None:
-    printer = DummyPrinter()
+    printer = FakePrinter()
     agent = start_kiosk_agent(printer)
     r = requests.post(f"{kiosk_station.url}/api/v1/tickets", json={"service": "V"},
                       headers=SCREEN, timeout=5)
@@ -46,7 +46,7 @@ def test_a_walk_in_pressed_on_the_screen_is_printed_once(
 
 def test_a_code_typed_on_the_screen_is_printed_once_and_a_replay_reprints(
         kiosk_station: StationOnOnePort, start_kiosk_agent) -> None:
-    printer = DummyPrinter()
+    printer = FakePrinter()
     agent = start_kiosk_agent(printer)
     url = f"{kiosk_station.url}/api/v1/checkins"
     first = requests.post(url, json={"code": "DEMO-V001"}, headers=SCREEN, timeout=5)
@@ -66,7 +66,7 @@ def test_a_code_typed_on_the_screen_is_printed_once_and_a_replay_reprints(
 
 def test_a_code_the_agent_scanned_is_printed_exactly_once(
         kiosk_screen: ScreenClient, scan_folder: ScanFolder, start_kiosk_agent) -> None:
-    printer = DummyPrinter()
+    printer = FakePrinter()
     agent = start_kiosk_agent(printer)
     scan_folder.show("DEMO-V001")
     outcome = agent.wait()
@@ -79,7 +79,7 @@ def test_a_code_the_agent_scanned_is_printed_exactly_once(
 
 def test_a_screen_ticket_the_printer_fails_on_is_noted_on_the_screen(
         kiosk_station: StationOnOnePort, kiosk_screen: ScreenClient, start_kiosk_agent) -> None:
-    agent = start_kiosk_agent(DummyPrinter(fail_with=PrinterPaperOut("paper end")))
+    agent = start_kiosk_agent(FakePrinter(fail_with=PrinterPaperOut("paper end")))
     r = requests.post(f"{kiosk_station.url}/api/v1/tickets", json={"service": "V"},
                       headers=SCREEN, timeout=5)
     outcome = agent.wait()
@@ -94,7 +94,7 @@ def test_a_screen_ticket_the_printer_fails_on_is_noted_on_the_screen(
 
 def test_a_nurse_reprint_is_printed_at_the_kiosk(
         kiosk_station: StationOnOnePort, start_kiosk_agent) -> None:
-    printer = DummyPrinter()
+    printer = FakePrinter()
     agent = start_kiosk_agent(printer)
     base = kiosk_station.url
     nurse = staff_session(base)
@@ -129,7 +129,7 @@ def test_a_reprint_with_no_agent_connected_is_a_409(
     # a kiosk may not ask for reprints; an agent without a link cannot print them
     assert requests.post(f"{base}/api/v1/tickets/{ticket['id']}/reprint", headers=SCREEN,
                          timeout=5).status_code == 403
-    start_kiosk_agent(DummyPrinter(), linked=False)
+    start_kiosk_agent(FakePrinter(), linked=False)
     r = nurse.post(f"{base}/api/v1/tickets/{ticket['id']}/reprint",
                    json={"kiosk": "kiosk-1"}, timeout=5)
     assert r.json()["error"]["code"] == "kiosk_offline"
