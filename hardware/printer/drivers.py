@@ -120,11 +120,11 @@ class PreviewPrinter:
         self._lock = threading.Lock()
 
     def print_ticket(self, layout: TicketLayout) -> None:
-        """Render the ticket with the raster renderer and save it as NNNN-NUMBER.png."""
+        """Render the ticket with the raster renderer and save it as NNNN-LABEL.png."""
         image = raster.render_preview(
             layout, logo=logo_for(layout, layout.dots), font_path=self.font_path
         )
-        safe = re.sub(r"[^A-Za-z0-9_-]", "_", layout.number)[:32] or "ticket"
+        safe = re.sub(r"[^A-Za-z0-9_-]", "_", layout.label)[:32] or "ticket"
         with self._lock:
             try:
                 self.directory.mkdir(parents=True, exist_ok=True)

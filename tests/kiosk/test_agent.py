@@ -28,8 +28,8 @@ def test_a_booking_is_checked_in_printed_and_shown_on_the_kiosk_screen(
     assert outcome.kind == "printed" and outcome.status == 201
     number = outcome.ticket["number"]
     [layout] = printer.printed
-    assert layout.number == number
-    assert layout.status_url == f"{kiosk_station.url}/t/{outcome.ticket['code']}"
+    assert layout.label == number
+    assert layout.qr_payloads() == [f"{kiosk_station.url}/t/{outcome.ticket['code']}"]
     settings = kiosk_station.app.extensions["clinicq"].settings
     lines = layout.text().splitlines()
     assert lines[0] == settings.station_name and settings.services["V"].name in lines
@@ -48,7 +48,7 @@ def test_a_replayed_booking_reprints_the_same_number(
     again = agent.wait()
     assert (first.status, again.status) == (201, 200)
     assert again.kind == "printed" and again.ticket["id"] == first.ticket["id"]
-    assert [p.number for p in printer.printed] == [first.ticket["number"]] * 2
+    assert [p.label for p in printer.printed] == [first.ticket["number"]] * 2
     assert [kiosk_screen.next()["status"] for _ in range(2)] == [201, 200]
 
 
@@ -92,7 +92,7 @@ def test_station_down_then_back_the_held_scan_is_handled_and_a_stale_one_dropped
     kiosk_station.up()
     outcome = agent.wait(timeout=5)
     assert outcome.kind == "printed" and outcome.text == "DEMO-A014" and outcome.status == 201
-    assert [p.number for p in printer.printed] == [outcome.ticket["number"]]
+    assert [p.label for p in printer.printed] == [outcome.ticket["number"]]
     assert agent.agent.health().held_scans == 0
     # the link is back for good: the next scan goes straight through
     scan_folder.show("DEMO-V001")

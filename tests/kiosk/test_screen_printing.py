@@ -37,8 +37,9 @@ def test_a_walk_in_pressed_on_the_screen_is_printed_once(
     assert r.status_code == 201
     outcome = agent.wait()
     assert (outcome.kind, outcome.origin, outcome.status) == ("printed", "screen", 201)
-    assert [p.number for p in printer.printed] == [r.json()["number"]]
-    assert printer.printed[0].status_url.endswith(f"/t/{r.json()['code']}")
+    assert [p.label for p in printer.printed] == [r.json()["number"]]
+    [url] = printer.printed[0].qr_payloads()
+    assert url.endswith(f"/t/{r.json()['code']}")
     shown = kiosk_screen.next()
     assert shown["source"] == "screen" and shown["data"]["number"] == r.json()["number"]
     assert_nothing_more(agent)
@@ -56,7 +57,7 @@ def test_a_code_typed_on_the_screen_is_printed_once_and_a_replay_reprints(
     assert again.status_code == 200
     outcome = agent.wait()
     assert (outcome.kind, outcome.origin, outcome.status) == ("printed", "screen", 200)
-    assert [p.number for p in printer.printed] == [first.json()["number"]] * 2
+    assert [p.label for p in printer.printed] == [first.json()["number"]] * 2
     # a refusal on the screen prints nothing
     refused = requests.post(url, json={"code": "HELLO-KIOSK-7"}, headers=SCREEN, timeout=5)
     assert refused.status_code == 404
@@ -107,7 +108,7 @@ def test_a_nurse_reprint_is_printed_at_the_kiosk(
     r = nurse.post(f"{base}/api/v1/tickets/{ticket['id']}/reprint", json={"kiosk": "kiosk-1"},
                    timeout=5)
     assert r.status_code == 202 and agent.wait().origin == "reprint"
-    assert [p.number for p in printer.printed] == [ticket["number"]] * 2
+    assert [p.label for p in printer.printed] == [ticket["number"]] * 2
     assert_nothing_more(agent)
 
 
