@@ -28,7 +28,7 @@ from werkzeug.serving import make_server
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from hardware.printer import DummyPrinter, PreviewPrinter, Printer  # noqa: E402
+from hardware.printer import FakePrinter, PreviewPrinter, Printer  # noqa: E402
 from hardware.scanner.fake import FakeScanner  # noqa: E402
 from kiosk.agent import KioskAgent  # noqa: E402
 from kiosk.client import StationClient  # noqa: E402
@@ -96,7 +96,7 @@ def main() -> int:
     client = StationClient(url, TOKEN)
     try:
         scanner = FakeScanner(dedupe_seconds=0)
-        printer = DummyPrinter()
+        printer = FakePrinter()
         agent = KioskAgent(client, scanner, printer)
         measure(agent, scanner, printer, ["DEMO-V001"] * 5)  # warm up: connection, station name
         codes = [f"BENCH-{i:05d}" for i in range(args.runs)]

@@ -1,4 +1,4 @@
-"""Benchmark of ticket printing: layout -> ESC/POS bytes (text, raster) and preview PNG (bench).
+"""Benchmark of ticket printing: ticket -> layout -> ESC/POS bytes (text, raster), PNG (bench).
 
 Prints one JSON line per figure: {"name", "value", "unit", "n"}.
 """
@@ -16,16 +16,17 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from hardware.printer.escpos_bytes import encode_ticket  # noqa: E402
-from hardware.printer.layout import TicketLayout  # noqa: E402
 from hardware.printer.raster import render_preview  # noqa: E402
+from kiosk.ticket import ticket_content, ticket_layout  # noqa: E402
 
 RUNS = 300
 TICKET = {
-    "id": "t_1", "number": "V012", "service": "V", "service_name": "接种",
-    "service_name_en": "Vaccination", "status": "waiting", "position": 3, "eta_minutes": 12,
-    "counter": None, "booking_id": "b123", "slot": "09:00-09:30",
+    "id": "t_1", "number": "V012", "service": "V", "status": "waiting", "position": 3,
+    "eta_minutes": 12, "counter": None, "booking_id": "b123", "slot": "09:00-09:30",
     "issued_at": "2026-11-27T09:01:02+08:00", "priority": False, "name_masked": "张*三",
 }
+STATION = {"name": "幸福社区卫生服务站", "services": {"V": ("接种", "Vaccination")}}
+URL = "http://127.0.0.1:5000/t/AbC123xyz"
 
 
 def timings(fn: Callable[[], object], runs: int = RUNS) -> list[float]:
@@ -43,10 +44,7 @@ def emit(name: str, value: float, unit: str, n: int) -> None:
 
 
 def main() -> None:
-    layout = TicketLayout.from_ticket(
-        TICKET, station_name="幸福社区卫生服务站", status_url="http://127.0.0.1:5000/t/AbC123xyz",
-        paper_mm=80,
-    )
+    layout = ticket_layout(ticket_content(TICKET, STATION, status_url=URL), paper_mm=80)
     for mode in ("text", "raster"):
         ms = timings(lambda mode=mode: encode_ticket(layout, mode=mode))
         emit(f"layout_to_bytes_{mode}_p50", statistics.median(ms), "ms", len(ms))
@@ -54,10 +52,7 @@ def main() -> None:
         emit(f"bytes_per_ticket_{mode}", len(encode_ticket(layout, mode=mode)), "bytes", 1)
 
     def from_dict() -> bytes:
-        fresh = TicketLayout.from_ticket(
-            TICKET, station_name="幸福社区卫生服务站",
-            status_url="http://127.0.0.1:5000/t/AbC123xyz", paper_mm=80,
-        )
+        fresh = ticket_layout(ticket_content(TICKET, STATION, status_url=URL), paper_mm=80)
         return encode_ticket(fresh, mode="text")
 
     ms = timings(from_dict)

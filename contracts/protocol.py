@@ -1,7 +1,7 @@
-"""Protocol (shared): the messages the station server, kiosk agent and pages exchange.
+"""Contracts (shared): the messages the station server, kiosk agent, pages and platform exchange.
 
-Plain data classes with no framework imports; the only module of server/ the kiosk agent
-may import. Field names are the public JSON names (DESIGN.md, "Public API").
+Plain data classes with no framework imports. Field names are the public JSON names
+(DESIGN.md, "Public API"); event types are the engine's (server/engine/events.py).
 """
 
 from __future__ import annotations
@@ -12,11 +12,6 @@ from typing import TYPE_CHECKING, Any, TypeVar
 if TYPE_CHECKING:
     from _typeshed import DataclassInstance
 
-EVENT_TYPES = (
-    "ticket.issued", "ticket.called", "ticket.recalled", "ticket.requeued", "ticket.started",
-    "ticket.completed", "ticket.no_show", "ticket.transferred", "ticket.cancelled",
-    "ticket.restored", "observation.started", "observation.released",
-)
 TICKET_ACTIONS = ("recall", "start", "complete", "no-show", "requeue", "cancel", "transfer",
                   "observe", "release")
 
@@ -60,10 +55,6 @@ class TicketView:
     def to_dict(self) -> dict[str, Any]:
         return _shallow(self)
 
-    @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> TicketView:
-        return _from(cls, data)
-
 
 @dataclass(frozen=True)
 class Announcement:
@@ -99,10 +90,6 @@ class EventMessage:
 
     def to_dict(self) -> dict[str, Any]:
         return _shallow(self)
-
-    @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> EventMessage:
-        return _from(cls, data)
 
 
 @dataclass(frozen=True)

@@ -34,12 +34,13 @@ from typing import Any
 
 from contracts.backoff import Backoff
 from contracts.protocol import DeviceHealth, KioskNotice
-from hardware.printer import Printer, PrinterError, TicketLayout, open_printer
+from hardware.printer import Printer, PrinterError, open_printer
 from hardware.scanner import Scanner, ScannerError, open_scanner
 from kiosk.client import Answer, StationClient
 from kiosk.codes import foreign_kind, masked
 from kiosk.errors import KioskError, StationRefused, StationUnreachable
 from kiosk.link import PrintJob, StationLink
+from kiosk.ticket import ticket_content, ticket_layout
 
 log = logging.getLogger("kiosk.agent")
 
@@ -228,13 +229,11 @@ class KioskAgent:
     def _print(self, ticket: dict[str, Any]) -> str | None:
         """Print the ticket; the problem as text when it was not printed."""
         station = self._station_info()
-        names = station["services"].get(ticket.get("service"), (None, None))
-        enriched = {**ticket, "service_name": names[0], "service_name_en": names[1]}
         code = ticket.get("code")
         url = self.client.status_url(code) if isinstance(code, str) and code else ""
         try:
-            layout = TicketLayout.from_ticket(enriched, station_name=station["name"],
-                                              status_url=url, paper_mm=self.paper_mm)
+            content = ticket_content(ticket, station, status_url=url)
+            layout = ticket_layout(content, paper_mm=self.paper_mm)
             with self._printer_lock:
                 self.printer.print_ticket(layout)
         except PrinterError as err:

@@ -73,6 +73,15 @@ def _delegate(target: str) -> Callable[[list[str]], int]:
     return run
 
 
+def _printer_main(argv: list[str]) -> int:
+    """`clinicq printer`: hardware/'s printer CLI, printing the kiosk's sample ticket for `test`."""
+    # hardware/ decides no ticket content (and may not import kiosk/), so the sample is wired here
+    from hardware.printer.cli import main
+    from kiosk.ticket import sample_layout
+
+    return main(argv, sample=sample_layout)
+
+
 DELEGATED = {
     "demo": ("run the whole demo: platform, station and kiosk agent (what `make run` does)",
              "server.launcher:main"),
@@ -81,7 +90,7 @@ DELEGATED = {
     "kiosk": ("the kiosk agent: scanner in, printer out", "kiosk.agent:main"),
     "scan": ("decode codes in image files, one JSON line per file",
              "hardware.scanner.cli:scan_main"),
-    "printer": ("print a sample ticket or show a printer's status", "hardware.printer.cli:main"),
+    "printer": ("print a sample ticket or show a printer's status", "server.cli:_printer_main"),
     "doctor": ("list cameras, input devices, serial ports and printers, and what is missing",
                "hardware.doctor:main"),
 }

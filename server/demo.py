@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import date
 
+from contracts.bookingcode import mask_name
 from contracts.demo import demo_public_keys
 
 from .auth import Accounts
@@ -18,15 +19,6 @@ DEMO_DEVICES = (("kiosk-1", "kiosk", "大厅自助机 1", "demo-kiosk-token"),
 
 _SURNAMES = "王李张刘陈杨黄赵吴周徐孙马朱胡郭何林罗高"
 _GIVEN = "伟芳娜敏静丽强磊军洋勇艳杰娟涛明超秀霞平刚桂英华"
-
-
-def mask_name(name: str) -> str:
-    """张三丰 -> 张*丰, 李四 -> 李*: enough for a resident to recognise, not to identify."""
-    if len(name) <= 1:
-        return name
-    if len(name) == 2:
-        return name[0] + "*"
-    return name[0] + "*" * (len(name) - 2) + name[-1]
 
 
 def demo_bookings(settings: Settings, day: date) -> list[dict]:

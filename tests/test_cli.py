@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
@@ -39,3 +40,11 @@ def test_demo_banner_names_urls_and_logins() -> None:
                      "/display#token=demo-display-token",
                      "demo-nurse / demo-nurse", "demo-admin / demo-admin"]:
         assert expected in text
+
+
+def test_printer_test_prints_the_kiosks_sample_ticket(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    # hardware/ decides no ticket content: the sample comes from kiosk/ticket.py through here
+    assert main(["printer", "test", "--printer", f"preview:{tmp_path}"]) == 0
+    assert [p.name for p in tmp_path.glob("*.png")] == ["0001-V012.png"]
+    assert "printed sample ticket V012" in capsys.readouterr().out

@@ -16,6 +16,7 @@ from contracts import i18n
 from contracts.bookingcode import ERROR_CODES
 from contracts.protocol import KIOSK_NOTICES
 from display.announce import SPOKEN
+from kiosk.ticket import PARTS
 from server.engine.transitions import TRANSITIONS
 from server.web.errors import STATUS
 
@@ -36,7 +37,7 @@ def coded_keys() -> set[str]:
     return ({f"error.{code}" for code in STATUS} | {f"error.{code}" for code in ERROR_CODES}
             | {f"platform.error.{code}" for code in PLATFORM_STATUS}
             | {f"notice.{code}" for code in (*KIOSK_NOTICES, "booking_late")}
-            | {f"announce.{event}" for event in SPOKEN}
+            | {f"announce.{event}" for event in SPOKEN} | {f"ticket.{part}" for part in PARTS}
             | {f"status.{s}" for s in statuses} | {f"action.{a}" for a in TRANSITIONS})
 
 

@@ -1,12 +1,16 @@
 """Thermal ticket printing: layout, ESC/POS encoding, drivers and status (hardware layer).
 
-    layout = TicketLayout.from_ticket(ticket, station_name=..., status_url=...)
+What a ticket says is decided by its caller (kiosk/ticket.py); this package lays
+out the items it is given for the paper and prints them:
+
+    items = [Line("V012", "center", scale=2), QrCode(url), Rule()]  # from .layout
+    layout = TicketLayout.build(items, paper_mm=80, label="V012")
     printer = open_printer("network:192.168.1.50", chinese_mode="text")
     printer.print_ticket(layout)
     printer.status().state   # "ready", "paper_near_end", "paper_out", ...
 """
 
-from hardware.printer.drivers import DummyPrinter, FakePrinter, PreviewPrinter, Printer
+from hardware.printer.drivers import FakePrinter, PreviewPrinter, Printer
 from hardware.printer.errors import (
     PrinterConfigError,
     PrinterCoverOpen,
@@ -21,7 +25,6 @@ from hardware.printer.layout import TicketLayout
 from hardware.printer.status import PrinterStatus
 
 __all__ = [
-    "DummyPrinter",
     "FakePrinter",
     "PreviewPrinter",
     "Printer",

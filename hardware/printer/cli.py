@@ -1,5 +1,8 @@
 """`clinicq printer ...`: print a sample ticket or show a printer's status (hardware layer, CLI).
 
+The sample ticket is handed in by the caller (`clinicq` passes the kiosk's, from
+kiosk/ticket.py), since what a ticket says is not this package's to decide.
+
 Exit codes: 0 success (for `status`: the printer is ready or paper is near
 its end), 1 printer error or printer not ready, 2 bad arguments.
 """
@@ -9,29 +12,13 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from datetime import datetime, timedelta, timezone
+from collections.abc import Callable
 
 from hardware.printer.errors import PrinterError
 from hardware.printer.factory import open_printer
 from hardware.printer.layout import TicketLayout
 
-SAMPLE_TICKET = {
-    "id": "t_sample",
-    "number": "V012",
-    "service": "V",
-    "service_name": "接种",
-    "service_name_en": "Vaccination",
-    "status": "waiting",
-    "position": 3,
-    "eta_minutes": 12,
-    "counter": None,
-    "booking_id": "b123",
-    "slot": "09:00-09:30",
-    "priority": False,
-    "name_masked": "张*三",
-}
-SAMPLE_STATION = "幸福社区卫生服务站"
-SAMPLE_URL = "http://127.0.0.1:5000/t/AbC123xyz"
+SampleTicket = Callable[[int, bool], TicketLayout]  # (paper_mm, with_barcode) -> layout
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -48,7 +35,8 @@ def build_parser() -> argparse.ArgumentParser:
     test = sub.add_parser(
         "test",
         help="print a sample ticket (Chinese and English, QR code, cut)",
-        description="Print a sample ticket: 幸福社区卫生服务站, 接种, V012, with its QR code.",
+        description="Print a sample ticket as the kiosk prints one (Chinese and English, "
+        "its QR code), then cut.",
     )
     test.add_argument("--printer", required=True, metavar="SPEC", help=printer_help)
     test.add_argument("--paper", type=int, choices=(58, 80), default=80, help="paper width in mm")
@@ -74,24 +62,18 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def main(argv: list[str]) -> int:
-    """Run `clinicq printer` with `argv` (without the program name); return the exit code."""
+def main(argv: list[str], *, sample: SampleTicket) -> int:
+    """Run `clinicq printer` with `argv` (without the program name); return the exit code.
+
+    `sample` lays out the ticket that `test` prints.
+    """
     args = build_parser().parse_args(argv)
     try:
         if args.command == "test":
             printer = open_printer(args.printer, profile=args.profile, chinese_mode=args.mode)
-            ticket = dict(SAMPLE_TICKET)
-            now = datetime.now(timezone(timedelta(hours=8)))
-            ticket["issued_at"] = now.isoformat(timespec="seconds")
-            layout = TicketLayout.from_ticket(
-                ticket,
-                station_name=SAMPLE_STATION,
-                status_url=SAMPLE_URL,
-                paper_mm=args.paper,
-                show_barcode=args.barcode,
-            )
+            layout = sample(args.paper, args.barcode)
             printer.print_ticket(layout)
-            print(f"printed sample ticket {layout.number} on {args.printer}")
+            print(f"printed sample ticket {layout.label} on {args.printer}")
             return 0
         printer = open_printer(args.printer, profile=args.profile, timeout=args.timeout)
         state = printer.status()

@@ -1,4 +1,4 @@
-"""The Printer interface and its in-process drivers: recording dummy, PNG preview (hardware layer).
+"""The Printer interface and its in-process drivers: recording fake, PNG preview (hardware layer).
 
 Real devices are in `escpos_driver`; `open_printer` in `factory` picks one
 from a spec string. Everything here records what it was given so tests and
@@ -56,8 +56,11 @@ def logo_for(layout: TicketLayout, dots: int) -> Image.Image | None:
         return None
 
 
-class DummyPrinter:
-    """Recording fake: keeps the exact bytes sent (`output`, `jobs`) and the layouts (`printed`).
+class FakePrinter:
+    """Recording fake: keeps the layouts it was given (`printed`) and their exact bytes (`jobs`).
+
+    The bytes are what a real printer would receive, encoded as `EscposPrinter`
+    encodes them (python-escpos's Dummy plays the same part for its printers).
 
     `next_status` is what `status()` returns; `fail_with`, when set, is raised by
     the next `print_ticket` calls (to test how callers handle a jammed printer).
@@ -106,9 +109,6 @@ class DummyPrinter:
             self.printed.clear()
 
 
-FakePrinter = DummyPrinter  # the name CONVENTIONS.md uses for the recording fake
-
-
 class PreviewPrinter:
     """Writes each ticket as a PNG that looks like the printout; `paths` lists the files written."""
 
@@ -120,11 +120,11 @@ class PreviewPrinter:
         self._lock = threading.Lock()
 
     def print_ticket(self, layout: TicketLayout) -> None:
-        """Render the ticket with the raster renderer and save it as NNNN-NUMBER.png."""
+        """Render the ticket with the raster renderer and save it as NNNN-LABEL.png."""
         image = raster.render_preview(
             layout, logo=logo_for(layout, layout.dots), font_path=self.font_path
         )
-        safe = re.sub(r"[^A-Za-z0-9_-]", "_", layout.number)[:32] or "ticket"
+        safe = re.sub(r"[^A-Za-z0-9_-]", "_", layout.label)[:32] or "ticket"
         with self._lock:
             try:
                 self.directory.mkdir(parents=True, exist_ok=True)

@@ -6,7 +6,7 @@ Specs:
     serial:DEV[@BAUD]      e.g. serial:/dev/ttyUSB0@19200 (9600 by default)
     file:PATH              e.g. file:/dev/usb/lp0 (cannot read status)
     cups:NAME              a CUPS raw queue (cannot read status; needs pycups)
-    dummy | fake           recording fake (DummyPrinter)
+    dummy | fake           recording fake (FakePrinter); both names accepted
     preview:DIR            one PNG per ticket in DIR
 
 Nothing is opened here: a printer that is switched off must not stop the
@@ -20,7 +20,7 @@ from collections.abc import Callable
 
 from escpos.escpos import Escpos
 
-from hardware.printer.drivers import DummyPrinter, PreviewPrinter, Printer
+from hardware.printer.drivers import FakePrinter, PreviewPrinter, Printer
 from hardware.printer.errors import PrinterConfigError, PrinterUnavailable
 from hardware.printer.escpos_bytes import MODES, ChineseMode
 from hardware.printer.escpos_driver import EscposPrinter, capabilities
@@ -75,7 +75,7 @@ def open_printer(
     kind = kind.lower()
 
     if kind in ("dummy", "fake"):
-        return DummyPrinter(chinese_mode=mode, caps=caps)
+        return FakePrinter(chinese_mode=mode, caps=caps)
     if kind == "preview":
         if not rest:
             raise PrinterConfigError("preview printer needs a directory: preview:DIR")

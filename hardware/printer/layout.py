@@ -1,9 +1,11 @@
-"""What a queue ticket says and where, independent of any printer (hardware layer, pure: no I/O).
+"""Lays out a printout for a paper width, whatever it says (hardware layer, pure: no I/O).
 
-`TicketLayout.from_ticket` turns a ticket dict into a tuple of blocks (text
-lines already wrapped to the paper's columns, a QR code, an optional Code 128
-and logo). Encoders (`escpos_bytes`, `raster`) only walk the blocks, so every
-decision about content, order, wrapping and size lives here.
+The caller decides the content as a sequence of items (`Line`, `BigText`,
+`QrCode`, `Barcode`, `Rule`, `Feed`, `Logo`); `TicketLayout.build` turns them
+into blocks that fit the paper (text wrapped to its columns, magnification
+capped, the QR module size chosen so the code fits). Encoders (`escpos_bytes`,
+`raster`) only walk the blocks. What a queue ticket says is the kiosk's
+business (kiosk/ticket.py); nothing here knows a ticket field or a word.
 
 Widths are counted in cells of Font A (12 x 24 dots): a CJK or full-width
 character takes two cells, everything else one. 58 mm paper has 32 cells
@@ -13,8 +15,8 @@ character takes two cells, everything else one. 58 mm paper has 32 cells
 from __future__ import annotations
 
 import unicodedata
+from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import datetime
 from typing import Any, Literal
 
 Align = Literal["left", "center", "right"]
@@ -22,7 +24,7 @@ Align = Literal["left", "center", "right"]
 PAPER: dict[int, tuple[int, int]] = {58: (32, 384), 80: (48, 576)}  # mm -> (cells, dots)
 CELL_DOTS = 12  # Font A is 12 dots wide per half-width cell
 QR_MODULE_DOTS = {58: 6, 80: 8}  # preferred dots per module: ~25-30 mm codes scan from a phone
-BIG_MAX_SCALE = {58: 4, 80: 5}  # GS ! magnification of the ticket number
+BIG_MAX_SCALE = {58: 4, 80: 5}  # GS ! magnification cap of BigText (a ticket number)
 MAX_SCALE = 8  # ESC/POS GS ! allows 1..8
 
 # Characters that must not start a line (CJK line-breaking rule, kinsoku).
@@ -100,6 +102,9 @@ def wrap(text: str, width: int) -> list[str]:
     return lines
 
 
+# -- blocks: what the encoders walk, every decision taken ---------------------------------
+
+
 @dataclass(frozen=True)
 class Text:
     """Lines already wrapped to fit the paper at this scale."""
@@ -112,12 +117,12 @@ class Text:
 
 @dataclass(frozen=True)
 class Rule:
-    """A dashed separator across the paper."""
+    """A dashed separator across the paper (an item and a block: nothing to decide)."""
 
 
 @dataclass(frozen=True)
 class Feed:
-    """Blank lines."""
+    """Blank lines (an item and a block)."""
 
     lines: int = 1
 
@@ -132,35 +137,19 @@ class Qr:
 
 @dataclass(frozen=True)
 class Barcode:
-    """A Code 128 (code set B) with its human-readable text below."""
+    """A Code 128 (code set B) with its human-readable text below (an item and a block)."""
 
     data: str
 
 
 @dataclass(frozen=True)
 class Logo:
-    """An image file printed above the station name; loading it is the driver's job."""
+    """An image file printed paper-wide at most; loading it is the driver's job (item and block)."""
 
     path: str
 
 
 Block = Text | Rule | Feed | Qr | Barcode | Logo
-
-
-def _as_int(value: Any) -> int | None:
-    try:
-        return int(value) if value is not None and value != "" else None
-    except (TypeError, ValueError):
-        return None
-
-
-def _issued_text(value: Any) -> str:
-    if not value:
-        return ""
-    try:
-        return datetime.fromisoformat(str(value)).strftime("%Y-%m-%d %H:%M")
-    except ValueError:
-        return clean_text(value)[:32]  # show what we got rather than nothing
 
 
 # Byte-mode capacity of QR versions 1..40 at error correction M (ISO/IEC 18004 table 7).
@@ -184,124 +173,108 @@ def _qr_module_dots(payload: str, paper_mm: int, dots: int) -> int:
     return max(1, min(QR_MODULE_DOTS.get(paper_mm, 6), fit, 16))
 
 
+
+
+# -- items: what the caller asks for --------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Line:
+    """Text to print; wrapped to the paper, so one item may become several printed lines.
+
+    `scale` is the magnification asked for, capped by the paper; text that is
+    empty once cleaned prints nothing.
+    """
+
+    text: str
+    align: Align = "left"
+    scale: int = 1
+    bold: bool = False
+
+
+@dataclass(frozen=True)
+class BigText:
+    """Text as large as fits on one line (at most BIG_MAX_SCALE), centred and bold."""
+
+    text: str
+
+
+@dataclass(frozen=True)
+class QrCode:
+    """A QR code, its module size chosen to fit the paper; an empty payload prints nothing."""
+
+    payload: str
+
+
+Item = Line | BigText | QrCode | Barcode | Rule | Feed | Logo
+
+# Code 128 set B encodes all of printable ASCII, but only short runs of letters, digits and "-"
+# print as a barcode that every reader takes; other data leaves the barcode out, not a bad one.
 _BARCODE_OK = set("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-")
+_BARCODE_MAX = 20
 
 
 @dataclass(frozen=True)
 class TicketLayout:
-    """Everything a printer needs for one ticket, as a tuple of blocks."""
+    """One printout laid out for a paper width: the blocks to print, nothing left to decide."""
 
-    number: str
-    status_url: str
     paper_mm: int
     columns: int
     dots: int
     blocks: tuple[Block, ...]
-    ticket_id: str = ""
+    label: str = ""  # names the printout in preview file names and logs, never printed
 
     @classmethod
-    def from_ticket(
+    def build(
         cls,
-        ticket: dict[str, Any],
+        items: Iterable[Item],
         *,
-        station_name: str,
-        status_url: str,
         paper_mm: int = 80,
-        english: bool = True,
-        logo_path: str | None = None,
-        show_barcode: bool = False,
         columns: int | None = None,
         dots: int | None = None,
+        label: str = "",
     ) -> TicketLayout:
-        """Lay out a ticket; `columns`/`dots` override the paper defaults (42-column models)."""
+        """Lay out `items` in order; `columns`/`dots` override the paper's (42-column models)."""
         if paper_mm not in PAPER:
             raise ValueError(f"paper_mm must be one of {sorted(PAPER)}, not {paper_mm!r}")
         cols = columns or PAPER[paper_mm][0]
         width_dots = dots or PAPER[paper_mm][1]
-        b = _Builder(cols)
-
-        if logo_path:
-            b.blocks.append(Logo(str(logo_path)))
-        b.text(station_name, align="center", bold=True)
-        b.rule()
-
-        service = clean_text(ticket.get("service_name")) or clean_text(ticket.get("service"))
-        b.text(service, align="center", scale=2, bold=True)
-        if english:
-            b.text(ticket.get("service_name_en"), align="center")
-
-        number = clean_text(ticket.get("number")) or "?"
-        big = max(1, min(BIG_MAX_SCALE[paper_mm], cols // max(text_width(number), 1)))
-        b.text(number, align="center", scale=big, bold=True)
-        if ticket.get("priority"):
-            b.text("优先" + (" / Priority" if english else ""), align="center", bold=True)
-        b.text(ticket.get("name_masked"), align="center")
-        b.rule()
-
-        position = _as_int(ticket.get("position"))
-        if position is not None and position > 0:
-            b.pair(f"排队位置：第 {position} 位", f"Position in queue: {position}", english)
-        eta = _as_int(ticket.get("eta_minutes"))
-        if eta is not None and eta >= 0:
-            if eta == 0:
-                b.pair("预计等候：即将叫号", "Estimated wait: shortly", english)
-            else:
-                b.pair(f"预计等候：约 {eta} 分钟", f"Estimated wait: about {eta} min", english)
-        issued = _issued_text(ticket.get("issued_at"))
-        if issued:
-            b.pair(f"取号时间：{issued}", f"Issued: {issued}", english)
-        slot = clean_text(ticket.get("slot"))
-        if slot:
-            b.pair(f"预约时段：{slot}", f"Booked slot: {slot}", english)
-
-        url = clean_text(status_url).replace(" ", "")
-        if url:
-            b.rule()
-            b.pair("扫码查看排队进度", "Scan to follow your place in the queue", english, "center")
-            b.blocks.append(Qr(url, _qr_module_dots(url, paper_mm, width_dots)))
-        if show_barcode and number and set(number) <= _BARCODE_OK and len(number) <= 20:
-            b.blocks.append(Barcode(number))
-        b.rule()
-        b.pair(
-            "过号请到服务台。请保留此票。",
-            "Missed your call? Please go to the service desk. Keep this ticket.",
-            english,
-            "center",
-        )
-        return cls(
-            number=number,
-            status_url=url,
-            paper_mm=paper_mm,
-            columns=cols,
-            dots=width_dots,
-            blocks=tuple(b.blocks),
-            ticket_id=clean_text(ticket.get("id")),
-        )
+        blocks: list[Block] = []
+        for item in items:
+            block = _block(item, paper_mm, cols, width_dots)
+            if block is not None:
+                blocks.append(block)
+        return cls(paper_mm, cols, width_dots, tuple(blocks), clean_text(label))
 
     def text(self) -> str:
         """Plain text of all text blocks, one line each (for logs and tests)."""
         return "\n".join(line for blk in self.blocks if isinstance(blk, Text) for line in blk.lines)
 
+    def qr_payloads(self) -> list[str]:
+        """What the QR codes hold, in order (for logs and tests)."""
+        return [blk.payload for blk in self.blocks if isinstance(blk, Qr)]
 
-class _Builder:
-    def __init__(self, columns: int) -> None:
-        self.columns = columns
-        self.blocks: list[Block] = []
 
-    def text(
-        self, value: Any, *, align: Align = "left", scale: int = 1, bold: bool = False
-    ) -> None:
-        text = clean_text(value)
-        if not text:
-            return
-        scale = max(1, min(scale, MAX_SCALE, self.columns // 2))
-        lines = wrap(text, self.columns // scale)
-        self.blocks.append(Text(tuple(lines), align, scale, bold))
+def _text(value: str, columns: int, align: Align, scale: int, bold: bool) -> Text | None:
+    text = clean_text(value)
+    if not text:
+        return None
+    scale = max(1, min(scale, MAX_SCALE, columns // 2))
+    return Text(tuple(wrap(text, columns // scale)), align, scale, bold)
 
-    def pair(self, zh: str, en: str, english: bool, align: Align = "left") -> None:
-        self.text(zh, align=align)
-        if english:
-            self.text(en, align=align)
 
-    def rule(self) -> None:
-        self.blocks.append(Rule())
+def _block(item: Item, paper_mm: int, columns: int, dots: int) -> Block | None:
+    if isinstance(item, Line):
+        return _text(item.text, columns, item.align, item.scale, item.bold)
+    if isinstance(item, BigText):
+        text = clean_text(item.text)
+        big = max(1, min(BIG_MAX_SCALE[paper_mm], columns // max(text_width(text), 1)))
+        return _text(text, columns, "center", big, True)
+    if isinstance(item, QrCode):
+        if not item.payload:
+            return None
+        return Qr(item.payload, _qr_module_dots(item.payload, paper_mm, dots))
+    if isinstance(item, Barcode):
+        ok = item.data and set(item.data) <= _BARCODE_OK and len(item.data) <= _BARCODE_MAX
+        return item if ok else None
+    return item  # Rule, Feed and Logo are blocks as they are

@@ -2,7 +2,7 @@
 
 Strict on purpose: any byte a printer could misread (a control byte inside
 text, a broken GB18030 pair, a truncated command) raises ValueError. Tests
-and users of DummyPrinter use it to check what a ticket says.
+and users of FakePrinter use it to check what a ticket says.
 """
 
 from __future__ import annotations

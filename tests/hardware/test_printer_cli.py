@@ -1,4 +1,4 @@
-"""Tests of `clinicq printer` (hardware.printer.cli)."""
+"""Tests of `clinicq printer` (hardware.printer.cli), with a sample ticket made here."""
 
 from __future__ import annotations
 
@@ -8,7 +8,23 @@ from pathlib import Path
 
 import pytest
 
-from hardware.printer.cli import build_parser, main
+from hardware.printer import cli
+from hardware.printer.cli import build_parser
+from hardware.printer.layout import Barcode, BigText, Item, Line, QrCode, TicketLayout
+
+asked: list[tuple[int, bool]] = []
+
+
+def sample(paper_mm: int, barcode: bool) -> TicketLayout:
+    asked.append((paper_mm, barcode))
+    items: list[Item] = [Line("测试 test"), BigText("T01"), QrCode("https://example.org/t/x")]
+    if barcode:
+        items.append(Barcode("T01"))
+    return TicketLayout.build(items, paper_mm=paper_mm, label="T01")
+
+
+def main(argv: list[str]) -> int:
+    return cli.main(argv, sample=sample)
 
 
 def test_every_command_has_help() -> None:
@@ -29,10 +45,14 @@ def test_help_exits_cleanly(argv: list[str], capsys: pytest.CaptureFixture[str])
     assert info.value.code == 0 and "usage" in capsys.readouterr().out
 
 
-def test_test_prints_a_sample_ticket(tmp_path: Path) -> None:
+def test_test_prints_the_sample_ticket_it_is_given(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    asked.clear()
     assert main(["test", "--printer", f"preview:{tmp_path}", "--paper", "58"]) == 0
-    assert len(list(tmp_path.glob("*.png"))) == 1
-    assert main(["test", "--printer", "dummy", "--mode", "raster"]) == 0
+    assert [p.name for p in tmp_path.glob("*.png")] == ["0001-T01.png"]
+    assert main(["test", "--printer", "dummy", "--mode", "raster", "--barcode"]) == 0
+    assert asked == [(58, False), (80, True)]
+    assert "printed sample ticket T01 on dummy" in capsys.readouterr().out
 
 
 def test_status_prints_json(capsys: pytest.CaptureFixture[str]) -> None:

@@ -19,6 +19,7 @@ from hardware.printer import (
     open_printer,
 )
 from hardware.printer.escpos_bytes import encode_ticket
+from hardware.printer.layout import BigText, Line, QrCode
 from hardware.printer.readback import parse
 
 URL = "http://127.0.0.1:5000/t/AbC123xyz"
@@ -84,8 +85,9 @@ def server(request: pytest.FixtureRequest) -> Iterator[FakeNetworkPrinter]:
 
 
 def layout() -> TicketLayout:
-    ticket = {"number": "V012", "service_name": "接种", "service_name_en": "Vaccination"}
-    return TicketLayout.from_ticket(ticket, station_name="幸福社区卫生服务站", status_url=URL)
+    items = [Line("幸福社区卫生服务站", "center", bold=True), Line("接种", "center", scale=2),
+             Line("Vaccination", "center"), BigText("V012"), QrCode(URL)]
+    return TicketLayout.build(items, label="V012")
 
 
 @pytest.mark.parametrize(

@@ -16,7 +16,7 @@ import socketio
 from flask import Flask
 from werkzeug.serving import BaseWSGIServer, make_server
 
-from hardware.printer import DummyPrinter, Printer
+from hardware.printer import FakePrinter, Printer
 from hardware.scanner import Scanner, open_scanner
 from kiosk.agent import KioskAgent, Outcome
 from kiosk.client import StationClient
@@ -149,7 +149,7 @@ def start_kiosk_agent(kiosk_station: StationOnOnePort, scan_folder: ScanFolder
         agent = KioskAgent(
             client,
             scanner or open_scanner(f"images:{scan_folder.path}", dedupe_seconds=0.0),
-            printer if printer is not None else DummyPrinter(),
+            printer if printer is not None else FakePrinter(),
             on_outcome=outcomes.put, **options)
         running.append(RunningAgent(agent, outcomes))
         if linked:

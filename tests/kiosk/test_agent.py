@@ -7,7 +7,7 @@ import requests
 from conftest import RunningAgent, ScanFolder, ScreenClient, StationOnOnePort
 from support import wait_until
 
-from hardware.printer import DummyPrinter, PrinterPaperOut, PrinterStatus
+from hardware.printer import FakePrinter, PrinterPaperOut, PrinterStatus
 
 
 def admin_session(base: str) -> requests.Session:
@@ -20,15 +20,15 @@ def admin_session(base: str) -> requests.Session:
 def test_a_booking_is_checked_in_printed_and_shown_on_the_kiosk_screen(
         kiosk_station: StationOnOnePort, kiosk_screen: ScreenClient, scan_folder: ScanFolder,
         start_kiosk_agent) -> None:
-    printer = DummyPrinter()
+    printer = FakePrinter()
     agent: RunningAgent = start_kiosk_agent(printer)
     scan_folder.show("DEMO-V001")
     outcome = agent.wait()
     assert outcome.kind == "printed" and outcome.status == 201
     number = outcome.ticket["number"]
     [layout] = printer.printed
-    assert layout.number == number
-    assert layout.status_url == f"{kiosk_station.url}/t/{outcome.ticket['code']}"
+    assert layout.label == number
+    assert layout.qr_payloads() == [f"{kiosk_station.url}/t/{outcome.ticket['code']}"]
     settings = kiosk_station.app.extensions["clinicq"].settings
     lines = layout.text().splitlines()
     assert lines[0] == settings.station_name and settings.services["V"].name in lines
@@ -39,7 +39,7 @@ def test_a_booking_is_checked_in_printed_and_shown_on_the_kiosk_screen(
 
 def test_a_replayed_booking_reprints_the_same_number(
         kiosk_screen: ScreenClient, scan_folder: ScanFolder, start_kiosk_agent) -> None:
-    printer = DummyPrinter()
+    printer = FakePrinter()
     agent = start_kiosk_agent(printer)
     scan_folder.show("DEMO-V001")
     first = agent.wait()
@@ -47,14 +47,14 @@ def test_a_replayed_booking_reprints_the_same_number(
     again = agent.wait()
     assert (first.status, again.status) == (201, 200)
     assert again.kind == "printed" and again.ticket["id"] == first.ticket["id"]
-    assert [p.number for p in printer.printed] == [first.ticket["number"]] * 2
+    assert [p.label for p in printer.printed] == [first.ticket["number"]] * 2
     assert [kiosk_screen.next()["status"] for _ in range(2)] == [201, 200]
 
 
 def test_foreign_codes_are_refused_and_nothing_is_printed(
         kiosk_station: StationOnOnePort, kiosk_screen: ScreenClient, scan_folder: ScanFolder,
         start_kiosk_agent) -> None:
-    printer = DummyPrinter()
+    printer = FakePrinter()
     agent = start_kiosk_agent(printer)
     scan_folder.show("https://example.com/promo?id=42")
     outcome = agent.wait()
@@ -76,7 +76,7 @@ def test_foreign_codes_are_refused_and_nothing_is_printed(
 
 def test_station_down_then_back_the_held_scan_is_handled_and_a_stale_one_dropped(
         kiosk_station: StationOnOnePort, scan_folder: ScanFolder, start_kiosk_agent) -> None:
-    printer = DummyPrinter()
+    printer = FakePrinter()
     agent = start_kiosk_agent(printer, hold_seconds=1.0)
     kiosk_station.down()
     scan_folder.show("DEMO-V001")
@@ -90,7 +90,7 @@ def test_station_down_then_back_the_held_scan_is_handled_and_a_stale_one_dropped
     kiosk_station.up()
     outcome = agent.wait(timeout=5)
     assert outcome.kind == "printed" and outcome.text == "DEMO-A014" and outcome.status == 201
-    assert [p.number for p in printer.printed] == [outcome.ticket["number"]]
+    assert [p.label for p in printer.printed] == [outcome.ticket["number"]]
     assert agent.agent.health().held_scans == 0
     # the link is back for good: the next scan goes straight through
     scan_folder.show("DEMO-V001")
@@ -100,7 +100,7 @@ def test_station_down_then_back_the_held_scan_is_handled_and_a_stale_one_dropped
 def test_a_printer_failure_never_loses_the_ticket(
         kiosk_station: StationOnOnePort, kiosk_screen: ScreenClient, scan_folder: ScanFolder,
         start_kiosk_agent) -> None:
-    printer = DummyPrinter(fail_with=PrinterPaperOut("paper end"),
+    printer = FakePrinter(fail_with=PrinterPaperOut("paper end"),
                            status=PrinterStatus("paper_out", "paper end"))
     agent = start_kiosk_agent(printer)
     scan_folder.show("DEMO-V001")
@@ -125,7 +125,7 @@ def test_a_printer_failure_never_loses_the_ticket(
 
 def test_health_appears_in_the_device_list(
         kiosk_station: StationOnOnePort, start_kiosk_agent) -> None:
-    agent = start_kiosk_agent(DummyPrinter(), health_interval=0.2)
+    agent = start_kiosk_agent(FakePrinter(), health_interval=0.2)
     base = kiosk_station.url
     admin = admin_session(base)
 

@@ -9,7 +9,7 @@ import socket
 import pytest
 import requests
 
-from hardware.printer import DummyPrinter
+from hardware.printer import FakePrinter
 from hardware.scanner.fake import FakeScanner
 from kiosk import agent as agent_module
 from kiosk.agent import KioskAgent
@@ -50,7 +50,7 @@ def closed_port() -> int:
 def test_a_lost_scanner_is_reported_and_recovers(caplog: pytest.LogCaptureFixture) -> None:
     scanner = FakeScanner(dedupe_seconds=0)
     client = StationClient(f"http://127.0.0.1:{closed_port()}", "t", timeout=(0.5, 0.5))
-    agent = KioskAgent(client, scanner, DummyPrinter())
+    agent = KioskAgent(client, scanner, FakePrinter())
     caplog.set_level(logging.INFO, logger="kiosk.agent")
     agent.step(0.01)
     assert agent.health().scanner["state"] == "ok"

@@ -12,7 +12,7 @@ from flask import Flask
 from flask_socketio import SocketIO
 
 from contracts.protocol import AGENT, KioskResult
-from hardware.printer import DummyPrinter, PrinterPaperOut
+from hardware.printer import FakePrinter, PrinterPaperOut
 from server.web.kiosklink import KioskLink
 
 SCREEN = {"Authorization": f"Bearer {KIOSK_TOKEN}"}  # the page sends no source header
@@ -33,15 +33,16 @@ def assert_nothing_more(agent: RunningAgent, seconds: float = 0.5) -> None:
 
 def test_a_walk_in_pressed_on_the_screen_is_printed_once(
         kiosk_station: StationOnOnePort, kiosk_screen: ScreenClient, start_kiosk_agent) -> None:
-    printer = DummyPrinter()
+    printer = FakePrinter()
     agent = start_kiosk_agent(printer)
     r = requests.post(f"{kiosk_station.url}/api/v1/tickets", json={"service": "V"},
                       headers=SCREEN, timeout=5)
     assert r.status_code == 201
     outcome = agent.wait()
     assert (outcome.kind, outcome.origin, outcome.status) == ("printed", "screen", 201)
-    assert [p.number for p in printer.printed] == [r.json()["number"]]
-    assert printer.printed[0].status_url.endswith(f"/t/{r.json()['code']}")
+    assert [p.label for p in printer.printed] == [r.json()["number"]]
+    [url] = printer.printed[0].qr_payloads()
+    assert url.endswith(f"/t/{r.json()['code']}")
     shown = kiosk_screen.next()
     assert shown["source"] == "screen" and shown["data"]["number"] == r.json()["number"]
     assert_nothing_more(agent)
@@ -49,7 +50,7 @@ def test_a_walk_in_pressed_on_the_screen_is_printed_once(
 
 def test_a_code_typed_on_the_screen_is_printed_once_and_a_replay_reprints(
         kiosk_station: StationOnOnePort, start_kiosk_agent) -> None:
-    printer = DummyPrinter()
+    printer = FakePrinter()
     agent = start_kiosk_agent(printer)
     url = f"{kiosk_station.url}/api/v1/checkins"
     first = requests.post(url, json={"code": "DEMO-V001"}, headers=SCREEN, timeout=5)
@@ -59,7 +60,7 @@ def test_a_code_typed_on_the_screen_is_printed_once_and_a_replay_reprints(
     assert again.status_code == 200
     outcome = agent.wait()
     assert (outcome.kind, outcome.origin, outcome.status) == ("printed", "screen", 200)
-    assert [p.number for p in printer.printed] == [first.json()["number"]] * 2
+    assert [p.label for p in printer.printed] == [first.json()["number"]] * 2
     # a refusal on the screen prints nothing
     refused = requests.post(url, json={"code": "HELLO-KIOSK-7"}, headers=SCREEN, timeout=5)
     assert refused.status_code == 404
@@ -69,7 +70,7 @@ def test_a_code_typed_on_the_screen_is_printed_once_and_a_replay_reprints(
 
 def test_a_code_the_agent_scanned_is_printed_exactly_once(
         kiosk_screen: ScreenClient, scan_folder: ScanFolder, start_kiosk_agent) -> None:
-    printer = DummyPrinter()
+    printer = FakePrinter()
     agent = start_kiosk_agent(printer)
     scan_folder.show("DEMO-V001")
     outcome = agent.wait()
@@ -82,7 +83,7 @@ def test_a_code_the_agent_scanned_is_printed_exactly_once(
 
 def test_a_screen_ticket_the_printer_fails_on_is_noted_on_the_screen(
         kiosk_station: StationOnOnePort, kiosk_screen: ScreenClient, start_kiosk_agent) -> None:
-    agent = start_kiosk_agent(DummyPrinter(fail_with=PrinterPaperOut("paper end")))
+    agent = start_kiosk_agent(FakePrinter(fail_with=PrinterPaperOut("paper end")))
     r = requests.post(f"{kiosk_station.url}/api/v1/tickets", json={"service": "V"},
                       headers=SCREEN, timeout=5)
     outcome = agent.wait()
@@ -97,7 +98,7 @@ def test_a_screen_ticket_the_printer_fails_on_is_noted_on_the_screen(
 
 def test_a_nurse_reprint_is_printed_at_the_kiosk(
         kiosk_station: StationOnOnePort, start_kiosk_agent) -> None:
-    printer = DummyPrinter()
+    printer = FakePrinter()
     agent = start_kiosk_agent(printer)
     base = kiosk_station.url
     nurse = staff_session(base)
@@ -110,7 +111,7 @@ def test_a_nurse_reprint_is_printed_at_the_kiosk(
     r = nurse.post(f"{base}/api/v1/tickets/{ticket['id']}/reprint", json={"kiosk": "kiosk-1"},
                    timeout=5)
     assert r.status_code == 202 and agent.wait().origin == "reprint"
-    assert [p.number for p in printer.printed] == [ticket["number"]] * 2
+    assert [p.label for p in printer.printed] == [ticket["number"]] * 2
     assert_nothing_more(agent)
 
 
@@ -132,7 +133,7 @@ def test_a_reprint_with_no_agent_connected_is_a_409(
     # a kiosk may not ask for reprints; an agent without a link cannot print them
     assert requests.post(f"{base}/api/v1/tickets/{ticket['id']}/reprint", headers=SCREEN,
                          timeout=5).status_code == 403
-    start_kiosk_agent(DummyPrinter(), linked=False)
+    start_kiosk_agent(FakePrinter(), linked=False)
     r = nurse.post(f"{base}/api/v1/tickets/{ticket['id']}/reprint",
                    json={"kiosk": "kiosk-1"}, timeout=5)
     assert r.json()["error"]["code"] == "kiosk_offline"
