@@ -173,8 +173,6 @@ def _qr_module_dots(payload: str, paper_mm: int, dots: int) -> int:
     return max(1, min(QR_MODULE_DOTS.get(paper_mm, 6), fit, 16))
 
 
-
-
 # -- items: what the caller asks for --------------------------------------------------------
 
 
