@@ -33,6 +33,8 @@ def _serve(args: argparse.Namespace) -> int:
     # keys and today's bookings from the platform now, then every sync_interval, in the
     # background: the station serves at once, with or without the link
     app.extensions["clinicq.sync"].start()
+    # observations that end are released on a timer (at once for those that ended while down)
+    app.extensions["clinicq"].station.start_timer()
     if args.demo and not args.no_banner:
         print(demo_banner(f"http://{host}:{port}"), flush=True)
     logging.getLogger(__name__).info("station %s on http://%s:%d", settings.station_id, host, port)
