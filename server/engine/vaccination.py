@@ -188,7 +188,7 @@ def vaccinate(state: State, ticket_id: str, scan: DoseScan, *, catalog: Mapping[
     check_ready(state, ticket)
     vaccine = product_for(scan.trace_code, ticket, catalog)
     if used_before:
-        raise DomainError("trace_code_used", code=scan.trace_code)
+        raise DomainError("trace_code_used")
     lot = vaccine.lot_of(scan.trace_code)
     if lot is not None and lot.expires < now.date():
         raise DomainError("vaccine_expired", lot=lot.lot, expires=lot.expires.isoformat())
