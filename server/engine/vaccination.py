@@ -10,7 +10,7 @@ from datetime import date, datetime, timedelta
 from typing import Any
 
 from . import events as ev
-from .commands import Result, _bump, _Change, _record_duration, _set_counter, _start, advance
+from .commands import Result, _bump, _record_duration, _set_counter, _start, advance
 from .errors import DomainError
 from .model import OBSERVATION, SCREENING, VACCINATION, State, Ticket
 from .transitions import check
