@@ -60,6 +60,7 @@ class StationService:
         self.state: State = store.load(State(rules=settings.engine_rules()))
         self._timer_stop = threading.Event()
         self._timer: threading.Thread | None = None
+        self._catalog: tuple[int, dict[str, Vaccine]] | None = None
 
     # plumbing -------------------------------------------------------------------------------
 
@@ -180,7 +181,12 @@ class StationService:
                             ticket_id)
 
     def catalog(self) -> dict[str, Vaccine]:
-        return {row["code"]: Vaccine.from_dict(row) for row in self.store.vaccines()}
+        """The vaccine catalog, read again only after the store's was replaced."""
+        version = self.store.vaccines_version
+        if self._catalog is None or self._catalog[0] != version:
+            self._catalog = (version, {row["code"]: Vaccine.from_dict(row)
+                                       for row in self.store.vaccines()})
+        return self._catalog[1]
 
     def vaccinate(self, ticket_id: str, scan: DoseScan) -> Ticket:
         """Record a dose. The trace code's earlier use is looked up under the lock that

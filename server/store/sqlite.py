@@ -59,6 +59,7 @@ class Store:
         conn = sqlite3.connect(self.path, check_same_thread=False, timeout=5.0)
         self.db = Database(conn)
         self._lock = threading.RLock()
+        self.vaccines_version = 0  # counts replace_vaccines calls, for readers that cache
         with self.db.ensure_autocommit_on():
             if self.path != ":memory:":
                 self.db.execute("PRAGMA journal_mode=WAL")
@@ -166,6 +167,7 @@ class Store:
         with self._write() as db:
             db.execute("DELETE FROM vaccines")
             db["vaccines"].insert_all(records, pk="code")
+        self.vaccines_version += 1
 
     def vaccines(self) -> list[dict[str, Any]]:
         """The catalog as replace_vaccines received it, in its order."""
