@@ -34,6 +34,14 @@ COMMANDS = st.lists(
                                    "cancel", "transfer"])),
         st.tuples(st.just("undo"), st.sampled_from(["V1", "V2", "A1", "B1"])),
         st.tuples(st.just("wait"), st.integers(1, 30)),
+        # the vaccination pathway: answers (some "yes"), a doctor's decisions, the dose, and
+        # what follows it
+        st.tuples(st.just("screen"), st.integers(0, 30), st.booleans()),
+        st.tuples(st.just("clear"), st.integers(0, 30)),
+        st.tuples(st.just("defer"), st.integers(0, 30)),
+        st.tuples(st.just("vaccinate"), st.integers(0, 30), st.integers(0, 9999)),
+        st.tuples(st.just("reaction"), st.integers(0, 30)),
+        st.tuples(st.just("release_due"), st.just(0)),
     ),
     max_size=40,
 )
@@ -57,6 +65,28 @@ def run(service: StationService, clock: FakeClock, commands: list[tuple]) -> Non
                 service.undo(arg)
             elif name == "wait":
                 clock.advance(minutes=arg)
+            elif name == "release_due":
+                service.release_due()
+            else:
+                ids = sorted(service.state.tickets)
+                if not ids:
+                    continue
+                tid = ids[arg % len(ids)]
+                if name == "screen":
+                    answers = dict.fromkeys(service.settings.screening_questions, False)
+                    service.record_screening(tid, {**answers, "fever": command[2]},
+                                             by="kiosk-1")
+                elif name == "clear":
+                    service.clear(tid, by="demo-doctor", reason="seen")
+                elif name == "defer":
+                    service.defer(tid, by="demo-doctor", reason="fever")
+                elif name == "vaccinate":
+                    code = DEMO_TRACE_CODE[:-4] + f"{command[2]:04d}"
+                    service.vaccinate(tid, DoseScan(code, "left_deltoid", "intramuscular",
+                                                    "demo-nurse"))
+                elif name == "reaction":
+                    service.reaction(tid, symptoms=["rash"], note="", severity="mild",
+                                     action="", by="demo-nurse")
         except DomainError:
             pass
 
