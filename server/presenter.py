@@ -136,10 +136,11 @@ def event_message(event: Event, state: State, settings: Settings, now: datetime,
                   queues: dict[str, QueueSummary], *, private: bool = False) -> EventMessage:
     """One delta. `queues` carries the summaries of the services the command touched."""
     announcement = None
-    if event.speak and event.counter:
-        counter = settings.counters.get(event.counter)
+    if event.speak:
+        # a release after observation names no desk: "V012 号 留观结束，可以离开"
+        counter = settings.counters.get(event.counter) if event.counter else None
         announcement = announcement_for(
-            event.type, event.ticket.number, counter.name if counter else event.counter
+            event.type, event.ticket.number, counter.name if counter else event.counter or ""
         )
     position = None
     queue = queues.get(event.ticket.service)

@@ -14,6 +14,7 @@ from flask.testing import FlaskClient
 from support import KIOSK, FakeClock, LiveServer, login, wait_until
 
 from contracts.demo import DEMO_TRACE_CODE, DEMO_VACCINES
+from server import presenter
 from server.store import Store
 
 ALL_NO = {"fever": False, "allergy": False, "past_reaction": False, "recent_vaccine": False,
@@ -351,3 +352,19 @@ def test_two_nurses_scanning_one_box_at_once(app: Flask, store: Store, clock: Fa
                         json={**DOSE, "trace_code": code[:-3] + f"{300 + attempt:03d}"},
                         headers=nurse)
         assert r.status_code == 200, r.get_json()
+
+
+def test_the_release_is_announced(client: FlaskClient, nurse: dict, app: Flask, store: Store,
+                                  clock: FakeClock) -> None:
+    t = at_desk(client, nurse, store, clock)
+    client.post(f"/api/v1/tickets/{t['id']}/vaccinate", json=DOSE, headers=nurse)
+    station = app.extensions["clinicq"].station
+    heard = []
+    station.subscribe(lambda published: heard.extend(
+        presenter.event_message(e, published.state, station.settings, published.now, {})
+        for e in published.events))
+    clock.advance(minutes=30)
+    station.release_due()
+    [released] = heard
+    assert released.type == "observation.released" and released.counter is None
+    assert released.announcement["text"] == f"{t['number']} 号 留观结束，可以离开"
