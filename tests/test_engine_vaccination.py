@@ -298,3 +298,12 @@ def test_release_due_releases_every_ended_observation_earliest_first() -> None:
     s, events = v.release_due(s, T0 + timedelta(hours=1))
     assert [e.ticket.id for e in events] == [second, first]
     assert all(e.type == "observation.released" for e in events)
+
+
+def test_observation_of_a_vaccination_starts_only_from_the_dose_record() -> None:
+    s, tid = booked(station())
+    s = at_desk(answered(s, tid), tid)
+    s, _ = c.act(s, tid, "start", now=T0)
+    assert refused(c.act, s, tid, "observe", now=T0) == "dose_record_required"
+    s, _ = vaccinate(s, tid)  # from serving, too
+    assert s.tickets[tid].status == "observing"

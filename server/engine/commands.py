@@ -10,7 +10,7 @@ from typing import Required, TypedDict, Unpack
 from . import events as ev
 from . import policy
 from .errors import DomainError
-from .model import OBSERVATION, Call, Kind, State, Status, Ticket, UndoRecord
+from .model import OBSERVATION, VACCINATION, Call, Kind, State, Status, Ticket, UndoRecord
 from .transitions import check
 
 Result = tuple[State, list[ev.Event]]
@@ -389,6 +389,8 @@ def _observe(change: _Change, ticket: Ticket, target: Status, who: str,
     """The dose is given: the resident leaves the desk for the observation room, so the
     counter is free to call the next one; the ticket stays open until it is released."""
     rules = change.state.service(ticket.service)
+    if VACCINATION in rules.stages:  # the dose record, trace code checked, starts it there
+        raise DomainError("dose_record_required", ticket=ticket.number)
     stage = OBSERVATION if OBSERVATION in rules.stages else ticket.stage
     ends = change.now + timedelta(minutes=rules.observation_minutes)
     change.put(_bump(ticket, status=target, stage=stage, observation_ends_at=ends),

@@ -74,6 +74,7 @@ STATUS: dict[str, int] = {
     "dose_too_soon": 422,
     "override_needs_doctor": 403,
     "not_in_observation": 409,
+    "dose_record_required": 409,
     "kiosk_offline": 409,
     "unauthorized": 401,
     "login_failed": 401,
