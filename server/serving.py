@@ -143,7 +143,9 @@ class StationServer(BaseApplication):
             "worker_connections": max(1000, 2 * o.threads),
             "keepalive": o.keepalive,
             "graceful_timeout": o.graceful_timeout,
-            "timeout": 30,
+            # the arbiter restarts a worker silent this long; the threaded worker reports every
+            # second once serving, so this bounds mostly the start (migrations, demo seed)
+            "timeout": 120,
             "accesslog": "-" if o.access_log else None,
             "errorlog": "-",
             "loglevel": "info",

@@ -27,11 +27,12 @@ def station(tmp_path: Path) -> Iterator[StationProcess]:
 class Display:
     """A Socket.IO client over the WebSocket transport only, as the display connects."""
 
-    def __init__(self, url: str) -> None:
+    def __init__(self, url: str, reconnection: bool = False) -> None:
         self.state = threading.Event()
         self.gone = threading.Event()
         self.reasons: list[Any] = []
-        self.client = socketio.Client(reconnection=False)
+        self.client = socketio.Client(reconnection=reconnection, reconnection_delay=0.2,
+                                      reconnection_delay_max=0.5)
         self.client.on("state", lambda _data: self.state.set())
         self.client.on("disconnect", self._disconnected)
         self.client.connect(url, auth={"token": "demo-display-token"},
@@ -39,7 +40,13 @@ class Display:
 
     def _disconnected(self, reason: Any = None) -> None:
         self.reasons.append(reason)
+        ws = getattr(self.client.eio, "ws", None)
+        if ws is not None and reason != self.client.reason.CLIENT_DISCONNECT:
+            ws.shutdown()  # websocket-client leaves its socket open when the server drops it
         self.gone.set()
+
+    def close(self) -> None:
+        self.client.disconnect()
 
 
 def test_http_connections_are_kept_alive(station: StationProcess) -> None:
@@ -66,7 +73,7 @@ def test_the_display_connects_over_websocket(station: StationProcess) -> None:
         assert display.state.wait(10), "no state snapshot"
         assert display.client.transport() == "websocket"
     finally:
-        display.client.disconnect()
+        display.close()
 
 
 def test_sigterm_finishes_requests_in_flight_and_drops_sockets(
@@ -99,7 +106,7 @@ def test_sigterm_finishes_requests_in_flight_and_drops_sockets(
         assert response.status == 201, ticket
     finally:
         conn.close()
-        display.client.disconnect()
+        display.close()
 
     assert station.stop(timeout=8) == 0, (tmp_path / "station.log").read_text()
     log = (tmp_path / "station.log").read_text()
@@ -114,6 +121,32 @@ def test_sigterm_finishes_requests_in_flight_and_drops_sockets(
     finally:
         restarted.close()
         again.stop()
+
+
+def test_socket_clients_reconnect_to_the_restarted_server(tmp_path: Path) -> None:
+    """As the kiosk agent and the browsers do: python-socketio reconnects by itself after a
+    lost transport (it would not after a server-side disconnect)."""
+    database = tmp_path / "station.db"
+    station = StationProcess(database)
+    display = Display(station.url, reconnection=True)
+    try:
+        assert display.state.wait(10)
+        display.state.clear()
+        assert station.stop() == 0
+        assert display.gone.wait(5)
+        station = StationProcess(database, station.port)
+        assert display.state.wait(15), "the client did not come back"
+    finally:
+        display.client.shutdown()
+        station.stop()
+
+
+def test_a_worker_that_cannot_start_stops_the_server(tmp_path: Path) -> None:
+    """No endless restarts: gunicorn gives up when its only worker fails to boot."""
+    broken = tmp_path / "station.db"
+    broken.write_bytes(b"not a database" * 1000)
+    with pytest.raises(RuntimeError, match="exited with 3"):
+        StationProcess(broken)
 
 
 def test_dev_keeps_the_development_server(tmp_path: Path) -> None:
