@@ -1,5 +1,4 @@
-"""Serving (layer 4): the station app in the process that serves it, under gunicorn (production)
-or Flask-SocketIO's development server (`clinicq serve --dev`).
+"""Serving (layer 4): the station app under gunicorn, or under the development server (--dev).
 
 Production is gunicorn embedded, one worker process with gunicorn's threaded worker: the
 station is the single writer of its SQLite file and holds its Socket.IO rooms in memory, so
