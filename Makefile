@@ -1,5 +1,6 @@
-# clinicq: `make run` starts the demo station, `make test` runs every test, `make bench` the
-# benchmarks. Each sets up what it needs first (a virtualenv in .venv, Debian packages).
+# clinicq: `make run` starts the demo station (under gunicorn, as `clinicq serve` does),
+# `make test` runs every test, `make bench` the benchmarks (the station's the production way).
+# Each sets up what it needs first (a virtualenv in .venv, Debian packages).
 
 PYTHON ?= python3
 VENV := .venv

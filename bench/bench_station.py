@@ -1,8 +1,12 @@
 """Benchmark of the station server over real HTTP and Socket.IO; prints JSON lines.
 
-Figures (issue 2): check-in and call-next over HTTP, call-next → display `ticket.called`
-with 1 and with 200 connected clients, resident memory with 50 clients, start to healthy.
-The server runs as its own process (`clinicq serve --demo`) on a fresh SQLite file.
+Figures (issue 2): check-in and call-next over HTTP, a fresh connection per request,
+call-next → display `ticket.called` with 1 and with 200 connected clients (WebSocket),
+resident memory with 50 clients (all the station's processes), start to healthy. Issue 15:
+check-in and call-next over one kept-alive connection (`*_keepalive`), timed alternately with
+the fresh-connection ones so that both meet the same queue. The server runs as its own
+process the production way (`clinicq serve --demo`: gunicorn, one threaded worker) on a
+fresh SQLite file.
 """
 
 from __future__ import annotations
@@ -24,7 +28,13 @@ import socketio
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from harness import StationProcess, emit, emit_distribution  # noqa: E402
+from harness import (  # noqa: E402
+    FreshConnections,
+    KeptAlive,
+    StationProcess,
+    emit,
+    emit_distribution,
+)
 
 from server import config  # noqa: E402
 from server.store import Store  # noqa: E402
@@ -90,18 +100,36 @@ def wait_for(arrivals: dict[str, list[float]], ticket_id: str, count: int,
     return arrivals.get(ticket_id, [])
 
 
-def calls(url: str, displays_arrivals: dict[str, list[float]], clients: int, runs: int,
-          session: requests.Session) -> tuple[list[float], list[float]]:
-    """`runs` call-next presses at V1; each called ticket is marked no-show off the clock."""
-    http_ms, push_ms = [], []
-    for _ in range(runs):
+Client = FreshConnections | KeptAlive
+
+
+def checkins(clients: list[Client], codes: list[str]) -> list[list[float]]:
+    """Each code checked in by the next client in turn; the times per client."""
+    times: list[list[float]] = [[] for _ in clients]
+    for i, code in enumerate(codes):
         t0 = time.perf_counter()
-        r = session.post(f"{url}/api/v1/counters/V1/call-next")
-        http_ms.append((time.perf_counter() - t0) * 1000)
-        ticket = r.json()
-        got = wait_for(displays_arrivals, ticket["id"], clients)
-        push_ms += [(t - t0) * 1000 for t in got]
-        session.post(f"{url}/api/v1/tickets/{ticket['id']}/no-show")
+        status, body = clients[i % len(clients)].post("/api/v1/checkins", {"code": code})
+        times[i % len(clients)].append((time.perf_counter() - t0) * 1000)
+        assert status == 201, body
+    return times
+
+
+def calls(displays_arrivals: dict[str, list[float]], displays: int, runs: int,
+          clients: list[Client]) -> tuple[list[list[float]], list[float]]:
+    """`runs` call-next presses at V1 by each client in turn; each called ticket is marked
+    no-show off the clock. The push times are those of the first client's calls."""
+    http_ms: list[list[float]] = [[] for _ in clients]
+    push_ms: list[float] = []
+    for i in range(runs * len(clients)):
+        client = clients[i % len(clients)]
+        t0 = time.perf_counter()
+        status, ticket = client.post("/api/v1/counters/V1/call-next")
+        http_ms[i % len(clients)].append((time.perf_counter() - t0) * 1000)
+        assert status == 200, ticket
+        got = wait_for(displays_arrivals, ticket["id"], displays)
+        if i % len(clients) == 0:
+            push_ms += [(t - t0) * 1000 for t in got]
+        client.post(f"/api/v1/tickets/{ticket['id']}/no-show")
     return http_ms, push_ms
 
 
@@ -161,7 +189,8 @@ def main(argv: list[str] | None = None) -> int:
         emit_distribution("start_to_healthy", starts)
 
         database = Path(tmp) / "station.db"
-        codes = seed_bookings(database, 2 * runs + args.clients)
+        fan_runs = max(runs // 4, 50)
+        codes = seed_bookings(database, 2 * runs + fan_runs)
         station = StationProcess(database, config_file=None)
         global STATION
         STATION = station
@@ -169,21 +198,25 @@ def main(argv: list[str] | None = None) -> int:
             url = station.url
             kiosk = requests.Session()
             kiosk.headers.update(KIOSK)
-            checkin_ms = []
-            for code in codes[: 2 * runs]:
-                t0 = time.perf_counter()
-                r = kiosk.post(f"{url}/api/v1/checkins", json={"code": code})
-                checkin_ms.append((time.perf_counter() - t0) * 1000)
-                assert r.status_code == 201, r.text
-            emit_distribution("checkin_http", checkin_ms)
+            kiosks: list[Client] = [FreshConnections(url, kiosk), KeptAlive(url, KIOSK)]
+            fresh_ms, kept_ms = checkins(kiosks, codes[: 2 * runs])
+            emit_distribution("checkin_http", fresh_ms)
+            emit_distribution("checkin_http_keepalive", kept_ms)
 
             session = nurse(url)
+            nurses: list[Client] = [FreshConnections(url, nurse(url)), KeptAlive.like(url, session)]
             arrivals: dict[str, list[float]] = {}
             display = Display(url, arrivals)
-            http_ms, push_ms = calls(url, arrivals, 1, runs, session)
-            emit_distribution("call_next_http", http_ms)
+            (fresh_ms, kept_ms), push_ms = calls(arrivals, 1, runs, nurses)
+            emit_distribution("call_next_http", fresh_ms)
+            emit_distribution("call_next_http_keepalive", kept_ms)
             emit_distribution("call_to_display", push_ms)
             display.close()
+            for client in (*kiosks, *nurses):
+                if isinstance(client, KeptAlive):
+                    assert client.reused, "a kept-alive connection was not kept"
+                    client.close()
+            checkins(kiosks[:1], codes[2 * runs:])  # the fan-out's tickets, off the clock
 
             # fan-out: lightweight display connections in their own processes
             fan_ms, rss = fan_out(url, session, args.clients, max(runs // 4, 50))

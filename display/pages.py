@@ -21,6 +21,8 @@ def screen() -> str:
         "please_go": _("please go to"), "offline": _("Reconnecting to the station…"),
         "no_token": _("This display is not paired yet. Open it with #token=… from the admin."),
         "idle": _("—"),
+        "minutes_left": _("%(n)s min left", n="{n}"), "may_leave": _("may leave"),
+        "more": _("and %(n)s more", n="{n}"), "released": _("observation over, you may leave"),
     }
     return render_template(
         "display.html", settings=settings, strings=strings,

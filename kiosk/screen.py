@@ -22,6 +22,9 @@ def screen() -> str:
         "no_token": _("This kiosk is not paired yet. Open it with #token=… from the admin."),
         "scan_again": _("Please try again, or ask the staff at the desk."),
         "keep": _("Please keep your ticket and watch the screen."),
+        "screened": _("Thank you. Please wait to be called to the screening desk."),
+        "see_doctor": _("Thank you. A doctor will talk with you at the screening desk."),
+        "ask_desk": _("The nurse at the screening desk will ask you the questions."),
     }
     english = str(get_locale()) == "en"
     names = {code: s.name_en if english else s.name for code, s in ext.settings.services.items()}

@@ -8,14 +8,18 @@ import os
 import sys
 from collections.abc import Callable, Sequence
 
+# `clinicq serve` defaults (server/serving.py), here so that `clinicq --help` and the other
+# subcommands do not import gunicorn
+DEFAULT_THREADS = 400  # the bench's 200 displays, kiosks and consoles, and room for HTTP
+DEFAULT_GRACEFUL_TIMEOUT = 10  # seconds (gunicorn takes whole seconds)
+
 
 def _serve(args: argparse.Namespace) -> int:
     # sqlite-utils imports numpy when it is installed (to map numpy column types); the station
     # stores no numpy values, and numpy would be an eighth of the server's memory. Only this
     # process, the station server, goes without it (the kiosk agent and tools need it).
     sys.modules.setdefault("numpy", None)  # type: ignore[assignment]
-    from . import config
-    from .web import create_app
+    from . import config, serving
 
     overrides = {"demo": args.demo}
     if args.database:
@@ -27,21 +31,16 @@ def _serve(args: argparse.Namespace) -> int:
     except config.ConfigError as err:
         print(f"clinicq serve: {err}", file=sys.stderr)
         return 2
-    port = args.port or int(os.environ.get("PORT") or settings.port)
-    host = args.host or settings.host
-    app = create_app(settings)
-    # keys and today's bookings from the platform now, then every sync_interval, in the
-    # background: the station serves at once, with or without the link
-    app.extensions["clinicq.sync"].start()
-    # observations that end are released on a timer (at once for those that ended while down)
-    app.extensions["clinicq"].station.start_timer()
+    options = serving.Options(
+        host=args.host or settings.host,
+        port=args.port or int(os.environ.get("PORT") or settings.port),
+        threads=args.threads, graceful_timeout=args.graceful_timeout,
+        access_log=args.verbose)
     if args.demo and not args.no_banner:
-        print(demo_banner(f"http://{host}:{port}"), flush=True)
-    logging.getLogger(__name__).info("station %s on http://%s:%d", settings.station_id, host, port)
-    app.extensions["clinicq"].socketio.run(app, host=host, port=port, allow_unsafe_werkzeug=True,
-                                           use_reloader=False,
-                 log_output=args.verbose)
-    return 0
+        print(demo_banner(f"http://{options.host}:{options.port}"), flush=True)
+    if args.dev:
+        return serving.serve_dev(settings, options)
+    return serving.serve(settings, options)
 
 
 def demo_banner(base: str) -> str:
@@ -102,8 +101,13 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="clinicq", description="clinicq: the station side of a community health platform.")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
-    serve = sub.add_parser("serve", help="run the station server",
-                           description="Run the station server (HTTP + Socket.IO).")
+    serve = sub.add_parser(
+        "serve", help="run the station server",
+        description="Run the station server (HTTP + Socket.IO) under gunicorn: one worker "
+                    "process (the station is its database's single writer) with a thread per "
+                    "open connection, HTTP keep-alive, and a graceful stop on SIGTERM "
+                    "(requests in flight finish, Socket.IO clients are told to reconnect). "
+                    "SIGINT stops at once. --dev runs Flask's development server instead.")
     serve.add_argument("--config", help="station configuration file (default: config.toml)")
     serve.add_argument("--port", type=int, help="port to listen on (default: PORT or config)")
     serve.add_argument("--host", help="address to listen on (default: from config)")
@@ -116,6 +120,16 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--no-banner", action="store_true",
                        help="with --demo, do not print the URLs and logins (the demo "
                             "launcher prints them once everything is up)")
+    serve.add_argument("--threads", type=int, default=DEFAULT_THREADS, metavar="N",
+                       help="most connections served at once; every open Socket.IO "
+                            f"connection holds one (default: {DEFAULT_THREADS})")
+    serve.add_argument("--graceful-timeout", type=int, default=DEFAULT_GRACEFUL_TIMEOUT,
+                       metavar="SECONDS",
+                       help="on SIGTERM, how long requests in flight may take to finish "
+                            f"(default: {DEFAULT_GRACEFUL_TIMEOUT})")
+    serve.add_argument("--dev", action="store_true",
+                       help="Flask's development server (Werkzeug) in this process, for "
+                            "development only")
     serve.add_argument("-v", "--verbose", action="store_true", help="log every request")
     serve.set_defaults(func=_serve)
     for name, (text, _target) in DELEGATED.items():

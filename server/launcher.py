@@ -1,7 +1,8 @@
 """Demo launcher (`clinicq demo`, used by `make run`): platform, station and kiosk agent.
 
-Starts each as its own process, as they would run on their own machines, prints where to
-find them, and stops them all on Ctrl-C or when one of them dies.
+Starts each as its own process, as they would run on their own machines (the station the
+production way, under gunicorn, as `clinicq serve` does by default), prints where to find them,
+and stops them all on Ctrl-C or when one of them dies.
 """
 
 from __future__ import annotations
@@ -32,6 +33,8 @@ def _wait_healthy(url: str, proc: subprocess.Popen[bytes], seconds: float = 30) 
                 return
         except requests.ConnectionError:
             time.sleep(0.1)
+        except requests.Timeout:
+            pass  # the station's gunicorn listens before its worker has loaded the app
     raise SystemExit(f"{url} did not answer within {seconds:.0f} s")
 
 

@@ -90,21 +90,24 @@ class LiveServer:
 
 
 class StationProcess:
-    """`clinicq serve --demo` as its own process on 127.0.0.1 (for restarts, memory and
-    start-up figures); `stop()` ends it. Used by the tests and by the benchmarks."""
+    """`clinicq serve --demo` as its own process on 127.0.0.1, the production way (gunicorn)
+    unless `extra` says `--dev` (for restarts, graceful stops, memory and start-up figures);
+    `stop()` ends it. Used by the tests and by the benchmarks."""
 
     def __init__(self, database: Path, port: int | None = None, *extra: str,
-                 config_file: Path | None = TEST_CONFIG) -> None:
+                 config_file: Path | None = TEST_CONFIG, log: Path | None = None) -> None:
         """`config_file=None` runs the shipped config.toml (the benchmarks measure that)."""
         self.port = port or free_port()
         self.url = f"http://127.0.0.1:{self.port}"
+        self._log = open(log, "ab") if log else None  # closed by stop()
+        output = self._log or subprocess.DEVNULL
         started = time.perf_counter()
         config_args = ["--config", str(config_file)] if config_file is not None else []
         self.proc = subprocess.Popen(
             [sys.executable, "-m", "server.cli", "serve", "--demo", "--no-banner", *config_args,
-             "--port", str(self.port), "--database", str(database), *extra],
-            cwd=Path(__file__).resolve().parent.parent,
-            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+             "--host", "127.0.0.1", "--port", str(self.port), "--database", str(database),
+             *extra],
+            cwd=Path(__file__).resolve().parent.parent, stdout=output, stderr=output)
         deadline = started + 30
         while time.perf_counter() < deadline:
             if self.proc.poll() is not None:
@@ -115,22 +118,48 @@ class StationProcess:
                     return
             except requests.ConnectionError:
                 time.sleep(0.01)
+            except requests.Timeout:
+                pass  # gunicorn listens before its worker has loaded the app
         self.stop()
         raise RuntimeError("station did not become healthy in 30 s")
 
-    def rss_mb(self) -> float:
-        for line in Path(f"/proc/{self.proc.pid}/status").read_text().splitlines():
-            if line.startswith("VmRSS:"):
-                return int(line.split()[1]) / 1024
-        return float("nan")
+    def pids(self) -> list[int]:
+        """The station's processes: gunicorn's arbiter and its worker (or the one --dev)."""
+        found, todo = [], [self.proc.pid]
+        while todo:
+            pid = todo.pop()
+            found.append(pid)
+            try:
+                todo += [int(c) for c in
+                         Path(f"/proc/{pid}/task/{pid}/children").read_text().split()]
+            except OSError:
+                pass
+        return found
 
-    def stop(self) -> None:
-        self.proc.terminate()
+    def rss_mb(self) -> float:
+        """Resident memory of all the station's processes together."""
+        total = 0
+        for pid in self.pids():
+            try:
+                status = Path(f"/proc/{pid}/status").read_text()
+            except OSError:
+                continue
+            total += next((int(line.split()[1]) for line in status.splitlines()
+                           if line.startswith("VmRSS:")), 0)
+        return total / 1024 if total else float("nan")
+
+    def stop(self, timeout: float = 10) -> int:
+        """SIGTERM (a graceful stop), SIGKILL after `timeout` s; returns the exit code."""
+        if self.proc.poll() is None:
+            self.proc.terminate()
         try:
-            self.proc.wait(timeout=10)
+            self.proc.wait(timeout=timeout)
         except subprocess.TimeoutExpired:
             self.proc.kill()
             self.proc.wait()
+        if self._log:
+            self._log.close()
+        return self.proc.returncode
 
 
 def free_port() -> int:

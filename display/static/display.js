@@ -1,5 +1,6 @@
 // Waiting-room display: each counter's current call, the next numbers and waits per service,
-// recent calls; a new call is highlighted and spoken. Reconnects and resyncs by itself.
+// recent calls, the observation board; a new call is highlighted and spoken. Reconnects and
+// resyncs by itself.
 (function () {
   "use strict";
   var D = window.DISPLAY, T = D.strings, el = Clinicq.el;
@@ -47,18 +48,58 @@
     s.recent_calls.slice(0, 6).forEach(function (c) {
       recent.appendChild(el("li", {}, [el("b", {text: c.number}), el("span", {text: " → " + (D.counters[c.counter] || c.counter)})]));
     });
+    renderObservation(q);
     if (m && (m.type === "ticket.called" || m.type === "ticket.recalled")) announce(m);
+    if (m && m.type === "observation.released") released(m);
+  }
+
+  // The observation board: whole minutes left from the station's end times, soonest first,
+  // as many as fit on the screen (the rest counted below); redrawn every few seconds.
+  var OBS_MAX = 40, live = null;
+  function renderObservation(q) {
+    performance.mark("observation-redraw-start");  // User Timing: bench/bench_display.py reads it
+    live = q;
+    var all = q.observing(), list = document.getElementById("observing");
+    var shown = all.slice(0, OBS_MAX), more = document.getElementById("obs-more");
+    document.getElementById("obs-count").textContent = all.length ? "(" + all.length + ")" : "";
+    list.replaceChildren.apply(list, shown.map(function (t) {
+      var due = t.minutes_left === 0;
+      var left = t.minutes_left === null ? "" : due ? T.may_leave : T.minutes_left.replace("{n}", t.minutes_left);
+      return el("li", {"class": due ? "due" : "", "data-ticket": t.id}, [
+        el("b", {text: t.number}), el("span", {text: left})]);
+    }));
+    // a TV does not scroll: drop the last rows until the list and its count fit the section
+    var section = list.parentNode.getBoundingClientRect().bottom, kept = shown.length;
+    function overflows() {
+      more.hidden = all.length <= kept;
+      more.textContent = T.more.replace("{n}", all.length - kept);
+      var last = more.hidden ? list : more;
+      return kept > 0 && last.getBoundingClientRect().bottom > section;
+    }
+    while (overflows()) { list.removeChild(list.lastChild); kept -= 1; }
+    performance.measure("observation-redraw", "observation-redraw-start");
+  }
+  setInterval(function () { if (live) renderObservation(live); }, 5000);
+
+  function released(m) {
+    flash(m.ticket.number, T.released);
+    speak(m.announcement);
   }
 
   function announce(m) {
+    flash(m.ticket.number, T.please_go + " " + (D.counters[m.counter] || m.counter));
+    speak(m.announcement);
+  }
+
+  function flash(number, text) {
     var f = document.getElementById("flash");
-    f.textContent = "";
-    f.appendChild(el("span", {"class": "fnum", text: m.ticket.number}));
-    f.appendChild(el("span", {"class": "fto", text: T.please_go + " " + (D.counters[m.counter] || m.counter)}));
+    f.replaceChildren(el("span", {"class": "fnum", text: number}), el("span", {"class": "fto", text: text}));
     f.hidden = false;
     clearTimeout(flashTimer);
     flashTimer = setTimeout(function () { f.hidden = true; }, 6000);
-    var a = m.announcement;
+  }
+
+  function speak(a) {
     if (!a) return;
     if (a.audio_url) { new Audio(a.audio_url).play().catch(function () {}); return; }
     if (window.speechSynthesis && window.SpeechSynthesisUtterance) {

@@ -14,8 +14,62 @@
 
   function headers() { return {"Authorization": "Bearer " + token}; }
 
+  // Screening (预检) right after a vaccination booking checks in: one question at a time, large
+  // yes and no; "not sure" leaves them to the nurse at the screening desk.
+  var questions = [], screen = document.getElementById("screen"), asking = null;
+  if (token) api("GET", "/api/v1/screening/questions", undefined, headers()).then(function (r) {
+    if (r.ok) questions = r.data.questions;
+  });
+  function askNext() {
+    var q = questions[asking.index];
+    document.getElementById("q-progress").textContent = "(" + (asking.index + 1) + " / " + questions.length + ")";
+    document.getElementById("q-text").textContent = q.zh;
+    document.getElementById("q-text-en").textContent = q.en;
+    clearTimeout(timer);
+    timer = setTimeout(reset, 60000);  // walked away: the desk asks
+  }
+  function screenFor(r) {
+    asking = {ticket: r.data, shown: r, index: 0, answers: {}};
+    result.hidden = true;
+    screen.hidden = false;
+    askNext();
+  }
+  function answer(value) {
+    var q = questions[asking.index];
+    asking.answers[q.id] = value;
+    asking.index += 1;
+    if (asking.index < questions.length) { askNext(); return; }
+    var done = asking;
+    asking = null;
+    api("POST", "/api/v1/tickets/" + encodeURIComponent(done.ticket.id) + "/screening",
+        {answers: done.answers}, headers()).then(function (r) {
+      screen.hidden = true;
+      showTicket(done.shown, r.ok ? (r.data.flagged ? T.see_doctor : T.screened) : T.ask_desk);
+    });
+  }
+  document.getElementById("q-yes").addEventListener("click", function () { answer(true); });
+  document.getElementById("q-no").addEventListener("click", function () { answer(false); });
+  document.getElementById("q-skip").addEventListener("click", function () {
+    var done = asking;
+    asking = null;
+    screen.hidden = true;
+    showTicket(done.shown, T.ask_desk);
+  });
+
   function show(r, fallbackEnglish) {
+    if (asking) return;  // a resident is answering; a push for this kiosk waits its turn
+    var t = r.data || {};
+    if (r.ok && r.status === 201 && t.stage === "screening" && t.status === "waiting" && questions.length) {
+      idle.hidden = true;
+      screenFor(r);
+      return;
+    }
+    showTicket(r, null, fallbackEnglish);
+  }
+
+  function showTicket(r, told, fallbackEnglish) {
     idle.hidden = true;
+    screen.hidden = true;
     result.hidden = false;
     var ok = r.ok && r.data && r.data.number;
     document.getElementById("result-ok").hidden = !ok;
@@ -28,6 +82,7 @@
       document.getElementById("r-eta").textContent = T.eta + " " + (t.eta_minutes || 0) + " " + T.minutes;
       var note = r.status === 200 ? T.again : (t.late ? T.late : T.keep);
       // a notice from the kiosk agent (the printer failed): both languages, the number stays
+      if (told) note = told;
       if (r.notice) note = r.notice.message_zh + " / " + r.notice.message;
       document.getElementById("r-note").textContent = note;
       document.getElementById("r-note").className = r.notice ? "note warn" : "note";
@@ -42,6 +97,8 @@
   }
 
   function reset() {
+    asking = null;
+    screen.hidden = true;
     result.hidden = true;
     idle.hidden = false;
     input.value = "";
@@ -71,8 +128,8 @@
   });
   document.getElementById("done").addEventListener("click", reset);
   // the scanner types wherever the focus is: keep it on the input
-  document.addEventListener("click", function () { if (!result.hidden) return; input.focus(); });
-  input.addEventListener("blur", function () { setTimeout(function () { if (result.hidden) input.focus(); }, 50); });
+  document.addEventListener("click", function () { if (!result.hidden || !screen.hidden) return; input.focus(); });
+  input.addEventListener("blur", function () { setTimeout(function () { if (result.hidden && screen.hidden) input.focus(); }, 50); });
 
   var live = new Clinicq.LiveQueue({
     auth: {token: token},

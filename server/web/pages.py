@@ -30,6 +30,45 @@ def ui_strings() -> dict[str, str]:
     }
 
 
+def vaccination_strings() -> dict[str, object]:
+    """The console's vaccination panel: its words, and the sites, routes, checks and symptoms
+    it offers (ids the API records, labels for the request's language)."""
+    from flask_babel import gettext as _
+
+    return {
+        "screening": _("Screening"), "vaccination": _("Vaccination"),
+        "observation": _("Observation"), "yes": _("Yes"), "no": _("No"),
+        "save_answers": _("Save the answers"), "screened": _("Answers saved: no concerns"),
+        "flagged": _("Answers saved: a doctor must see this resident first"),
+        "needs_doctor": _("Needs a doctor: answered yes to"), "reason": _("Reason"),
+        "clear": _("Clear for vaccination"), "defer": _("Defer the vaccination"),
+        "cleared_default": _("seen by the doctor"),
+        "reason_needed": _("Please give the reason for the deferral."),
+        "no_vaccine_booked": _("No vaccine booked"), "dose": _("dose %(n)s", n="{n}"),
+        "scan_trace": _("Scan the trace code on the box"), "record": _("Record the dose"),
+        "tick_all": _("Please tick every check first."),
+        "recorded": _("dose recorded, observation started"), "site": _("Site"),
+        "route": _("Route"), "reaction": _("Adverse reaction"),
+        "leave_early": _("Left early"), "leave_reason": _("Why did the resident leave early?"),
+        "may_leave": _("may leave"), "minutes_left": _("%(n)s min left", n="{n}"),
+        "nobody_observing": _("Nobody is in observation"), "action_taken": _("Action taken"),
+        "note": _("Note"), "save_reaction": _("Save the reaction"),
+        "reaction_saved": _("reaction recorded, observation extended"),
+        "checklist": {"name": _("name"), "age": _("age"), "vaccine": _("vaccine"),
+                      "specification": _("specification"), "dose": _("dose"),
+                      "site": _("site"), "route": _("route")},
+        "sites": {"left_deltoid": _("left upper arm"), "right_deltoid": _("right upper arm"),
+                  "left_thigh": _("left thigh"), "right_thigh": _("right thigh"),
+                  "oral": _("mouth")},
+        "routes": {"intramuscular": _("intramuscular"), "subcutaneous": _("subcutaneous"),
+                   "intradermal": _("intradermal"), "oral": _("oral")},
+        "symptoms": {"fever": _("fever"), "rash": _("rash"), "swelling": _("swelling"),
+                     "dizziness": _("dizziness"), "nausea": _("nausea"),
+                     "breathing": _("difficulty breathing"), "other": _("other")},
+        "severities": {"mild": _("mild"), "moderate": _("moderate"), "severe": _("severe")},
+    }
+
+
 @bp.get("/")
 def index() -> str:
     ext = current_app.extensions["clinicq"]
@@ -42,4 +81,5 @@ def console() -> str:
     who = current_principal()
     staff = who if who is not None and who.kind == "staff" else None
     return render_template("console.html", settings=ext.settings, user=staff,
-                           csrf_token=csrf_token() if staff else None, strings=ui_strings())
+                           csrf_token=csrf_token() if staff else None, strings=ui_strings(),
+                           vaccination=vaccination_strings())

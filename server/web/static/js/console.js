@@ -121,6 +121,7 @@
     });
     if (!rows.length) body.appendChild(el("tr", {}, [el("td", {colspan: "5", "class": "empty", text: T.nothing})]));
     document.getElementById("waiting-count").textContent = "(" + rows.length + ")";
+    if (window.Vaccination) window.Vaccination.render(q, t);
   }
 
   // staff-assisted check-in: find today's booking by name fragment or phone digits

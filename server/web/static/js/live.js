@@ -34,6 +34,8 @@
   LiveQueue.prototype.applySnapshot = function (snapshot) {
     this.state = snapshot;
     this.seq = snapshot.seq;
+    this.learnClock(snapshot.now);
+    snapshot.observing = snapshot.observing || [];
     this.tickets = {};
     var self = this;
     snapshot.services.forEach(function (s) {
@@ -48,8 +50,12 @@
     if (m.seq !== this.seq + 1) { this.resync(); return; }  // a delta was lost
     this.seq = m.seq;
     this.state.seq = m.seq;
+    this.learnClock(m.at);
     var t = m.ticket;
     this.tickets[t.id] = t;
+    // tickets in observation: kept in the ticket's own order of ending, from the server's times
+    this.state.observing = this.state.observing.filter(function (o) { return o.id !== t.id; });
+    if (t.status === "observing") this.state.observing.push(t);
     var self = this;
     this.state.services.forEach(function (s) {
       var q = m.queues[s.code];
@@ -74,6 +80,26 @@
       });
     }
     this.render(m);
+  };
+
+  // The station's clock as this browser sees it: server time = Date.now() + offset. A TV whose
+  // clock is minutes off still counts observation down right; each message refreshes it.
+  LiveQueue.prototype.learnClock = function (serverIso) {
+    var t = serverIso ? Date.parse(serverIso) : NaN;
+    if (!isNaN(t)) this.clockOffset = t - Date.now();
+  };
+
+  LiveQueue.prototype.serverNow = function () { return Date.now() + (this.clockOffset || 0); };
+
+  // Tickets in observation, soonest to leave first, each with the whole minutes left
+  // (rounded up, 0 when its time is over and the station has not released it yet).
+  LiveQueue.prototype.observing = function () {
+    var now = this.serverNow();
+    return (this.state ? this.state.observing : []).map(function (t) {
+      var ends = t.observation_ends_at ? Date.parse(t.observation_ends_at) : NaN;
+      var left = isNaN(ends) ? null : Math.max(0, Math.ceil((ends - now) / 60000));
+      return Object.assign({}, t, {minutes_left: left, ends: isNaN(ends) ? Infinity : ends});
+    }).sort(function (a, b) { return a.ends - b.ends || (a.number < b.number ? -1 : 1); });
   };
 
   LiveQueue.prototype.waiting = function (code) {
