@@ -51,6 +51,12 @@ class TicketView:
     code: str | None = None  # the phone status page's key; only sent to staff and the kiosk
     transferred_from: str | None = None
     transferred_to: str | None = None
+    stage: str | None = None  # `screening`, `vaccination`, `observation`; None: one stage
+    flagged: bool = False  # a screening "yes": needs a doctor (until `cleared`)
+    cleared: bool = False
+    screening_yes: list[str] | None = None  # the questions answered "yes"; staff only
+    vaccine: dict[str, Any] | None = None  # {"product", "dose"}: booked, then given
+    observation_ends_at: str | None = None  # ISO with offset, while observing
 
     def to_dict(self) -> dict[str, Any]:
         return _shallow(self)

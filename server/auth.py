@@ -13,21 +13,29 @@ from werkzeug.security import check_password_hash, generate_password_hash
 
 from .store import Store
 
-ROLES = ("nurse", "admin", "kiosk", "display")
+ROLES = ("nurse", "doctor", "admin", "kiosk", "display")
+STAFF_ROLES = ("nurse", "doctor", "admin")
 
-# permission -> roles that hold it. A display can only watch.
+# permission -> roles that hold it. A display can only watch. A doctor does what a nurse does,
+# and also reviews flagged screenings and may override a dose's interval.
 PERMISSIONS: dict[str, frozenset[str]] = {
-    "watch": frozenset({"nurse", "admin", "kiosk", "display"}),
-    "ticket.read": frozenset({"nurse", "admin", "kiosk"}),
-    "checkin": frozenset({"nurse", "admin", "kiosk"}),
-    "walkin": frozenset({"nurse", "admin", "kiosk"}),
-    "serve": frozenset({"nurse", "admin"}),
-    "bookings.assist": frozenset({"nurse", "admin"}),  # search bookings, check in without a code
+    "watch": frozenset({"nurse", "doctor", "admin", "kiosk", "display"}),
+    "ticket.read": frozenset({"nurse", "doctor", "admin", "kiosk"}),
+    "checkin": frozenset({"nurse", "doctor", "admin", "kiosk"}),
+    "walkin": frozenset({"nurse", "doctor", "admin", "kiosk"}),
+    "serve": frozenset({"nurse", "doctor", "admin"}),
+    # search bookings, check in without a code
+    "bookings.assist": frozenset({"nurse", "doctor", "admin"}),
     "devices": frozenset({"admin"}),
     "device.report": frozenset({"kiosk", "display"}),
-    "devices.status": frozenset({"nurse", "admin"}),  # the console's kiosk status line
+    "devices.status": frozenset({"nurse", "doctor", "admin"}),  # the console's kiosk status line
     "kiosk.notify": frozenset({"kiosk"}),  # the agent asks its own screen to show a notice
-    "ticket.reprint": frozenset({"nurse", "admin"}),  # send a ticket to a kiosk's printer again
+    # send a ticket to a kiosk's printer again
+    "ticket.reprint": frozenset({"nurse", "doctor", "admin"}),
+    "vaccines.read": frozenset({"nurse", "doctor", "admin", "kiosk"}),
+    "screening.answer": frozenset({"nurse", "doctor", "kiosk"}),  # kiosk screen or desk
+    "screening.review": frozenset({"doctor"}),  # clear a flag, defer a vaccination
+    "vaccinate": frozenset({"nurse", "doctor"}),  # record a dose, a reaction, an early leave
 }
 
 
@@ -62,7 +70,7 @@ class Accounts:
 
     def add_user(self, username: str, password: str, role: str, *,
                  display_name: str | None = None) -> None:
-        if role not in ("nurse", "admin"):
+        if role not in STAFF_ROLES:
             raise ValueError(f"unknown staff role {role!r}")
         self.store.upsert_user({
             "username": username, "password_hash": generate_password_hash(password),

@@ -10,6 +10,7 @@ cancelled, and lets staff check a resident in without a code, and typed demo cod
 
 from __future__ import annotations
 
+import json
 import re
 from datetime import date, datetime, time, timedelta
 from typing import Any
@@ -84,11 +85,14 @@ class BookingDirectory:
         if claims.service not in self.settings.services:
             raise DomainError("service_unknown", service=claims.service)
         midnight = datetime.combine(claims.day, time(0), tzinfo=self.settings.timezone)
+        # the code carries no vaccine: the booking list (feed, demo) says which, if it has it
+        row = self.store.booking(claims.booking_id)
         return BookingInfo(
             id=claims.booking_id, service=claims.service, day=claims.day,
             slot_start=midnight + timedelta(minutes=claims.slot_start),
             slot_end=midnight + timedelta(minutes=claims.slot_end),
             priority=claims.priority, name_masked=claims.masked_name or None,
+            **_vaccine(row),
         )
 
     def _info(self, row: dict[str, Any]) -> BookingInfo:
@@ -102,7 +106,7 @@ class BookingDirectory:
         return BookingInfo(
             id=row["id"], service=row["service"], day=day,
             slot_start=self._at(day, row["slot_start"]), slot_end=self._at(day, row["slot_end"]),
-            priority=bool(row["priority"]), name_masked=row["name_masked"],
+            priority=bool(row["priority"]), name_masked=row["name_masked"], **_vaccine(row),
         )
 
     def _at(self, day: date, hhmm: str | None) -> datetime | None:
@@ -112,3 +116,19 @@ class BookingDirectory:
         hours, _, minutes = hhmm.partition(":")
         midnight = datetime.combine(day, time(0), tzinfo=self.settings.timezone)
         return midnight + timedelta(hours=int(hours), minutes=int(minutes or 0))
+
+
+def _vaccine(row: dict[str, Any] | None) -> dict[str, Any]:
+    """The booked vaccine of a booking row (`{"product", "dose", "previous_dose_on"}` as JSON),
+    as BookingInfo's fields; nothing when the row has none or it does not parse."""
+    try:
+        vaccine = json.loads(row["vaccine"]) if row and row.get("vaccine") else None
+        if not isinstance(vaccine, dict) or not isinstance(vaccine.get("product"), str):
+            return {}
+        dose = vaccine.get("dose")
+        previous = vaccine.get("previous_dose_on")
+        return {"vaccine": vaccine["product"],
+                "dose": dose if isinstance(dose, int) and not isinstance(dose, bool) else None,
+                "previous_dose_on": date.fromisoformat(previous) if previous else None}
+    except (ValueError, TypeError):
+        return {}

@@ -45,6 +45,7 @@ class CounterConfig:
     name: str
     name_en: str
     services: tuple[str, ...]
+    stages: tuple[str, ...] = ()  # empty: every stage of its services
 
 
 @dataclass(frozen=True)
@@ -70,12 +71,14 @@ class Settings:
     central_timeout: float = 2.0
     sync_interval: float = 60.0
     key_retry_seconds: float = 30.0
+    # [screening] questions: ids, their words are `screening.<id>` in the catalog
+    screening_questions: tuple[str, ...] = ()
     extra: dict[str, Any] = field(default_factory=dict)
 
     def engine_rules(self) -> StationRules:
         return StationRules.build(
             [s.rules for s in self.services.values()],
-            [CounterRules(c.id, c.services) for c in self.counters.values()],
+            [CounterRules(c.id, c.services, c.stages) for c in self.counters.values()],
             recent_calls_kept=max(self.recent_calls_kept, 1),
         )
 
@@ -129,6 +132,15 @@ class CentralTable(_Table):
     key_retry_seconds: Annotated[float, Field(ge=0)] = 30.0
 
 
+STAGES = ("screening", "vaccination", "observation")
+Stage = Literal["screening", "vaccination", "observation"]
+
+
+class ScreeningTable(_Table):
+    questions: list[Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]*$")]] = Field(
+        default_factory=list)
+
+
 class ServiceTable(_Table):
     code: str
     prefix: str | None = None  # default: the code
@@ -143,6 +155,18 @@ class ServiceTable(_Table):
     recall_limit: Annotated[int, Field(ge=0)] = 2
     default_service_minutes: Annotated[float, Field(gt=0)] = 5.0
     number_width: Annotated[int, Field(ge=1)] = 3
+    stages: list[Stage] = Field(default_factory=list)
+    observation_minutes: Annotated[int, Field(ge=1)] = 30
+    reaction_extend_minutes: Annotated[int, Field(ge=1)] = 30
+
+    @model_validator(mode="after")
+    def _stages_in_pathway_order(self) -> ServiceTable:
+        if self.stages != sorted(set(self.stages), key=STAGES.index):
+            raise ConfigError(f"service '{self.code}': stages must be distinct and in the "
+                              f"order {', '.join(STAGES)}")
+        if "observation" in self.stages and "vaccination" not in self.stages:
+            raise ConfigError(f"service '{self.code}': observation follows vaccination")
+        return self
 
     def config(self) -> ServiceConfig:
         rules = ServiceRules(
@@ -151,7 +175,9 @@ class ServiceTable(_Table):
             grace_minutes=self.grace_minutes, early_minutes=self.early_minutes,
             recall_limit=self.recall_limit, default_service_minutes=self.default_service_minutes,
             number_width=self.number_width, early_policy=self.early_policy,
-            late_policy=self.late_policy)
+            late_policy=self.late_policy, stages=tuple(self.stages),
+            observation_minutes=self.observation_minutes,
+            reaction_extend_minutes=self.reaction_extend_minutes)
         return ServiceConfig(rules, self.name, self.code if self.name_en is None else self.name_en)
 
 
@@ -160,10 +186,11 @@ class CounterTable(_Table):
     name: str
     name_en: str | None = None  # default: the id
     services: list[str]
+    stages: list[Stage] = Field(default_factory=list)
 
     def config(self) -> CounterConfig:
         return CounterConfig(self.id, self.name, self.id if self.name_en is None else self.name_en,
-                             tuple(self.services))
+                             tuple(self.services), tuple(self.stages))
 
 
 class ConfigFile(BaseModel):
@@ -175,16 +202,22 @@ class ConfigFile(BaseModel):
     server: ServerTable = Field(default_factory=ServerTable)
     display: DisplayTable = Field(default_factory=DisplayTable)
     central: CentralTable = Field(default_factory=CentralTable)
+    screening: ScreeningTable = Field(default_factory=ScreeningTable)
     services: list[ServiceTable]
     counters: list[CounterTable]
 
     @model_validator(mode="after")
     def _counters_serve_known_services(self) -> ConfigFile:
-        known = {s.code for s in self.services}
+        known = {s.code: s for s in self.services}
         for i, counter in enumerate(self.counters):
             for code in counter.services:
                 if code not in known:
                     raise ConfigError(f"counters[{i}]: unknown service '{code}'")
+            offered = {stage for code in counter.services for stage in known[code].stages}
+            for stage in counter.stages:
+                if stage == "observation" or stage not in offered:
+                    raise ConfigError(f"counters[{i}]: no service of it has a queue at stage "
+                                      f"'{stage}'")
         return self
 
 
@@ -254,6 +287,7 @@ def from_dict(data: dict[str, Any], *, base_dir: Path | None = None, source: str
         central_timeout=central.timeout_seconds,
         sync_interval=central.pull_interval_seconds,
         key_retry_seconds=central.key_retry_seconds,
+        screening_questions=tuple(file.screening.questions),
     )
     values.update(overrides)
     return Settings(**values)

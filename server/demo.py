@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from datetime import date
+import json
+from datetime import date, timedelta
 
 from contracts.bookingcode import mask_name
-from contracts.demo import demo_public_keys
+from contracts.demo import DEMO_VACCINES, demo_public_keys
 
 from .auth import Accounts
 from .config import Settings
@@ -13,6 +14,7 @@ from .store import Store
 from .sync import key_row
 
 DEMO_USERS = (("demo-nurse", "demo-nurse", "nurse", "演示护士"),
+              ("demo-doctor", "demo-doctor", "doctor", "演示医生"),
               ("demo-admin", "demo-admin", "admin", "演示管理员"))
 DEMO_DEVICES = (("kiosk-1", "kiosk", "大厅自助机 1", "demo-kiosk-token"),
                 ("display-1", "display", "候诊大屏", "demo-display-token"))
@@ -28,6 +30,15 @@ def demo_bookings(settings: Settings, day: date) -> list[dict]:
         list(settings.services)
     for i in range(40):
         service = services[i % len(services)]
+        vaccine = None
+        if service == "V":  # a catalog product and dose; every other one had a dose before
+            product = DEMO_VACCINES[(i // 3) % len(DEMO_VACCINES)]
+            dose = 1 + (i // 3) % product["doses"]
+            vaccine = {"product": product["code"], "name": product["name"], "dose": dose}
+            if dose > 1:
+                # long enough ago for the interval, except for the HPV bookings
+                days = product["interval_days"] + (-10 if product["code"] == "HPV9" else 30)
+                vaccine["previous_dose_on"] = (day - timedelta(days=days)).isoformat()
         slot_index = (i * 7) % 18
         start = f"{8 + slot_index // 2:02d}:{(slot_index % 2) * 30:02d}"
         end_min = 8 * 60 + slot_index * 30 + 30
@@ -43,6 +54,7 @@ def demo_bookings(settings: Settings, day: date) -> list[dict]:
             "priority": int(i % 9 == 4),
             "status": "cancelled" if i % 13 == 12 else "booked",
             "updated_at": None,
+            "vaccine": json.dumps(vaccine, ensure_ascii=False) if vaccine else None,
         })
     return rows
 
@@ -55,6 +67,8 @@ def seed(settings: Settings, store: Store, accounts: Accounts, day: date) -> Non
         accounts.pair_device(device_id, kind, name, token=token)
     store.upsert_bookings(demo_bookings(settings, day))
     seed_keys(store)
+    if not store.vaccines():  # the platform's own catalog, once pulled, is not overwritten
+        store.replace_vaccines([dict(v) for v in DEMO_VACCINES])
 
 
 def seed_keys(store: Store) -> None:

@@ -25,6 +25,7 @@ def ticket_view(state: State, ticket: Ticket, now: datetime, *, position: int | 
     booking id or status-page key, and a masked name only where `show_names`."""
     if position is None:
         position = policy.position(state, ticket, now)
+    eta = policy.eta_minutes(state, ticket.service, position, ticket.stage) if position else None
     slot = None
     if ticket.slot_start is not None:
         slot = f"{ticket.slot_start:%H:%M}"
@@ -33,7 +34,7 @@ def ticket_view(state: State, ticket: Ticket, now: datetime, *, position: int | 
     return TicketView(
         id=ticket.id, number=ticket.number, service=ticket.service, status=ticket.status,
         position=position,
-        eta_minutes=policy.eta_minutes(state, ticket.service, position) if position else None,
+        eta_minutes=eta,
         counter=ticket.counter, booking_id=ticket.booking_id if private else None,
         issued_at=_iso(ticket.issued_at) or "", called_at=_iso(ticket.called_at),
         kind=ticket.kind, priority=ticket.priority, late=ticket.late, slot=slot,
@@ -41,6 +42,11 @@ def ticket_view(state: State, ticket: Ticket, now: datetime, *, position: int | 
         recalls=ticket.recalls,
         code=ticket.code if private else None,
         transferred_from=ticket.transferred_from, transferred_to=ticket.transferred_to,
+        stage=ticket.stage, flagged=ticket.flagged, cleared=ticket.cleared,
+        # health answers are no business of the waiting room
+        screening_yes=list(ticket.screening_yes) if private else None,
+        vaccine={"product": ticket.vaccine, "dose": ticket.dose} if ticket.vaccine else None,
+        observation_ends_at=_iso(ticket.observation_ends_at),
     )
 
 
@@ -70,14 +76,23 @@ def snapshot(state: State, settings: Settings, now: datetime, *,
     for code, svc in settings.services.items():
         order = policy.order(state, code, now)
         summary = queue_summary(state, code, now, order)
+        tickets, stages = [], []
+        for stage in svc.rules.queue_stages:  # positions count within the stage's queue
+            queue = policy.order(state, code, now, stage)
+            tickets += [ticket_view(state, t, now, position=i, private=private,
+                                    show_names=names).to_dict()
+                        for i, t in enumerate(queue, start=1)]
+            if stage is not None:
+                stages.append({"stage": stage, "waiting": len(queue),
+                               "eta_minutes": policy.eta_minutes(state, code, len(queue) + 1,
+                                                                 stage)})
         services.append({
             "code": code, "name": svc.name, "name_en": svc.name_en, "prefix": svc.rules.prefix,
             "walkins": svc.rules.walkins, "waiting": summary.waiting,
             "eta_minutes": summary.eta_minutes,
             "minutes_per_position": summary.minutes_per_position,
-            "tickets": [ticket_view(state, t, now, position=i, private=private,
-                                    show_names=names).to_dict()
-                        for i, t in enumerate(order, start=1)],
+            "stages": stages,
+            "tickets": tickets,
         })
     counters = []
     for cid, info in settings.counters.items():
@@ -85,7 +100,7 @@ def snapshot(state: State, settings: Settings, now: datetime, *,
         ticket = state.tickets.get(current) if current else None
         counters.append({
             "id": cid, "name": info.name, "name_en": info.name_en,
-            "services": list(info.services),
+            "services": list(info.services), "stages": list(info.stages),
             "ticket": ticket_view(state, ticket, now, private=private,
                                   show_names=names).to_dict()
             if ticket else None,
@@ -105,9 +120,12 @@ def snapshot(state: State, settings: Settings, now: datetime, *,
              "at": _iso(c.at), "name_masked": masked.get(c.ticket_id)}
             for c in reversed(state.recent_calls)
         ],
+        # under observation, the first to be free first; `observation_ends_at` and `now` let
+        # a page count down by itself and stay right across a clock difference
         "observing": [
             ticket_view(state, t, now, private=private, show_names=names).to_dict()
-            for t in state.tickets.values() if t.status == "observing"
+            for t in sorted((t for t in state.tickets.values() if t.status == "observing"),
+                            key=lambda t: (t.observation_ends_at or now, t.seq_no))
         ],
         "display": {"show_masked_names": settings.show_masked_names,
                     "next_count": settings.next_count},
@@ -118,10 +136,11 @@ def event_message(event: Event, state: State, settings: Settings, now: datetime,
                   queues: dict[str, QueueSummary], *, private: bool = False) -> EventMessage:
     """One delta. `queues` carries the summaries of the services the command touched."""
     announcement = None
-    if event.speak and event.counter:
-        counter = settings.counters.get(event.counter)
+    if event.speak:
+        # a release after observation names no desk: "V012 号 留观结束，可以离开"
+        counter = settings.counters.get(event.counter) if event.counter else None
         announcement = announcement_for(
-            event.type, event.ticket.number, counter.name if counter else event.counter
+            event.type, event.ticket.number, counter.name if counter else event.counter or ""
         )
     position = None
     queue = queues.get(event.ticket.service)
@@ -136,3 +155,11 @@ def event_message(event: Event, state: State, settings: Settings, now: datetime,
         queues={code: q.to_dict() for code, q in queues.items()},
         announcement=asdict(announcement) if announcement else None,
     )
+
+
+def alert(event: Event, state: State, now: datetime) -> dict[str, Any]:
+    """The Socket.IO `alert` to every console: `{"seq", "type", "at", "ticket", "detail"}`
+    (an adverse reaction: its symptoms, severity, action and the new end of observation)."""
+    return {"seq": event.seq, "type": event.type, "at": _iso(event.at),
+            "ticket": ticket_view(state, event.ticket, now).to_dict(),
+            "detail": dict(event.detail or {})}

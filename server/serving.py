@@ -44,7 +44,8 @@ class Options:
 
 
 class Runtime:
-    """The station app and what runs beside it (the sync worker), in the serving process."""
+    """The station app and what runs beside it (the sync worker, the observation timer), in
+    the serving process."""
 
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
@@ -58,6 +59,8 @@ class Runtime:
         # keys and today's bookings from the platform now, then every sync_interval, in the
         # background: the station serves at once, with or without the link
         app.extensions["clinicq.sync"].start()
+        # observations that end are released on a timer (at once for those that ended while down)
+        app.extensions["clinicq"].station.start_timer()
         self.app = app
         return app
 
@@ -84,6 +87,7 @@ class Runtime:
             return
         app, self.app = self.app, None
         app.extensions["clinicq.sync"].stop()
+        app.extensions["clinicq"].station.stop_timer()
         app.extensions["clinicq"].store.close()
 
 

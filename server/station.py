@@ -16,12 +16,13 @@ from typing import Any
 
 from .bookings import BookingDirectory
 from .config import Settings
-from .engine import commands
+from .engine import commands, vaccination
 from .engine.commands import BookingInfo
 from .engine.errors import DomainError
 from .engine.events import Event
 from .engine.model import State, Ticket
-from .store import Store, StoreError
+from .engine.vaccination import DoseScan, Vaccine
+from .store import Store, StoreError, TraceCodeUsed
 from .sync import KeyRing
 
 log = logging.getLogger(__name__)
@@ -57,6 +58,9 @@ class StationService:
         self.keyring = KeyRing(store)
         self.bookings = BookingDirectory(settings, store, self.keyring)
         self.state: State = store.load(State(rules=settings.engine_rules()))
+        self._timer_stop = threading.Event()
+        self._timer: threading.Thread | None = None
+        self._catalog: tuple[int, dict[str, Vaccine]] | None = None
 
     # plumbing -------------------------------------------------------------------------------
 
@@ -78,6 +82,8 @@ class StationService:
                 return events
             try:
                 self.store.save(old, new, events)
+            except TraceCodeUsed as err:  # the same box scanned at two desks at once
+                raise DomainError("trace_code_used") from err
             except StoreError as err:
                 log.error("store refused a command's result: %s", err)
                 raise DomainError("conflict") from err
@@ -158,6 +164,82 @@ class StationService:
     def undo(self, counter: str) -> list[Ticket]:
         events = self._run(commands.undo, counter)
         return [e.ticket for e in events]
+
+    # the vaccination pathway (server/engine/vaccination.py) -----------------------------
+
+    def record_screening(self, ticket_id: str, answers: dict[str, bool], *, by: str) -> Ticket:
+        events = self._run(vaccination.record_screening, ticket_id, answers,
+                           questions=self.settings.screening_questions, by=by)
+        return self._latest(events, ticket_id)
+
+    def clear(self, ticket_id: str, *, by: str, reason: str) -> Ticket:
+        return self._latest(self._run(vaccination.clear, ticket_id, by=by, reason=reason),
+                            ticket_id)
+
+    def defer(self, ticket_id: str, *, by: str, reason: str) -> Ticket:
+        return self._latest(self._run(vaccination.defer, ticket_id, by=by, reason=reason),
+                            ticket_id)
+
+    def catalog(self) -> dict[str, Vaccine]:
+        """The vaccine catalog, read again only after the store's was replaced."""
+        version = self.store.vaccines_version
+        if self._catalog is None or self._catalog[0] != version:
+            self._catalog = (version, {row["code"]: Vaccine.from_dict(row)
+                                       for row in self.store.vaccines()})
+        return self._catalog[1]
+
+    def vaccinate(self, ticket_id: str, scan: DoseScan) -> Ticket:
+        """Record a dose. The trace code's earlier use is looked up under the lock that
+        serialises commands; the store's unique index backs it."""
+        with self._lock:
+            used = vaccination.TRACE_CODE.fullmatch(scan.trace_code) is not None and \
+                self.store.trace_code_used(scan.trace_code)
+            events = self._run(vaccination.vaccinate, ticket_id, scan, catalog=self.catalog(),
+                               used_before=used)
+        return self._latest(events, ticket_id)
+
+    def reaction(self, ticket_id: str, *, symptoms: list[str], note: str, severity: str,
+                 action: str, by: str) -> Ticket:
+        events = self._run(vaccination.reaction, ticket_id, symptoms=symptoms, note=note,
+                           severity=severity, action=action, by=by)
+        return self._latest(events, ticket_id)
+
+    def leave_early(self, ticket_id: str, *, by: str, reason: str) -> Ticket:
+        return self._latest(self._run(vaccination.leave_early, ticket_id, by=by,
+                                      reason=reason), ticket_id)
+
+    def release_due(self) -> list[Ticket]:
+        """Release every ticket whose observation has ended (the timer calls this)."""
+        return [e.ticket for e in self._run(vaccination.release_due)
+                if e.type == "observation.released"]
+
+    def start_timer(self, interval: float = 5.0) -> None:
+        """Release ended observations now and every `interval` seconds, in a daemon thread
+        (also right after a restart: what ended while the server was down goes at once)."""
+        if self._timer is not None:
+            return
+        self._timer_stop.clear()
+        self._timer = threading.Thread(target=self._tick, args=(interval,),
+                                       name="clinicq-observation", daemon=True)
+        self._timer.start()
+
+    def _tick(self, interval: float) -> None:
+        while not self._timer_stop.is_set():
+            try:
+                self.release_due()
+            except Exception:  # the timer must outlive a bug in one round
+                log.exception("releasing observations failed")
+            self._timer_stop.wait(interval)
+
+    def stop_timer(self, timeout: float = 5.0) -> None:
+        self._timer_stop.set()
+        if self._timer is not None:
+            self._timer.join(timeout)
+            self._timer = None
+
+    @staticmethod
+    def _latest(events: list[Event], ticket_id: str) -> Ticket:
+        return next(e.ticket for e in reversed(events) if e.ticket.id == ticket_id)
 
     # queries --------------------------------------------------------------------------------
 

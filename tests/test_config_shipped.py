@@ -68,7 +68,12 @@ def test_the_shipped_file_reads_as_before() -> None:
     settings = config.load(database=":memory:")
     assert settings.station_id == "demo-station" and str(settings.timezone) == "Asia/Shanghai"
     assert list(settings.services) == ["V", "A", "B"] and list(settings.counters) == [
-        "V1", "V2", "A1", "B1"]
+        "V1", "V2", "A1", "B1", "S1"]
+    vaccination = settings.services["V"].rules
+    assert vaccination.stages == ("screening", "vaccination", "observation")
+    assert settings.services["A"].rules.stages == ()
+    assert settings.counters["S1"].stages == ("screening",)
+    assert settings.screening_questions[0] == "fever"
     exam = settings.services["B"].rules
     assert (exam.walkins, exam.early_policy, exam.late_policy, exam.grace_minutes) == (
         False, "wait", "refuse", 30)

@@ -15,7 +15,7 @@ from server.engine.model import State
 from server.engine.transitions import TRANSITIONS
 
 STATUSES = {"waiting", "called", "serving", "done", "no_show", "cancelled", "transferred",
-            "observing", "released"}
+            "observing", "released", "deferred"}
 COUNTERS = ["V1", "V2", "A1", "X1"]
 ACTIONS = sorted(c.ACTIONS)
 

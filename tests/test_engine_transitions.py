@@ -14,7 +14,7 @@ from server.engine.model import Ticket
 from server.engine.transitions import TRANSITIONS, check
 
 STATUSES = ["waiting", "called", "serving", "done", "no_show", "cancelled", "transferred",
-            "observing", "released"]
+            "observing", "released", "deferred"]
 ALLOWED = {
     ("waiting", "call"): "called",
     ("waiting", "cancel"): "cancelled",
@@ -26,7 +26,18 @@ ALLOWED = {
     ("serving", "transfer"): "transferred",
     ("serving", "observe"): "observing",
     ("observing", "release"): "released",
+    # the vaccination pathway (server/engine/vaccination.py)
+    ("serving", "advance"): "waiting",
+    ("waiting", "advance"): "waiting",
+    ("called", "vaccinate"): "observing",
+    ("serving", "vaccinate"): "observing",
+    ("waiting", "defer"): "deferred",
+    ("called", "defer"): "deferred",
+    ("serving", "defer"): "deferred",
+    ("observing", "leave-early"): "released",
 }
+# actions with a command of their own, not a nurse's button of `act`
+OWN_COMMANDS = {"advance", "vaccinate", "defer", "leave-early"}
 
 
 def ticket(status: str) -> Ticket:
@@ -55,7 +66,7 @@ def test_table_has_exactly_the_designed_transitions() -> None:
 
 def test_every_action_of_the_table_has_a_handler_and_no_handler_is_off_the_table() -> None:
     # "call" is the one action no nurse names for a ticket: call_next picks the ticket
-    assert set(TRANSITIONS) == commands.ACTIONS | {"call"}
+    assert set(TRANSITIONS) == commands.ACTIONS | {"call"} | OWN_COMMANDS
     assert "call" not in commands.ACTIONS
     assert set(TICKET_ACTIONS) == commands.ACTIONS  # what the public API documents
 
@@ -66,6 +77,7 @@ def test_unknown_action() -> None:
     assert err.value.code == "action_unknown"
 
 
-@pytest.mark.parametrize("terminal", ["done", "no_show", "cancelled", "transferred", "released"])
+@pytest.mark.parametrize("terminal", ["done", "no_show", "cancelled", "transferred", "released",
+                                      "deferred"])
 def test_terminal_states_have_no_way_out(terminal: str) -> None:
     assert all(terminal not in sources for sources, _ in TRANSITIONS.values())

@@ -10,6 +10,8 @@ import requests
 import socketio
 from support import KIOSK, LiveServer
 
+from contracts.demo import DEMO_TRACE_CODE
+
 
 class Watcher:
     """A Socket.IO client recording what it receives, like a display."""
@@ -98,3 +100,47 @@ def test_every_watcher_sees_every_delta(live_server: LiveServer) -> None:
     finally:
         for w in watchers:
             w.close()
+
+
+def test_a_reaction_alerts_every_console_and_no_public_screen(live_server: LiveServer) -> None:
+    base = live_server.url
+    nurse = nurse_session(base)
+    cookie = "; ".join(f"{c.name}={c.value}" for c in nurse.cookies)
+    alerts: queue.Queue[Any] = queue.Queue()
+    console = Watcher(base, headers={"Cookie": cookie})
+    console.client.on("alert", alerts.put)
+    screen_alerts: queue.Queue[Any] = queue.Queue()
+    display = Watcher(base, auth={"token": "demo-display-token"})
+    display.client.on("alert", screen_alerts.put)
+    try:
+        console.next()
+        display.next()
+        ticket = requests.post(f"{base}/api/v1/tickets", json={"service": "V"},
+                               headers=KIOSK).json()
+        questions = requests.get(f"{base}/api/v1/screening/questions",
+                                 headers=KIOSK).json()["questions"]
+        requests.post(f"{base}/api/v1/tickets/{ticket['id']}/screening",
+                      json={"answers": {q["id"]: False for q in questions}}, headers=KIOSK)
+        nurse.post(f"{base}/api/v1/counters/V1/call-next")
+        r = nurse.post(f"{base}/api/v1/tickets/{ticket['id']}/vaccinate",
+                       json={"trace_code": DEMO_TRACE_CODE, "site": "left_deltoid",
+                             "route": "intramuscular"})
+        assert r.status_code == 200, r.text
+        r = nurse.post(f"{base}/api/v1/tickets/{ticket['id']}/reaction",
+                       json={"symptoms": ["dizziness"], "severity": "moderate",
+                             "action": "lying down"})
+        assert r.status_code == 200, r.text
+        alert = alerts.get(timeout=5)
+        assert alert["type"] == "observation.reaction"
+        assert alert["ticket"]["number"] == ticket["number"]
+        assert alert["detail"]["symptoms"] == ["dizziness"]
+        assert alert["detail"]["observation_ends_at"] == r.json()["observation_ends_at"]
+        # the display sees the event like every delta, without the health details
+        types = []
+        while "observation.reaction" not in types:
+            kind, message = display.next()
+            types.append(message["type"])
+        assert "detail" not in message and screen_alerts.empty()
+    finally:
+        console.close()
+        display.close()

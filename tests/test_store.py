@@ -14,11 +14,14 @@ from hypothesis import settings as hsettings
 from hypothesis import strategies as st
 from support import TZ, FakeClock, station_settings
 
+from contracts.demo import DEMO_TRACE_CODE
 from server.auth import Accounts
 from server.demo import seed
 from server.engine.errors import DomainError
+from server.engine.events import VaccinationRecorded
+from server.engine.vaccination import DoseScan
 from server.station import StationService
-from server.store import Store, StoreError
+from server.store import Store, StoreError, TraceCodeUsed
 
 START = datetime(2026, 11, 27, 9, 0, tzinfo=TZ)
 COMMANDS = st.lists(
@@ -31,6 +34,14 @@ COMMANDS = st.lists(
                                    "cancel", "transfer"])),
         st.tuples(st.just("undo"), st.sampled_from(["V1", "V2", "A1", "B1"])),
         st.tuples(st.just("wait"), st.integers(1, 30)),
+        # the vaccination pathway: answers (some "yes"), a doctor's decisions, the dose, and
+        # what follows it
+        st.tuples(st.just("screen"), st.integers(0, 30), st.booleans()),
+        st.tuples(st.just("clear"), st.integers(0, 30)),
+        st.tuples(st.just("defer"), st.integers(0, 30)),
+        st.tuples(st.just("vaccinate"), st.integers(0, 30), st.integers(0, 9999)),
+        st.tuples(st.just("reaction"), st.integers(0, 30)),
+        st.tuples(st.just("release_due"), st.just(0)),
     ),
     max_size=40,
 )
@@ -54,6 +65,28 @@ def run(service: StationService, clock: FakeClock, commands: list[tuple]) -> Non
                 service.undo(arg)
             elif name == "wait":
                 clock.advance(minutes=arg)
+            elif name == "release_due":
+                service.release_due()
+            else:
+                ids = sorted(service.state.tickets)
+                if not ids:
+                    continue
+                tid = ids[arg % len(ids)]
+                if name == "screen":
+                    answers = dict.fromkeys(service.settings.screening_questions, False)
+                    service.record_screening(tid, {**answers, "fever": command[2]},
+                                             by="kiosk-1")
+                elif name == "clear":
+                    service.clear(tid, by="demo-doctor", reason="seen")
+                elif name == "defer":
+                    service.defer(tid, by="demo-doctor", reason="fever")
+                elif name == "vaccinate":
+                    code = DEMO_TRACE_CODE[:-4] + f"{command[2]:04d}"
+                    service.vaccinate(tid, DoseScan(code, "left_deltoid", "intramuscular",
+                                                    "demo-nurse"))
+                elif name == "reaction":
+                    service.reaction(tid, symptoms=["rash"], note="", severity="mild",
+                                     action="", by="demo-nurse")
         except DomainError:
             pass
 
@@ -130,4 +163,55 @@ def test_second_day_restart_keeps_numbering(tmp_path: Path) -> None:
     store.close()
     store = Store(tmp_path / "s.db")
     assert StationService(settings, store, clock=clock).walk_in("V").number == "V002"
+    store.close()
+
+
+def _observing_station(path: Path, clock: FakeClock) -> tuple[Store, StationService, str]:
+    """A station on `path` with one ticket that has had its dose and is in observation."""
+    settings = station_settings()
+    store = Store(path)
+    seed(settings, store, Accounts(store), clock().date())
+    service = StationService(settings, store, clock=clock)
+    ticket = service.walk_in("V")
+    service.record_screening(ticket.id, dict.fromkeys(settings.screening_questions, False),
+                             by="kiosk-1")
+    service.call_next("V1")
+    service.vaccinate(ticket.id, DoseScan(DEMO_TRACE_CODE, "left_deltoid", "intramuscular",
+                                          "demo-nurse"))
+    return store, service, ticket.id
+
+
+def test_a_restart_in_the_middle_of_observation_keeps_it_and_releases_it(tmp_path: Path) -> None:
+    clock = FakeClock(START)
+    store, service, ticket_id = _observing_station(tmp_path / "s.db", clock)
+    before = service.state
+    ends = before.tickets[ticket_id].observation_ends_at
+    assert ends is not None
+    store.close()
+    clock.advance(minutes=10)
+    reopened = Store(tmp_path / "s.db")
+    again = StationService(station_settings(), reopened, clock=clock)
+    assert again.state == before
+    assert again.release_due() == []  # 20 minutes still to go
+    clock.advance(minutes=25)  # the server was down when it ended: released at once
+    assert [t.id for t in again.release_due()] == [ticket_id]
+    assert again.state.tickets[ticket_id].status == "released"
+    assert [row["ticket_id"] for row in reopened.vaccinations()] == [ticket_id]
+    reopened.close()
+
+
+def test_the_database_refuses_a_trace_code_twice(tmp_path: Path) -> None:
+    """The unique index backs the station's check: a second dose from one box is not stored."""
+    clock = FakeClock(START)
+    store, service, ticket_id = _observing_station(tmp_path / "s.db", clock)
+    old = service.state
+    recorded = old.tickets[ticket_id]
+    first = store.vaccinations()[0]
+    forged = VaccinationRecorded(seq=old.seq + 1, at=clock(), ticket=recorded,
+                                 detail={"trace_code": first["trace_code"], "product": "HepB",
+                                         "at": clock().isoformat()})
+    new = replace(old, seq=old.seq + 1)
+    with pytest.raises(TraceCodeUsed):
+        store.save(old, new, [forged])
+    assert len(store.vaccinations()) == 1 and len(store.events()) == old.seq
     store.close()

@@ -2,15 +2,15 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from typing import Required, TypedDict, Unpack
 
 from . import events as ev
 from . import policy
 from .errors import DomainError
-from .model import Call, Kind, State, Status, Ticket, UndoRecord
+from .model import OBSERVATION, VACCINATION, Call, Kind, State, Status, Ticket, UndoRecord
 from .transitions import check
 
 Result = tuple[State, list[ev.Event]]
@@ -27,6 +27,9 @@ class BookingInfo:
     slot_end: datetime | None = None
     priority: bool = False
     name_masked: str | None = None
+    vaccine: str | None = None  # the product booked (catalog code)
+    dose: int | None = None
+    previous_dose_on: date | None = None  # the platform's record of the last dose
 
 
 class _Change:
@@ -43,12 +46,12 @@ class _Change:
 
     def put(
         self, ticket: Ticket, event: type[ev.Event], *, counter: str | None = None,
-        reason: str | None = None,
+        reason: str | None = None, detail: Mapping[str, object] | None = None,
     ) -> Ticket:
         self.tickets[ticket.id] = ticket
         self.seq += 1
         self.events.append(event(seq=self.seq, at=self.now, ticket=ticket, counter=counter,
-                                 reason=reason))
+                                 reason=reason, detail=detail))
         return ticket
 
     def view(self) -> State:
@@ -69,6 +72,13 @@ class _TicketChanges(TypedDict, total=False):
     counter: str | None
     recalls: int
     transferred_to: str | None
+    stage: str | None
+    flagged: bool
+    cleared: bool
+    screening_yes: tuple[str, ...]
+    vaccine: str | None
+    dose: int | None
+    observation_ends_at: datetime | None
 
 
 def _bump(ticket: Ticket, **changes: Unpack[_TicketChanges]) -> Ticket:
@@ -108,6 +118,9 @@ class _NewTicketFields(TypedDict, total=False):
     slot_end: datetime | None
     late: bool
     name_masked: str | None
+    vaccine: str | None
+    dose: int | None
+    previous_dose_on: date | None
 
 
 def _new_ticket(change: _Change, service: str, *, code: str,
@@ -121,7 +134,8 @@ def _new_ticket(change: _Change, service: str, *, code: str,
     number = f"{rules.prefix}{n:0{rules.number_width}d}"
     return Ticket(
         id=f"{day:%Y%m%d}-{number}", day=day, service=service, number=number, seq_no=n,
-        status="waiting", issued_at=change.now, code=code, **fields,
+        status="waiting", issued_at=change.now, code=code, stage=rules.queue_stages[0],
+        **fields,
     )
 
 
@@ -167,7 +181,8 @@ def check_in(state: State, booking: BookingInfo, *, code: str, now: datetime) ->
         _new_ticket(
             change, booking.service, code=code, kind="booked", priority=booking.priority,
             booking_id=booking.id, slot_start=booking.slot_start, slot_end=booking.slot_end,
-            late=late, name_masked=booking.name_masked,
+            late=late, name_masked=booking.name_masked, vaccine=booking.vaccine,
+            dose=booking.dose, previous_dose_on=booking.previous_dose_on,
         ),
         ev.TicketIssued, reason="late" if late else None,
     )
@@ -255,12 +270,26 @@ def _add_call(change: _Change, ticket: Ticket, counter: str) -> None:
 
 
 def _finish(change: _Change, ticket: Ticket, counter: str) -> Ticket:
-    check(ticket, "complete")
-    done = change.put(_bump(ticket, status="done", finished_at=change.now), ev.TicketCompleted,
-                      counter=counter)
+    """The counter is done with the ticket: it queues for its pathway's next stage, if there is
+    one, else it is done."""
+    following = change.state.service(ticket.service).stage_after(ticket.stage)
+    if following is not None:
+        done = advance(change, ticket, following, counter)
+    else:
+        check(ticket, "complete")
+        done = change.put(_bump(ticket, status="done", finished_at=change.now),
+                          ev.TicketCompleted, counter=counter)
     _record_duration(change, ticket)
     _set_counter(change, counter, None)
     return done
+
+
+def advance(change: _Change, ticket: Ticket, stage: str, counter: str | None = None) -> Ticket:
+    """Queue the ticket, same number, at `stage` of its pathway."""
+    check(ticket, "advance")
+    return change.put(_bump(ticket, status="waiting", stage=stage, called_at=None,
+                            started_at=None, counter=None, recalls=0),
+                      ev.TicketAdvanced, counter=counter, reason=stage)
 
 
 def _counter_of(state: State, ticket: Ticket, counter: str | None) -> str:
@@ -359,7 +388,13 @@ def _observe(change: _Change, ticket: Ticket, target: Status, who: str,
              service: str | None) -> tuple[str, ...]:
     """The dose is given: the resident leaves the desk for the observation room, so the
     counter is free to call the next one; the ticket stays open until it is released."""
-    change.put(_bump(ticket, status=target), ev.ObservationStarted, counter=who)
+    rules = change.state.service(ticket.service)
+    if VACCINATION in rules.stages:  # the dose record, trace code checked, starts it there
+        raise DomainError("dose_record_required", ticket=ticket.number)
+    stage = OBSERVATION if OBSERVATION in rules.stages else ticket.stage
+    ends = change.now + timedelta(minutes=rules.observation_minutes)
+    change.put(_bump(ticket, status=target, stage=stage, observation_ends_at=ends),
+               ev.ObservationStarted, counter=who)
     _record_duration(change, ticket)
     _set_counter(change, who, None)
     return ()
@@ -404,7 +439,9 @@ def _transfer(change: _Change, ticket: Ticket, counter: str, service: str | None
     moved = replace(ticket, id=new_id, service=service, status="waiting", issued_at=change.now,
                     kind="booked", slot_start=None, slot_end=None, late=False, called_at=None,
                     started_at=None, finished_at=None, counter=None, recalls=0, version=1,
-                    transferred_from=ticket.id, transferred_to=None)
+                    transferred_from=ticket.id, transferred_to=None,
+                    stage=change.state.service(service).queue_stages[0],
+                    observation_ends_at=None)
     change.put(moved, ev.TicketIssued, reason="transfer")
     return new_id
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from typing import ClassVar
@@ -21,6 +22,8 @@ class Event:
     ticket: Ticket  # the ticket as it is after the event
     counter: str | None = None
     reason: str | None = None
+    # what the event records beyond the ticket, JSON-ready (each type documents its keys)
+    detail: Mapping[str, object] | None = None
 
 
 @dataclass(frozen=True)
@@ -92,11 +95,66 @@ class ObservationReleased(Event):
     speak: ClassVar[bool] = True
 
 
+@dataclass(frozen=True)
+class TicketAdvanced(Event):
+    """A stage of the pathway is done: the ticket waits, same number, at `reason`, the next
+    stage."""
+
+    type: ClassVar[str] = "ticket.advanced"
+
+
+@dataclass(frozen=True)
+class ScreeningRecorded(Event):
+    """The health questions answered: detail `{"answers": {id: bool}, "yes": [ids], "by"}`."""
+
+    type: ClassVar[str] = "screening.recorded"
+
+
+@dataclass(frozen=True)
+class ScreeningCleared(Event):
+    """A doctor saw a flagged ticket and cleared it; detail `{"by", "reason"}`."""
+
+    type: ClassVar[str] = "screening.cleared"
+
+
+@dataclass(frozen=True)
+class VaccinationDeferred(Event):
+    """A doctor deferred the vaccination; the ticket is closed. Detail `{"by", "reason"}`."""
+
+    type: ClassVar[str] = "vaccination.deferred"
+
+
+@dataclass(frozen=True)
+class VaccinationRecorded(Event):
+    """The dose given, the record the platform keeps: detail `{"trace_code", "product",
+    "name", "maker", "lot", "expires", "dose", "site", "route", "nurse", "at", "checklist",
+    "override_reason", "observation_ends_at"}`."""
+
+    type: ClassVar[str] = "vaccination.recorded"
+
+
+@dataclass(frozen=True)
+class ObservationReaction(Event):
+    """An adverse reaction during observation; detail `{"symptoms", "note", "severity",
+    "action", "by", "observation_ends_at"}`. Observation is extended."""
+
+    type: ClassVar[str] = "observation.reaction"
+
+
+@dataclass(frozen=True)
+class ObservationLeftEarly(Event):
+    """The resident left before observation ended; detail `{"by", "reason"}`."""
+
+    type: ClassVar[str] = "observation.left_early"
+
+
 EVENT_TYPES: dict[str, type[Event]] = {
     cls.type: cls
     for cls in (
         TicketIssued, TicketCalled, TicketRecalled, TicketRequeued, TicketStarted,
         TicketCompleted, TicketNoShow, TicketTransferred, TicketCancelled, TicketRestored,
-        ObservationStarted, ObservationReleased,
+        ObservationStarted, ObservationReleased, TicketAdvanced, ScreeningRecorded,
+        ScreeningCleared, VaccinationDeferred, VaccinationRecorded, ObservationReaction,
+        ObservationLeftEarly,
     )
 }

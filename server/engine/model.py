@@ -12,7 +12,7 @@ from .errors import DomainError
 
 Status = Literal[
     "waiting", "called", "serving", "done", "no_show", "cancelled", "transferred",
-    "observing", "released",
+    "observing", "released", "deferred",
 ]
 Kind = Literal["booked", "walkin"]
 
@@ -37,14 +37,49 @@ class ServiceRules:
     recall_limit: int = 2  # recalls allowed; one more recall marks the ticket no-show
     default_service_minutes: float = 5.0  # used for the wait estimate until real times exist
     number_width: int = 3
+    # The pathway: stages a ticket passes in order, keeping its number (vaccination:
+    # screening, vaccination, observation). Empty: one stage, as a doctor visit.
+    stages: tuple[str, ...] = ()
+    observation_minutes: int = 30  # when the vaccine given does not say
+    reaction_extend_minutes: int = 30  # a recorded reaction keeps the resident this much longer
+
+    @property
+    def queue_stages(self) -> tuple[str | None, ...]:
+        """The stages with a queue that counters call from (observation is a room, entered by
+        recording the dose); `(None,)` for a service of one stage."""
+        queued = tuple(s for s in self.stages if s != OBSERVATION)
+        return queued or (None,)
+
+    def stage_after(self, stage: str | None) -> str | None:
+        """The queue stage that follows `stage`, or None when `stage` is the last one."""
+        queued = self.queue_stages
+        if stage not in queued:
+            return None
+        i = queued.index(stage)
+        return queued[i + 1] if i + 1 < len(queued) else None
+
+
+# The stage names the engine itself acts on (config.toml names the pathway with them).
+SCREENING = "screening"
+VACCINATION = "vaccination"
+OBSERVATION = "observation"
 
 
 @dataclass(frozen=True)
 class CounterRules:
-    """What the engine knows of a desk or room: the services whose tickets it calls."""
+    """What the engine knows of a desk or room: the services whose tickets it calls, and of
+    those the stages it serves (empty: every stage)."""
 
     id: str
     services: tuple[str, ...]
+    stages: tuple[str, ...] = ()
+
+    def serves(self, rules: ServiceRules) -> tuple[str | None, ...]:
+        """The queue stages of `rules`' service this counter calls from."""
+        queued = rules.queue_stages
+        if not self.stages or queued == (None,):
+            return queued
+        return tuple(s for s in queued if s in self.stages)
 
 
 @dataclass(frozen=True)
@@ -90,6 +125,14 @@ class Ticket:
     version: int = 1
     transferred_from: str | None = None
     transferred_to: str | None = None
+    stage: str | None = None  # where it is on its service's pathway; None: a one-stage service
+    flagged: bool = False  # a screening answer was "yes": it needs a doctor
+    cleared: bool = False  # a doctor has seen the flag and cleared the vaccination
+    screening_yes: tuple[str, ...] = ()  # the questions answered "yes"
+    vaccine: str | None = None  # the product booked, or given (catalog code)
+    dose: int | None = None  # which dose of the product
+    previous_dose_on: date | None = None  # the platform's record of the last dose, if known
+    observation_ends_at: datetime | None = None
 
     @property
     def is_open(self) -> bool:

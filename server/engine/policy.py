@@ -8,6 +8,8 @@ from datetime import datetime
 
 from .model import ServiceRules, State, Ticket
 
+ALL_STAGES = "*"  # order(): the waiting tickets of every stage of the service together
+
 
 def lane(ticket: Ticket, now: datetime) -> str:
     """`priority`, `booked` (slot open), `walkin` (incl. late arrivals), or `early` (slot not
@@ -29,10 +31,13 @@ def _issued_key(t: Ticket) -> tuple[datetime, int]:
     return (t.issued_at, t.seq_no)
 
 
-def order(state: State, service: str, now: datetime) -> list[Ticket]:
-    """The waiting tickets of `service` in the order calls would take them if nothing changed."""
+def order(state: State, service: str, now: datetime,
+          stage: str | None = ALL_STAGES) -> list[Ticket]:
+    """The waiting tickets of `service` (at `stage` of its pathway, or at any) in the order
+    calls would take them if nothing changed."""
     rules = state.service(service)
-    waiting = [t for t in state.tickets.values() if t.service == service and t.status == "waiting"]
+    waiting = [t for t in state.tickets.values() if t.service == service and t.status == "waiting"
+               and (stage == ALL_STAGES or t.stage == stage)]
     lanes: dict[str, list[Ticket]] = {"priority": [], "booked": [], "walkin": [], "early": []}
     for t in waiting:
         lanes[lane(t, now)].append(t)
@@ -61,10 +66,12 @@ _RANK = {"priority": 0, "booked": 1, "walkin": 1, "early": 2}
 def next_for_counter(state: State, counter_id: str, now: datetime) -> Ticket | None:
     """The ticket `counter_id` calls next: each service's head, then by lane and arrival."""
     heads = []
-    for service in state.counter(counter_id).services:
-        queue = order(state, service, now)
-        if queue:
-            heads.append(queue[0])
+    counter = state.counter(counter_id)
+    for service in counter.services:
+        for stage in counter.serves(state.service(service)):
+            queue = order(state, service, now, stage)
+            if queue:
+                heads.append(queue[0])
     if not heads:
         return None
     return min(heads, key=lambda t: (_RANK[lane(t, now)], t.issued_at, t.seq_no))
@@ -88,23 +95,36 @@ def mean_service_minutes(state: State, service: str) -> float:
     return sum(recent) / len(recent) / 60.0
 
 
-def open_counters(state: State, service: str) -> int:
-    return sum(1 for c in state.rules.counters.values() if service in c.services)
+def open_counters(state: State, service: str, stage: str | None = ALL_STAGES) -> int:
+    rules = state.service(service)
+    return sum(1 for c in state.rules.counters.values() if service in c.services
+               and (stage == ALL_STAGES or stage in c.serves(rules)))
 
 
-def eta_minutes(state: State, service: str, position: int) -> int:
-    """Estimated wait: position × recent mean service time ÷ counters serving the service."""
+def eta_minutes(state: State, service: str, position: int,
+                stage: str | None = ALL_STAGES) -> int:
+    """Estimated wait: position × recent mean service time ÷ counters serving the stage, plus
+    one service time for each stage of the pathway still ahead after this one."""
     if position <= 0:
         return 0
-    counters = max(open_counters(state, service), 1)
-    return math.ceil(position * mean_service_minutes(state, service) / counters)
+    rules = state.service(service)
+    if stage == ALL_STAGES:
+        stage = rules.queue_stages[0]
+    mean = mean_service_minutes(state, service)
+    counters = max(open_counters(state, service, stage), 1)
+    ahead = 0
+    following = rules.stage_after(stage)
+    while following is not None:
+        ahead += 1
+        following = rules.stage_after(following)
+    return math.ceil(position * mean / counters + ahead * mean)
 
 
 def position(state: State, ticket: Ticket, now: datetime) -> int | None:
     """1 for the next ticket to be called; None once the ticket is no longer waiting."""
     if ticket.status != "waiting":
         return None
-    for i, t in enumerate(order(state, ticket.service, now), start=1):
+    for i, t in enumerate(order(state, ticket.service, now, ticket.stage), start=1):
         if t.id == ticket.id:
             return i
     return None  # pragma: no cover - a waiting ticket is always in its service's order

@@ -17,6 +17,11 @@ TRANSITIONS: dict[str, tuple[frozenset[Status], Status]] = {
     "cancel": (frozenset({"waiting"}), "cancelled"),
     "observe": (frozenset({"serving"}), "observing"),
     "release": (frozenset({"observing"}), "released"),
+    # the pathway (server/engine/vaccination.py): a finished stage queues for the next one
+    "advance": (frozenset({"serving", "waiting"}), "waiting"),
+    "vaccinate": (frozenset({"called", "serving"}), "observing"),
+    "defer": (frozenset({"waiting", "called", "serving"}), "deferred"),
+    "leave-early": (frozenset({"observing"}), "released"),
 }
 
 

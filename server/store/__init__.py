@@ -1,5 +1,5 @@
 """SQLite store (layer 3, adapter): the only code that talks SQL."""
 
-from .sqlite import Store, StoreError
+from .sqlite import Store, StoreError, TraceCodeUsed
 
-__all__ = ["Store", "StoreError"]
+__all__ = ["Store", "StoreError", "TraceCodeUsed"]

@@ -11,8 +11,10 @@ from ..engine.events import Event
 from ..engine.model import Call, State, Ticket, UndoRecord
 
 _DATETIME_FIELDS = {"issued_at", "slot_start", "slot_end", "called_at", "started_at",
-                    "finished_at"}
-_BOOL_FIELDS = {"priority", "late"}
+                    "finished_at", "observation_ends_at"}
+_DATE_FIELDS = {"day", "previous_dose_on"}
+_BOOL_FIELDS = {"priority", "late", "flagged", "cleared"}
+_LIST_FIELDS = {"screening_yes"}  # tuples of texts, as a JSON list
 TICKET_COLUMNS = tuple(f.name for f in fields(Ticket))
 
 
@@ -24,6 +26,8 @@ def ticket_to_row(t: Ticket) -> dict[str, Any]:
             value = value.isoformat()
         elif isinstance(value, bool):
             value = int(value)
+        elif name in _LIST_FIELDS:
+            value = json.dumps(list(value), ensure_ascii=False)
         row[name] = value
     return row
 
@@ -32,12 +36,14 @@ def ticket_from_row(row: dict[str, Any]) -> Ticket:
     values: dict[str, Any] = {}
     for name in TICKET_COLUMNS:
         value = row.get(name)
-        if name == "day":
+        if name in _DATE_FIELDS and value is not None:
             value = date.fromisoformat(value)
         elif name in _DATETIME_FIELDS and value is not None:
             value = datetime.fromisoformat(value)
         elif name in _BOOL_FIELDS:
             value = bool(value)
+        elif name in _LIST_FIELDS:
+            value = tuple(json.loads(value)) if value else ()
         values[name] = value
     return Ticket(**values)
 
@@ -45,7 +51,9 @@ def ticket_from_row(row: dict[str, Any]) -> Ticket:
 def event_to_row(e: Event) -> dict[str, Any]:
     return {"seq": e.seq, "type": e.type, "ticket_id": e.ticket.id, "counter": e.counter,
             "reason": e.reason, "at": e.at.isoformat(),
-            "ticket": json.dumps(ticket_to_row(e.ticket), ensure_ascii=False)}
+            "ticket": json.dumps(ticket_to_row(e.ticket), ensure_ascii=False),
+            "detail": json.dumps(e.detail, ensure_ascii=False) if e.detail is not None
+            else None}
 
 
 def engine_meta(state: State) -> str:

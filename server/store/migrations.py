@@ -105,3 +105,45 @@ def m007_add_booking_feed_columns(db: Database) -> None:
     db["bookings"].add_column("vaccine", str)
     db["bookings"].add_column("changed_at", int)
     db["bookings"].create_index(["day", "phone_last4"])
+
+
+@migrations()
+def m008_add_ticket_pathway_columns(db: Database) -> None:
+    # Where a ticket is on its service's pathway, its screening flag, the vaccine booked or
+    # given, and when its observation ends.
+    for column, kind in (("stage", str), ("flagged", int), ("cleared", int),
+                         ("screening_yes", str), ("vaccine", str), ("dose", int),
+                         ("previous_dose_on", str), ("observation_ends_at", str)):
+        db["tickets"].add_column(column, kind)
+
+
+@migrations()
+def m009_add_event_detail(db: Database) -> None:
+    # What an event records beyond the ticket (screening answers, the dose record), as JSON.
+    db["events"].add_column("detail", str)
+
+
+@migrations()
+def m010_create_vaccinations(db: Database) -> None:
+    # One row per dose given, written with its `vaccination.recorded` event. A trace code is
+    # used once at this station: the unique index refuses a second dose from the same box even
+    # when two nurses scan it at the same instant.
+    db["vaccinations"].create(
+        {"seq": int, "ticket_id": str, "booking_id": str, "trace_code": str, "product": str,
+         "lot": str, "expires": str, "dose": int, "site": str, "route": str, "nurse": str,
+         "at": str},
+        pk="seq", not_null={"ticket_id", "trace_code", "product", "at"},
+    )
+    db["vaccinations"].create_index(["trace_code"], unique=True,
+                                    index_name="vaccinations_trace_code")
+
+
+@migrations()
+def m011_create_vaccines(db: Database) -> None:
+    # The platform's vaccine catalog as the station last received it; `lots` is JSON.
+    db["vaccines"].create(
+        {"code": str, "name": str, "name_en": str, "maker": str, "doses": int,
+         "interval_days": int, "trace_prefix": str, "observation_minutes": int, "lots": str,
+         "position": int},
+        pk="code", not_null={"name", "trace_prefix"},
+    )

@@ -26,6 +26,10 @@ class StoreError(Exception):
     """The database refused a write (a unique key, a full disk); nothing was written."""
 
 
+class TraceCodeUsed(StoreError):
+    """A dose's trace code was recorded before at this station (the unique index said so)."""
+
+
 _UPSERT_TICKET = (
     f"INSERT INTO tickets ({', '.join(codec.TICKET_COLUMNS)}) "
     f"VALUES ({', '.join(':' + c for c in codec.TICKET_COLUMNS)}) "
@@ -33,9 +37,16 @@ _UPSERT_TICKET = (
     + ", ".join(f"{c}=excluded.{c}" for c in codec.TICKET_COLUMNS if c != "id")
 )
 _INSERT_EVENT = (
-    "INSERT INTO events (seq, type, ticket_id, counter, reason, at, ticket) "
-    "VALUES (:seq, :type, :ticket_id, :counter, :reason, :at, :ticket)"
+    "INSERT INTO events (seq, type, ticket_id, counter, reason, at, ticket, detail) "
+    "VALUES (:seq, :type, :ticket_id, :counter, :reason, :at, :ticket, :detail)"
 )
+_INSERT_VACCINATION = (
+    "INSERT INTO vaccinations (seq, ticket_id, booking_id, trace_code, product, lot, expires, "
+    "dose, site, route, nurse, at) VALUES (:seq, :ticket_id, :booking_id, :trace_code, "
+    ":product, :lot, :expires, :dose, :site, :route, :nurse, :at)"
+)
+_VACCINE_FIELDS = ("code", "name", "name_en", "maker", "doses", "interval_days", "trace_prefix",
+                   "observation_minutes")
 
 
 class Store:
@@ -48,6 +59,7 @@ class Store:
         conn = sqlite3.connect(self.path, check_same_thread=False, timeout=5.0)
         self.db = Database(conn)
         self._lock = threading.RLock()
+        self.vaccines_version = 0  # counts replace_vaccines calls, for readers that cache
         with self.db.ensure_autocommit_on():
             if self.path != ":memory:":
                 self.db.execute("PRAGMA journal_mode=WAL")
@@ -77,6 +89,8 @@ class Store:
                 yield self.db
             except sqlite3.IntegrityError as err:
                 conn.execute("ROLLBACK")
+                if "vaccinations.trace_code" in str(err):
+                    raise TraceCodeUsed(str(err)) from err
                 raise StoreError(str(err)) from err
             except BaseException:
                 conn.execute("ROLLBACK")
@@ -92,7 +106,14 @@ class Store:
         with self._write() as db:
             conn = db.conn
             conn.executemany(_UPSERT_TICKET, [codec.ticket_to_row(t) for t in changed])
+            events = list(events)
             conn.executemany(_INSERT_EVENT, [codec.event_to_row(e) for e in events])
+            conn.executemany(_INSERT_VACCINATION, [
+                {"seq": e.seq, "ticket_id": e.ticket.id, "booking_id": e.ticket.booking_id,
+                 **{k: (e.detail or {}).get(k) for k in ("trace_code", "product", "lot",
+                                                          "expires", "dose", "site", "route",
+                                                          "nurse", "at")}}
+                for e in events if e.type == "vaccination.recorded"])
             conn.execute(
                 "INSERT INTO meta(key, value) VALUES ('engine', ?) "
                 "ON CONFLICT(key) DO UPDATE SET value = excluded.value",
@@ -122,6 +143,38 @@ class Store:
             rows = list(self.db["tickets"].rows_where("code = ?", [code], order_by="rowid desc",
                                                       limit=1))
         return codec.ticket_from_row(rows[0]) if rows else None
+
+    # vaccinations ---------------------------------------------------------------------------
+
+    def trace_code_used(self, trace_code: str) -> bool:
+        with self._lock:
+            return self.db.execute("SELECT 1 FROM vaccinations WHERE trace_code = ?",
+                                   [trace_code]).fetchone() is not None
+
+    def vaccinations(self) -> list[dict[str, Any]]:
+        with self._lock:
+            return list(self.db["vaccinations"].rows_where(order_by="seq"))
+
+    def replace_vaccines(self, rows: Iterable[dict[str, Any]]) -> None:
+        """The platform's vaccine catalog, in the shape of `GET /api/v1/vaccines`
+        (`{"code", "name", "name_en", "maker", "doses", "interval_days", "trace_prefix",
+        "observation_minutes", "lots": [{"lot", "expires", "serials": [from13, to13]}]}`):
+        a product it no longer lists is gone."""
+        records = [{**{k: row.get(k) for k in _VACCINE_FIELDS},
+                    "lots": json.dumps(list(row.get("lots") or []), ensure_ascii=False),
+                    "position": i}
+                   for i, row in enumerate(rows)]
+        with self._write() as db:
+            db.execute("DELETE FROM vaccines")
+            db["vaccines"].insert_all(records, pk="code")
+        self.vaccines_version += 1
+
+    def vaccines(self) -> list[dict[str, Any]]:
+        """The catalog as replace_vaccines received it, in its order."""
+        with self._lock:
+            rows = list(self.db["vaccines"].rows_where(order_by="position"))
+        return [{**{k: row[k] for k in _VACCINE_FIELDS}, "lots": json.loads(row["lots"] or "[]")}
+                for row in rows]
 
     # key-value ------------------------------------------------------------------------------
 

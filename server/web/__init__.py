@@ -21,7 +21,7 @@ from ..auth import Accounts
 from ..config import Settings
 from ..station import Clock, StationService
 from ..store import Store
-from . import api, bookings_api, devices_api, errors, pages, realtime
+from . import api, bookings_api, devices_api, errors, pages, realtime, vaccination_api
 
 log = logging.getLogger(__name__)
 
@@ -82,6 +82,7 @@ def create_app(settings: Settings, *, store: Store | None = None, clock: Clock |
     app.register_blueprint(api.bp)
     app.register_blueprint(bookings_api.bp)
     app.register_blueprint(devices_api.bp)
+    app.register_blueprint(vaccination_api.bp)
     app.register_blueprint(pages.bp)
     app.register_blueprint(kiosk_bp)
     app.register_blueprint(display_bp)

@@ -25,7 +25,7 @@ def station() -> StationService:
 
 def private() -> bool:
     who = current_principal()
-    return who is not None and who.role in ("nurse", "admin", "kiosk")
+    return who is not None and who.role in ("nurse", "doctor", "admin", "kiosk")
 
 
 def ticket_json(ticket_id: str, status: int = 200) -> tuple[Response, int]:

@@ -257,3 +257,47 @@ class BookingSearch(Input):
 
     q: Annotated[str, BeforeValidator(_stripped), Field(min_length=1, max_length=MAX_QUERY)] = \
         Field(description="a name fragment or the phone's last 4 digits")
+
+
+# --- the vaccination pathway ---------------------------------------------------------------
+
+Reason = Annotated[str, BeforeValidator(_stripped), Field(min_length=1, max_length=500)]
+
+
+class ScreeningAnswers(Input):
+    """Question id -> the resident's answer; a question left out was not asked (skipped at
+    the kiosk, to be asked at the desk)."""
+
+    answers: dict[str, bool] = Field(description="`{question id: true|false}`; ids of "
+                                                 "`GET /api/v1/screening/questions`")
+
+
+class DoctorDecision(Input):
+    reason: Reason
+
+
+class Vaccinate(Input):
+    """One dose. `trace_code` is checked by the station (20 digits, the booked product's
+    prefix, not used before, lot not expired), so any text is accepted here."""
+
+    trace_code: str = Field(json_schema_extra={"maxLength": 64},
+                            description="the dose box's 20-digit trace code as scanned")
+    site: Annotated[str, Field(min_length=1, max_length=40)] = Field(
+        description="injection site, e.g. left_deltoid")
+    route: Annotated[str, Field(min_length=1, max_length=40)] = Field(
+        description="route, e.g. intramuscular")
+    checklist: dict[str, bool] | None = Field(
+        None, description="三查七对 as ticked: name, age, vaccine, specification, dose, site, "
+                          "route")
+    override_reason: Annotated[str, Field(min_length=1, max_length=500)] | None = Field(
+        None, description="a doctor's reason to give a dose before its interval has passed")
+    dose: Annotated[int, Field(ge=1, le=10)] | None = Field(
+        None, description="for a walk-in: which dose (a booking says it)")
+
+
+class Reaction(Input):
+    symptoms: list[Annotated[str, Field(min_length=1, max_length=40)]] = Field(
+        max_length=20, description="symptom ids from the console's list")
+    note: Annotated[str, Field(max_length=500)] = ""
+    severity: Literal["mild", "moderate", "severe"]
+    action: Annotated[str, Field(max_length=200)] = Field("", description="action taken")

@@ -41,7 +41,7 @@ SECURITY_SCHEMES = {
     "deviceToken": {"type": "http", "scheme": "bearer"},
 }
 # how each role of server.auth proves who it is: staff log in, devices carry their token
-SCHEME_OF_ROLE = {"nurse": "staffSession", "admin": "staffSession",
+SCHEME_OF_ROLE = {"nurse": "staffSession", "doctor": "staffSession", "admin": "staffSession",
                   "kiosk": "deviceToken", "display": "deviceToken"}
 # any operation may be refused; the codes and their statuses are in server/web/errors.py
 ERROR_STATUSES = ("400", "401", "403", "404", "409", "413", "422")

@@ -29,6 +29,8 @@ from .security import accounts
 log = logging.getLogger(__name__)
 
 STATION_ROOM = "station"
+STAFF_ROOM = "staff"  # consoles only: alerts that carry health details (a reaction)
+ALERTS = frozenset({"observation.reaction"})
 
 
 def init_app(app: Flask, station: StationService, settings: Settings) -> SocketIO:
@@ -87,6 +89,8 @@ class _Handlers:
         # join and snapshot under the station lock: no delta can fall between the two
         with self.station.lock:
             join_room(STATION_ROOM)
+            if who.kind == "staff":
+                join_room(STAFF_ROOM)
             if who.kind == "device":
                 join_room(f"{who.role}:{who.id}")
             self._send_snapshot(who)
@@ -140,3 +144,5 @@ class Broadcaster:
             message = presenter.event_message(event, state, self.settings, now, queues,
                                               private=False)
             self.socketio.emit("event", message.to_dict(), to=STATION_ROOM)
+            if event.type in ALERTS:
+                self.socketio.emit("alert", presenter.alert(event, state, now), to=STAFF_ROOM)

@@ -23,6 +23,11 @@ class Error(BaseModel):
     error: ErrorBody
 
 
+class TicketVaccine(BaseModel):
+    product: str = Field(description="catalog code (`GET /api/v1/vaccines`)")
+    dose: int | None
+
+
 class Ticket(BaseModel):
     """A ticket as staff, kiosks and the phone page see it (contracts.protocol.TicketView)."""
 
@@ -30,7 +35,7 @@ class Ticket(BaseModel):
     number: str
     service: str
     status: Literal["waiting", "called", "serving", "done", "no_show", "cancelled",
-                    "transferred", "observing", "released"]
+                    "transferred", "observing", "released", "deferred"]
     position: int | None
     eta_minutes: int | None
     counter: str | None
@@ -47,6 +52,15 @@ class Ticket(BaseModel):
                                                "and kiosks")
     transferred_from: str | None = None
     transferred_to: str | None = None
+    stage: Literal["screening", "vaccination", "observation"] | None = Field(
+        None, description="where the ticket is on its service's pathway; null: one stage")
+    flagged: bool = Field(False, description="a screening answer was yes: needs a doctor "
+                                             "unless cleared")
+    cleared: bool = False
+    screening_yes: list[str] | None = Field(None, description="questions answered yes; "
+                                                              "staff only")
+    vaccine: TicketVaccine | None = None
+    observation_ends_at: str | None = Field(None, json_schema_extra={"format": "date-time"})
 
 
 class Notice(BaseModel):
@@ -152,3 +166,40 @@ class Device(BaseModel):
 class Devices(BaseModel):
     devices: list[Device]
     online_seconds: int
+
+
+class ScreeningQuestion(BaseModel):
+    id: str
+    zh: str
+    en: str
+
+
+class ScreeningQuestions(BaseModel):
+    """The station's pre-vaccination health questions, in the order they are asked."""
+
+    questions: list[ScreeningQuestion]
+
+
+class VaccineLot(BaseModel):
+    lot: str
+    expires: str = Field(json_schema_extra={"format": "date"})
+    serials: list[str] = Field(description="the first and last 13 serial digits of the lot's "
+                                           "trace codes")
+
+
+class Vaccine(BaseModel):
+    code: str
+    name: str
+    name_en: str | None
+    maker: str | None
+    doses: int | None
+    interval_days: int | None
+    trace_prefix: str = Field(description="the product's 7 digits that start its trace codes")
+    observation_minutes: int | None
+    lots: list[VaccineLot]
+
+
+class Vaccines(BaseModel):
+    """The platform's vaccine catalog as the station knows it."""
+
+    vaccines: list[Vaccine]
