@@ -105,3 +105,10 @@ def m007_add_booking_feed_columns(db: Database) -> None:
     db["bookings"].add_column("vaccine", str)
     db["bookings"].add_column("changed_at", int)
     db["bookings"].create_index(["day", "phone_last4"])
+
+
+@migrations()
+def m015_create_vaccines(db: Database) -> None:
+    # The platform's vaccine catalog, one product a row in the form of GET /api/v1/vaccines.
+    # A stand-in until the vaccination store's own table: drop this step when merging onto it.
+    db["vaccines"].create({"code": str, "doc": str}, pk="code", not_null={"doc"})

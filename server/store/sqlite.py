@@ -182,6 +182,21 @@ class Store:
                        "ON CONFLICT(key) DO UPDATE SET value = excluded.value",
                        [cursor_key, cursor])
 
+    # vaccine catalog (a stand-in until the vaccination store's own methods) ------------------
+
+    def vaccines(self) -> list[dict[str, Any]]:
+        with self._lock:
+            return [json.loads(row["doc"])
+                    for row in self.db["vaccines"].rows_where(order_by="code")]
+
+    def replace_vaccines(self, rows: list[dict[str, Any]]) -> None:
+        """The platform's catalog, as published, in one transaction."""
+        with self._write() as db:
+            db.execute("DELETE FROM vaccines")
+            db["vaccines"].insert_all(
+                [{"code": row["code"], "doc": json.dumps(row, ensure_ascii=False)}
+                 for row in rows], pk="code")
+
     # platform keys --------------------------------------------------------------------------
 
     def platform_keys(self) -> list[dict[str, Any]]:
