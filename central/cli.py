@@ -13,7 +13,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="clinicq central",
         description="The reference central platform: bookings, signed booking QR codes, "
-                    "public keys and the stations' booking feed.")
+                    "public keys, the vaccine catalog and the stations' booking feed.")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     serve = commands.add_parser(
         "serve", help="run the platform's HTTP server",

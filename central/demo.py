@@ -1,5 +1,7 @@
 """Demo data of the reference central platform: station, services, vaccines, key, bookings.
 
+The vaccine catalog is `contracts.demo.DEMO_VACCINES`, the one a demo station holds too.
+
 The demo signing key comes from a fixed, public seed so that a station server
 can be seeded with the matching public key (`contracts.demo`); never use
 it outside the demo.
@@ -10,22 +12,21 @@ from __future__ import annotations
 import random
 from datetime import timedelta
 
-from central.inputs import NewBooking
+from central.inputs import NewBooking, parse_vaccine
 from central.store import Store
-from contracts.demo import DEMO_KEY_ID, DEMO_STATION_ID, DEMO_STATION_TOKEN, demo_seed
+from contracts.demo import (
+    DEMO_KEY_ID,
+    DEMO_STATION_ID,
+    DEMO_STATION_TOKEN,
+    DEMO_VACCINES,
+    demo_seed,
+)
 
 DEMO_STATION_NAME = "幸福社区卫生服务站"
 DEMO_ADMIN_TOKEN = "demo-central-admin-token"
 DEMO_SERVICES: dict[str, tuple[str, str]] = {
     "V": ("接种", "vaccination"), "A": ("门诊", "clinic"), "B": ("体检", "exam"),
 }
-DEMO_VACCINES: list[tuple[str, str, str, int]] = [
-    ("HepB", "乙型肝炎疫苗", "华北制药", 3),
-    ("Flu4", "四价流感病毒裂解疫苗", "华兰生物", 1),
-    ("HPV9", "九价人乳头瘤病毒疫苗", "默沙东", 3),
-    ("PPV23", "23价肺炎球菌多糖疫苗", "沃森生物", 1),
-    ("RZV", "重组带状疱疹疫苗", "葛兰素史克", 2),
-]
 DEMO_BOOKINGS = 40
 _SURNAMES = "王李张刘陈杨黄赵吴周徐孙马朱胡郭何林罗高"
 _GIVEN = ["秀英", "桂兰", "建国", "志强", "丽", "伟", "敏", "静", "海燕", "国华", "玉珍", "明"]
@@ -40,10 +41,12 @@ def seed_demo(store: Store, now: int, bookings: int = DEMO_BOOKINGS) -> int:
     if store.station(DEMO_STATION_ID) is None:
         store.add_station(DEMO_STATION_ID, DEMO_STATION_NAME, DEMO_STATION_TOKEN,
                           DEMO_SERVICES, now)
-    known = {v["code"] for v in store.vaccines()}
-    for code, name, maker, doses in DEMO_VACCINES:
-        if code not in known:
-            store.add_vaccine(code, name, maker, doses)
+    # A demo product missing, or kept from before the catalog had trace prefixes, is put as
+    # contracts.demo has it; one an administrator has since replaced is left alone.
+    complete = {v["code"] for v in store.vaccines()}
+    for product in DEMO_VACCINES:
+        if product["code"] not in complete:
+            store.put_vaccine(parse_vaccine(product["code"], product))
     if not any(k.key_id == DEMO_KEY_ID for k in store.public_keys(now)):
         store.rotate_key(DEMO_KEY_ID, demo_seed(), now)
     today = store.local_today(now)
@@ -61,8 +64,8 @@ def seed_demo(store: Store, now: int, bookings: int = DEMO_BOOKINGS) -> int:
             station=DEMO_STATION_ID, service=service, day=today, slot_start=start,
             slot_end=start + 30, name=rng.choice(_SURNAMES) + rng.choice(_GIVEN),
             phone=f"13{rng.randint(0, 999_999_999):09d}", birth_year=birth_year, priority=None,
-            vaccine_product=vaccine[0] if vaccine else None,
-            vaccine_dose=rng.randint(1, vaccine[3]) if vaccine else None)
+            vaccine_product=vaccine["code"] if vaccine else None,
+            vaccine_dose=rng.randint(1, vaccine["doses"]) if vaccine else None)
         booking = store.create_booking(new, now)
         created += 1
         if i % 9 == 4:

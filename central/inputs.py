@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Annotated, Any, TypeVar
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, ValidationError
+from pydantic import BaseModel, BeforeValidator, ConfigDict, ValidationError, model_validator
 from pydantic_core import PydanticCustomError
 
 from central.errors import CentralError
@@ -259,3 +259,85 @@ class DayQuery(Input):
     """`?day=YYYY-MM-DD`; none: the platform's today."""
 
     day: Annotated[date | None, BeforeValidator(_day_or_today)] = None
+
+
+# --- PUT /api/v1/vaccines/<code> -----------------------------------------------------------
+
+_PRODUCT = re.compile(r"[A-Za-z0-9_-]{1,40}")
+_PREFIX = re.compile(r"[0-9]{7}")
+_SERIAL = re.compile(r"[0-9]{13}")
+
+
+def _count(low: int, high: int) -> Callable[[Any], int]:
+    def check(value: Any) -> int:
+        if value is None:
+            raise coded("field_missing")
+        if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
+            raise invalid(f"a number {low}-{high}")
+        return value
+
+    return check
+
+
+def _trace_prefix(value: Any) -> str:
+    if value is None or value == "":
+        raise coded("field_missing")
+    if not isinstance(value, str) or not _PREFIX.fullmatch(value):
+        raise invalid("7 digits")
+    return value
+
+
+def _serials(value: Any) -> tuple[str, str]:
+    if not (isinstance(value, list) and len(value) == 2
+            and all(isinstance(v, str) and _SERIAL.fullmatch(v) for v in value)):
+        raise invalid("[first, last]: two 13-digit serials")
+    if value[0] > value[1]:
+        raise invalid("the first serial must not follow the last")
+    return value[0], value[1]
+
+
+def _lots(value: Any) -> Any:
+    if value is None:
+        return []
+    if not isinstance(value, list) or not all(isinstance(lot, dict) for lot in value):
+        raise invalid("a list of lots")
+    names = [lot.get("lot") for lot in value]
+    if len(set(map(str, names))) != len(names):
+        raise invalid("each lot once")
+    return value
+
+
+class Lot(Input):
+    lot: Annotated[str, BeforeValidator(_text(40))]
+    expires: Annotated[date, BeforeValidator(_day)]
+    serials: Annotated[tuple[str, str], BeforeValidator(_serials)]
+
+
+class VaccineProduct(Input):
+    """A product of the vaccine catalog with its known lots; `code` comes from the URL."""
+
+    code: Annotated[str, BeforeValidator(_text(40))]
+    name: Annotated[str, BeforeValidator(_text(200))]
+    name_en: Annotated[str, BeforeValidator(_text(200))]
+    maker: Annotated[str, BeforeValidator(_text(200))]
+    doses: Annotated[int, BeforeValidator(_count(1, 10))]
+    interval_days: Annotated[int, BeforeValidator(_count(0, 3650))] = 0
+    trace_prefix: Annotated[str, BeforeValidator(_trace_prefix)]
+    observation_minutes: Annotated[int, BeforeValidator(_count(0, 240))] = 30
+    lots: Annotated[list[Lot], BeforeValidator(_lots)] = []
+
+    @model_validator(mode="after")
+    def _serials_name_one_lot(self) -> VaccineProduct:
+        ranges = sorted(lot.serials for lot in self.lots)
+        if any(left[1] >= right[0] for left, right in zip(ranges, ranges[1:], strict=False)):
+            raise invalid("the serial ranges of two lots overlap", field="lots")
+        return self
+
+
+def parse_vaccine(code: str, doc: Any) -> VaccineProduct:
+    """`doc` as the product `code` (the URL's, whatever the body says)."""
+    if not _PRODUCT.fullmatch(code):
+        raise CentralError("field_invalid", field="code", why="1-40 of A-Z a-z 0-9 _ -")
+    if not isinstance(doc, dict):
+        raise CentralError("bad_json")
+    return parse(VaccineProduct, {**doc, "code": code})

@@ -44,12 +44,29 @@ services = sa.Table(
     sa.Column("kind", sa.String(20), nullable=False),  # vaccination | clinic | exam
 )
 
+# The vaccine catalog. A trace code (追溯码) is a product's 7-digit `trace_prefix` and 13 more
+# digits; a lot holds the range of those 13 digits its boxes carry. `trace_prefix` is NULL only
+# on products from before m002 that nobody completed since; the catalog leaves them out.
 vaccines = sa.Table(
     "vaccines", metadata,
     sa.Column("code", sa.String(40), primary_key=True),
     sa.Column("name", sa.String(200), nullable=False),
     sa.Column("manufacturer", sa.String(200), nullable=False),
     sa.Column("doses", sa.Integer, nullable=False),
+    sa.Column("name_en", sa.String(200), nullable=False, server_default=""),
+    sa.Column("interval_days", sa.Integer, nullable=False, server_default="0"),
+    sa.Column("trace_prefix", sa.String(7), nullable=True),
+    sa.Column("observation_minutes", sa.Integer, nullable=False, server_default="30"),
+    sa.Index("ux_vaccines_trace_prefix", "trace_prefix", unique=True),
+)
+
+vaccine_lots = sa.Table(
+    "vaccine_lots", metadata,
+    sa.Column("vaccine_code", sa.ForeignKey("vaccines.code"), primary_key=True),
+    sa.Column("lot", sa.String(40), primary_key=True),
+    sa.Column("expires", sa.Date, nullable=False),
+    sa.Column("serial_from", sa.String(13), nullable=False),
+    sa.Column("serial_to", sa.String(13), nullable=False),
 )
 
 residents = sa.Table(
@@ -104,8 +121,34 @@ def m001_create_tables(conn: Connection) -> None:
     conn.execute(sa.insert(counters).values(name="booking_change", value=0))
 
 
+# The columns m002 adds to a vaccines table that m001 made before they were declared (the
+# same DDL on SQLite and PostgreSQL).
+_M002_COLUMNS = {
+    "name_en": "VARCHAR(200) NOT NULL DEFAULT ''",
+    "interval_days": "INTEGER NOT NULL DEFAULT 0",
+    "trace_prefix": "VARCHAR(7)",
+    "observation_minutes": "INTEGER NOT NULL DEFAULT 30",
+}
+
+
+def m002_vaccine_catalog(conn: Connection) -> None:
+    """Names in English, dose interval, trace prefix, observation time, and the lots.
+
+    m001 creates the tables as declared now, so on a new database everything is there
+    already; on one that m001 made earlier, the missing columns and tables are added.
+    """
+    present = {c["name"] for c in sa.inspect(conn).get_columns("vaccines")}
+    for name, ddl in _M002_COLUMNS.items():
+        if name not in present:
+            conn.exec_driver_sql(f"ALTER TABLE vaccines ADD COLUMN {name} {ddl}")
+    for index in vaccines.indexes:
+        index.create(conn, checkfirst=True)
+    vaccine_lots.create(conn, checkfirst=True)
+
+
 MIGRATIONS: list[tuple[str, Callable[[Connection], None]]] = [
     ("m001_create_tables", m001_create_tables),
+    ("m002_vaccine_catalog", m002_vaccine_catalog),
 ]
 
 

@@ -22,7 +22,7 @@ from sqlalchemy.engine import Connection
 
 from central import schema as t
 from central.errors import CentralError
-from central.inputs import NewBooking, hhmm
+from central.inputs import NewBooking, VaccineProduct, hhmm
 from contracts.bookingcode import (
     MAX_DAYS_AHEAD,
     BookingClaims,
@@ -55,7 +55,7 @@ class BookingChanges:
 
 
 class Store:
-    """Stations, services, residents, bookings, vaccines and signing keys."""
+    """Stations, services, residents, bookings, the vaccine catalog and signing keys."""
 
     def __init__(self, url: str, *, tz: tzinfo | None = None) -> None:
         kwargs: dict[str, Any] = {}
@@ -114,15 +114,56 @@ class Store:
             return None
         return str(row.id)
 
-    def add_vaccine(self, code: str, name: str, manufacturer: str, doses: int) -> None:
-        with self._tx() as conn:
-            conn.execute(sa.insert(t.vaccines).values(
-                code=code, name=name, manufacturer=manufacturer, doses=doses))
+    def put_vaccine(self, product: VaccineProduct) -> bool:
+        """Add or replace a product and its lots, in one transaction; True when it is new.
 
-    def vaccines(self) -> list[dict[str, Any]]:
+        A trace prefix names one product: another product's prefix is `trace_prefix_taken`.
+        """
+        v = t.vaccines.c
+        values = {"name": product.name, "name_en": product.name_en,
+                  "manufacturer": product.maker, "doses": product.doses,
+                  "interval_days": product.interval_days, "trace_prefix": product.trace_prefix,
+                  "observation_minutes": product.observation_minutes}
+        with self._tx() as conn:
+            holder = conn.execute(sa.select(v.code).where(
+                v.trace_prefix == product.trace_prefix, v.code != product.code)).scalar()
+            if holder is not None:
+                raise CentralError("trace_prefix_taken", prefix=product.trace_prefix,
+                                   product=holder)
+            new = conn.execute(sa.select(v.code).where(v.code == product.code)).first() is None
+            if new:
+                conn.execute(sa.insert(t.vaccines).values(code=product.code, **values))
+            else:
+                conn.execute(sa.update(t.vaccines).where(v.code == product.code).values(**values))
+            conn.execute(sa.delete(t.vaccine_lots).where(
+                t.vaccine_lots.c.vaccine_code == product.code))
+            if product.lots:
+                conn.execute(sa.insert(t.vaccine_lots), [
+                    {"vaccine_code": product.code, "lot": lot.lot, "expires": lot.expires,
+                     "serial_from": lot.serials[0], "serial_to": lot.serials[1]}
+                    for lot in product.lots])
+        return new
+
+    def vaccines(self, *, complete: bool = True) -> list[dict[str, Any]]:
+        """The catalog as `GET /api/v1/vaccines` carries it, by product code; `complete=False`
+        also lists products without a trace prefix (made before the catalog had them)."""
+        v, lots = t.vaccines, t.vaccine_lots
+        query = sa.select(v).order_by(v.c.code)
+        if complete:
+            query = query.where(v.c.trace_prefix.is_not(None))
         with self.engine.connect() as conn:
-            rows = conn.execute(sa.select(t.vaccines).order_by(t.vaccines.c.code)).mappings()
-            return [dict(r) for r in rows]
+            products = conn.execute(query).mappings().all()
+            by_product: dict[str, list[dict[str, Any]]] = {}
+            for lot in conn.execute(sa.select(lots).order_by(
+                    lots.c.vaccine_code, lots.c.expires, lots.c.lot)).mappings():
+                by_product.setdefault(lot["vaccine_code"], []).append({
+                    "lot": lot["lot"], "expires": lot["expires"].isoformat(),
+                    "serials": [lot["serial_from"], lot["serial_to"]]})
+        return [{"code": p["code"], "name": p["name"], "name_en": p["name_en"],
+                 "maker": p["manufacturer"], "doses": p["doses"],
+                 "interval_days": p["interval_days"], "trace_prefix": p["trace_prefix"],
+                 "observation_minutes": p["observation_minutes"],
+                 "lots": by_product.get(p["code"], [])} for p in products]
 
     # -- signing keys --------------------------------------------------------
 

@@ -12,7 +12,14 @@ from flask import Blueprint, Response, current_app, render_template, request, ur
 from markupsafe import Markup
 
 from central.errors import CentralError
-from central.inputs import DayQuery, FeedQuery, KeyRotation, parse, parse_new_booking
+from central.inputs import (
+    DayQuery,
+    FeedQuery,
+    KeyRotation,
+    parse,
+    parse_new_booking,
+    parse_vaccine,
+)
 from central.store import Store
 
 api = Blueprint("central_api", __name__, url_prefix="/api/v1")
@@ -65,6 +72,13 @@ def require_station(station: str) -> None:
         raise CentralError("auth_forbidden", what=f"station {station}")
 
 
+def require_any_station() -> None:
+    """A station token (any station's) or the admin token."""
+    token = _bearer()
+    if not _is_admin(token) and get_store().station_for_token(token) is None:
+        raise CentralError("auth_invalid")
+
+
 def _with_links(booking: dict[str, Any]) -> dict[str, Any]:
     return {**booking,
             "qr_url": url_for("central_api.booking_qr_png", booking_id=booking["id"],
@@ -102,6 +116,23 @@ def cancel_booking(booking_id: str) -> dict[str, Any]:
 @api.get("/keys")
 def keys() -> dict[str, Any]:
     return {"keys": [key.to_json() for key in get_store().public_keys(now())]}
+
+
+@api.get("/vaccines")
+def vaccines() -> dict[str, Any]:
+    """The vaccine catalog with its known lots; stations pull it like the key list."""
+    require_any_station()
+    return {"vaccines": get_store().vaccines()}
+
+
+@api.put("/vaccines/<code>")
+def put_vaccine(code: str) -> tuple[dict[str, Any], int]:
+    """Admin: add or replace one product with its lots (201 when new, 200 when replaced)."""
+    require_admin()
+    product = parse_vaccine(code, request.get_json(silent=True))
+    created = get_store().put_vaccine(product)
+    [stored] = [v for v in get_store().vaccines() if v["code"] == product.code]
+    return stored, 201 if created else 200
 
 
 # QR images are public: booking ids are 50 random bits, and the code itself

@@ -1,4 +1,5 @@
-"""Central platform client (layer 3, adapter): the key list and the booking feed over HTTP.
+"""Central platform client (layer 3, adapter): the key list, the vaccine catalog and the booking
+feed over HTTP.
 
 Policy (URLs, auth, parsing) lives in `PlatformClient`; the I/O is one call of a `Transport`,
 so tests hand in a plain function that plays the platform, or talk to a real central app.
@@ -14,9 +15,11 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import Any
+from datetime import date
+from typing import Annotated, Any
 
 import requests
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from contracts.bookingcode import KeyInfo, keys_from_json
 
@@ -87,6 +90,62 @@ class FeedPage:
     has_more: bool
 
 
+Digits = Annotated[str, Field(pattern=r"^[0-9]+$")]
+
+
+class _Answer(BaseModel):
+    # JSON's own types, strictly; keys this station does not know yet are ignored
+    model_config = ConfigDict(strict=True, extra="ignore", frozen=True)
+
+
+class CatalogLot(_Answer):
+    lot: Annotated[str, Field(min_length=1, max_length=40)]
+    expires: Annotated[str, Field(pattern=r"^\d{4}-\d{2}-\d{2}$")]
+    serials: Annotated[list[Annotated[Digits, Field(min_length=13, max_length=13)]],
+                       Field(min_length=2, max_length=2)]  # [first, last]
+
+    @model_validator(mode="after")
+    def _check(self) -> CatalogLot:
+        date.fromisoformat(self.expires)  # a ValueError is a validation error
+        if self.serials[0] > self.serials[1]:
+            raise ValueError("the first serial follows the last")
+        return self
+
+
+class CatalogVaccine(_Answer):
+    code: Annotated[str, Field(min_length=1, max_length=40)]
+    name: Annotated[str, Field(min_length=1, max_length=200)]
+    name_en: Annotated[str, Field(max_length=200)]
+    maker: Annotated[str, Field(max_length=200)]
+    doses: Annotated[int, Field(ge=1, le=10)]
+    interval_days: Annotated[int, Field(ge=0)]
+    trace_prefix: Annotated[Digits, Field(min_length=7, max_length=7)]
+    observation_minutes: Annotated[int, Field(ge=0, le=24 * 60)]
+    lots: list[CatalogLot]
+
+
+class Catalog(_Answer):
+    """`GET /api/v1/vaccines` as this station accepts it: all of it, or none of it."""
+
+    vaccines: list[CatalogVaccine]
+
+    @model_validator(mode="after")
+    def _unique(self) -> Catalog:
+        for what in ("code", "trace_prefix"):
+            values = [getattr(v, what) for v in self.vaccines]
+            if len(set(values)) != len(values):
+                raise ValueError(f"two products share a {what}")
+        return self
+
+    def rows(self) -> list[dict[str, Any]]:
+        """Plain JSON rows by product code, each product's lots by expiry then name (so the same
+        catalog gives the same rows however the platform ordered it)."""
+        rows = [v.model_dump(mode="json") for v in sorted(self.vaccines, key=lambda v: v.code)]
+        for row in rows:
+            row["lots"].sort(key=lambda lot: (lot["expires"], lot["lot"]))
+        return rows
+
+
 class PlatformClient:
     def __init__(self, base_url: str, station_id: str, token: str, *, timeout: float = 2.0,
                  transport: Transport | None = None) -> None:
@@ -118,6 +177,19 @@ class PlatformClient:
             return keys_from_json(doc)
         except (KeyError, TypeError, ValueError) as exc:
             raise PlatformUnavailable(f"key list not understood: {exc}") from exc
+
+    def vaccines(self, timeout: float | None = None) -> list[dict[str, Any]]:
+        """The platform's vaccine catalog (`GET /api/v1/vaccines`), checked whole: one bad
+        product makes the whole answer `PlatformUnavailable`."""
+        doc = self._get("/api/v1/vaccines", timeout=timeout)
+        try:
+            return Catalog.model_validate(doc).rows()
+        except ValidationError as exc:
+            first = exc.errors(include_url=False)[0]
+            where = ".".join(str(part) for part in first["loc"])
+            raise PlatformUnavailable(
+                f"vaccine catalog not understood ({exc.error_count()} problems; "
+                f"first at {where or 'top'}: {first['msg']})") from exc
 
     def feed_page(self, cursor: str, limit: int = 200) -> FeedPage:
         """One page of this station's booking feed after `cursor` ("" from the start)."""

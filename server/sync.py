@@ -1,9 +1,11 @@
-"""Platform sync (layer 3, adapter): the cached key ring, the booking-feed pull, the worker thread.
+"""Platform sync (layer 3, adapter): the cached key ring, the booking-feed pull, the vaccine
+catalog's pull (server/catalog.py), the worker thread.
 
-The station never waits for the platform: keys and bookings are cached in SQLite, check-in
-reads the cache, and the worker refreshes it in the background (with backoff and jitter
-when the link is down). Only an unknown key id makes a check-in ask the platform, once,
-with a short timeout, and at most once per `key_retry_seconds`.
+The station never waits for the platform: keys, the vaccine catalog and bookings are cached
+in SQLite, check-in and vaccination read the cache, and the worker refreshes it in the
+background (with backoff and jitter when the link is down). Only an unknown key id makes a
+check-in ask the platform, once, with a short timeout, and at most once per
+`key_retry_seconds`; an unknown vaccine product does the same (`Sync.refresh_vaccines`).
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ from contracts.backoff import Backoff
 from contracts.bookingcode import KeyInfo
 from contracts.demo import DEMO_STATION_TOKEN
 
+from .catalog import VaccineCatalog
 from .config import Settings
 from .platform import PlatformClient, PlatformError, PlatformUnavailable
 from .store import Store
@@ -33,6 +36,7 @@ FEED_PAGE_SIZE = 200
 MAX_PAGES_PER_PULL = 100  # a pull ends even if the platform keeps saying "has_more"
 MAX_BACKOFF = 600.0
 KEYS_EVERY = 24 * 3600.0  # the key list is refreshed daily (and on an unknown key id)
+VACCINES_EVERY = 24 * 3600.0  # the vaccine catalog too (and on an unknown product)
 
 
 def _utcnow() -> str:
@@ -139,15 +143,17 @@ def feed_row(entry: Mapping[str, Any], station_id: str) -> dict[str, Any]:
 
 
 class Sync:
-    """Keeps the key ring and the bookings table in step with the platform."""
+    """Keeps the key ring, the vaccine catalog and the bookings table in step with the platform."""
 
     def __init__(self, settings: Settings, store: Store, keyring: KeyRing,
-                 client: PlatformClient | None, *, page_size: int = FEED_PAGE_SIZE) -> None:
+                 client: PlatformClient | None, *, page_size: int = FEED_PAGE_SIZE,
+                 catalog: VaccineCatalog | None = None) -> None:
         self.settings = settings
         self.page_size = page_size
         self.store = store
         self.keyring = keyring
         self.client = client
+        self.catalog = catalog
         self.last_pull_at: str | None = None
         self.last_keys_at: str | None = None
         self.last_error: str | None = None
@@ -156,6 +162,7 @@ class Sync:
         # jitter: stations that lost the platform together do not come back in step
         self._backoff = Backoff(settings.sync_interval * 2, MAX_BACKOFF, jitter=True)
         self._keys_due = 0.0
+        self._vaccines_due = 0.0
 
     @property
     def configured(self) -> bool:
@@ -196,6 +203,9 @@ class Sync:
                 if self.keyring.refresh(force=True):
                     self.last_keys_at = _utcnow()
                     self._keys_due = time.monotonic() + KEYS_EVERY
+            if self.catalog is not None and time.monotonic() >= self._vaccines_due:
+                if self.catalog.refresh(force=True):
+                    self._vaccines_due = time.monotonic() + VACCINES_EVERY
             self.pull_feed()
         except PlatformError as err:
             self.last_error = str(err)
@@ -208,6 +218,11 @@ class Sync:
         self._backoff.reset()
         self.last_error = None
         return self.settings.sync_interval
+
+    def refresh_vaccines(self) -> bool:
+        """Ask the platform for its vaccine catalog now (a vaccination met a product the station
+        does not know); at most once per `key_retry_seconds`. True when a fresh catalog came."""
+        return self.catalog is not None and self.catalog.refresh()
 
     def start(self) -> None:
         """Sync now and then every `sync_interval` seconds, in a daemon thread."""
@@ -233,15 +248,18 @@ class Sync:
             self._thread = None
 
     def status(self) -> dict[str, Any]:
+        catalog = self.catalog.status() if self.catalog is not None else {
+            "last_vaccines_at": None, "vaccines": None}
         return {"state": "ok" if self.configured and not self.last_error else
                 ("not_configured" if not self.configured else "error"),
                 "last_pull_at": self.last_pull_at, "last_keys_at": self.last_keys_at,
-                "last_error": self.last_error, "keys": len(self.keyring.keys())}
+                "last_error": self.last_error, "keys": len(self.keyring.keys()), **catalog}
 
 
 def init_app(app: Flask, settings: Settings, store: Store, keyring: KeyRing) -> Sync:
-    """Connect the key ring to the platform (when configured) and keep the worker at
-    `app.extensions["clinicq.sync"]`; `clinicq serve` starts it, tests start what they need."""
+    """Connect the key ring and the vaccine catalog to the platform (when configured) and keep
+    the worker at `app.extensions["clinicq.sync"]` (its `catalog` and `refresh_vaccines()` are
+    for the vaccination desk); `clinicq serve` starts it, tests start what they need."""
     client = None
     if settings.central_url:
         token = settings.central_token
@@ -250,6 +268,7 @@ def init_app(app: Flask, settings: Settings, store: Store, keyring: KeyRing) -> 
         client = PlatformClient(settings.central_url, settings.station_id, token,
                                 timeout=settings.central_timeout)
     keyring.connect(client, settings.key_retry_seconds)
-    sync = Sync(settings, store, keyring, client)
+    catalog = VaccineCatalog(store, client, retry_seconds=settings.key_retry_seconds)
+    sync = Sync(settings, store, keyring, client, catalog=catalog)
     app.extensions["clinicq.sync"] = sync
     return sync

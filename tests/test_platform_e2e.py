@@ -14,6 +14,7 @@ from support import KIOSK, TZ, FakeClock, LiveServer, station_settings, wait_unt
 
 from central.app import create_app as create_central
 from central.demo import DEMO_ADMIN_TOKEN
+from contracts.demo import DEMO_VACCINES
 from server.web import create_app
 
 NOW = datetime(2026, 11, 27, 9, 0, tzinfo=TZ)
@@ -83,3 +84,5 @@ def test_booking_made_on_the_platform_checks_in_at_the_station(
     assert login.ok and [b["id"] for b in found["bookings"] if b["id"] == other["id"]]
     health = requests.get(f"{station.url}/healthz", timeout=5).json()
     assert health["sync"]["state"] == "ok" and health["sync"]["keys"] >= 2
+    # the vaccine catalog came with the first round: the platform's demo catalog
+    assert health["sync"]["vaccines"] == len(DEMO_VACCINES) and health["sync"]["last_vaccines_at"]
