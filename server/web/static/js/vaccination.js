@@ -69,7 +69,7 @@
       return el("li", {text: q ? (C.lang === "en" ? q.en : q.zh) : id});
     });
     var out = [el("p", {"class": "flag", text: V.needs_doctor}), el("ul", {}, yes)];
-    if (C.role === "doctor" || C.role === "admin") {
+    if (C.role === "doctor") {  // clearing and deferring are a doctor's
       var reason = el("input", {id: "vax-reason", maxlength: "200", placeholder: V.reason});
       var clear = el("button", {type: "button", text: V.clear});
       var defer = el("button", {type: "button", text: V.defer});
