@@ -17,8 +17,13 @@ from pathlib import Path
 import requests
 from harness import StationProcess, emit_distribution
 
+from contracts.demo import DEMO_TRACE_CODE
+
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 OBSERVING = 200
+# boxes of the demo's current HepB lot, one per dose
+TRACE_PREFIX = DEMO_TRACE_CODE[:13]  # product and lot; 7 digits of box follow
+CHECKS = ("name", "age", "vaccine", "specification", "dose", "site", "route")
 CHANGES = 60
 # after each redraw of the board, the time until the second animation frame
 FRAME_PROBE = """
@@ -32,14 +37,23 @@ new MutationObserver(() => {
 
 
 def into_observation(url: str, n: int) -> requests.Session:
+    """`n` vaccination walk-ins through the whole pathway: screening answered "no" to every
+    question, called to a vaccination desk, a dose recorded from its own box."""
     nurse = requests.Session()
     r = nurse.post(f"{url}/api/v1/login", json={"username": "demo-nurse", "password": "demo-nurse"})
     nurse.headers["X-CSRF-Token"] = r.json()["csrf_token"]
-    for _ in range(n):
-        nurse.post(f"{url}/api/v1/tickets", json={"service": "V"}).raise_for_status()
-        ticket = nurse.post(f"{url}/api/v1/counters/V1/call-next").json()
-        for action in ("start", "observe"):
-            nurse.post(f"{url}/api/v1/tickets/{ticket['id']}/{action}").raise_for_status()
+    questions = nurse.get(f"{url}/api/v1/screening/questions").json()["questions"]
+    for i in range(n):
+        ticket = nurse.post(f"{url}/api/v1/tickets", json={"service": "V"}).json()
+        nurse.post(f"{url}/api/v1/tickets/{ticket['id']}/screening",
+                   json={"answers": {q["id"]: False for q in questions}}).raise_for_status()
+        called = nurse.post(f"{url}/api/v1/counters/V1/call-next").json()
+        nurse.post(f"{url}/api/v1/tickets/{called['id']}/start",
+                   json={"counter": "V1"}).raise_for_status()
+        nurse.post(f"{url}/api/v1/tickets/{called['id']}/vaccinate", json={
+            "trace_code": f"{TRACE_PREFIX}{i:07d}", "site": "left_deltoid",
+            "route": "intramuscular", "checklist": dict.fromkeys(CHECKS, True),
+        }).raise_for_status()
     return nurse
 
 

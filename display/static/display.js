@@ -68,15 +68,19 @@
       return el("li", {"class": due ? "due" : "", "data-ticket": t.id}, [
         el("b", {text: t.number}), el("span", {text: left})]);
     }));
-    // a TV does not scroll: drop the last rows until the list and its count fit the section
-    var section = list.parentNode.getBoundingClientRect().bottom, kept = shown.length;
-    function overflows() {
-      more.hidden = all.length <= kept;
-      more.textContent = T.more.replace("{n}", all.length - kept);
-      var last = more.hidden ? list : more;
-      return kept > 0 && last.getBoundingClientRect().bottom > section;
+    // a TV does not scroll: keep the rows that fit above the count line, measured in one
+    // layout (reads only, then the writes), so a long list costs one reflow, not one per row
+    more.hidden = false;  // measured with room kept for the count line
+    more.textContent = T.more.replace("{n}", all.length);
+    var bottom = list.parentNode.getBoundingClientRect().bottom;
+    var limit = bottom - more.offsetHeight - 12, rows = Array.prototype.slice.call(list.children);
+    var kept = rows.length;
+    for (var i = 0; i < rows.length; i++) {  // whole rows of two
+      if (rows[i].getBoundingClientRect().bottom > limit) { kept = i - (i % 2); break; }
     }
-    while (overflows()) { list.removeChild(list.lastChild); kept -= 1; }
+    rows.slice(kept).forEach(function (r) { list.removeChild(r); });
+    more.hidden = all.length <= kept;
+    more.textContent = T.more.replace("{n}", all.length - kept);
     performance.measure("observation-redraw", "observation-redraw-start");
   }
   setInterval(function () { if (live) renderObservation(live); }, 5000);

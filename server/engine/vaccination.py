@@ -10,7 +10,7 @@ from datetime import date, datetime, timedelta
 from typing import Any
 
 from . import events as ev
-from .commands import Result, _bump, _record_duration, _set_counter, _start, advance
+from .commands import Result, _bump, _Change, _record_duration, _set_counter, _start, advance
 from .errors import DomainError
 from .model import OBSERVATION, SCREENING, VACCINATION, State, Ticket
 from .transitions import check
@@ -106,10 +106,8 @@ def record_screening(state: State, ticket_id: str, answers: Mapping[str, bool], 
         detail={"answers": {q: bool(answers[q]) for q in questions if q in answers},
                 "yes": list(yes), "by": by})
     complete = all(q in answers for q in questions)
-    if not flagged and complete and recorded.status == "waiting" and recorded.stage == SCREENING:
-        following = state.service(ticket.service).stage_after(SCREENING)
-        if following is not None:
-            advance(change, recorded, following)
+    if not flagged and complete:
+        _past_screening(change, state, recorded)
     return change.result()
 
 
@@ -122,11 +120,16 @@ def clear(state: State, ticket_id: str, *, by: str, reason: str, now: datetime) 
     _open_for_screening(state, ticket)
     cleared = change.put(_bump(ticket, cleared=True), ev.ScreeningCleared,
                          detail={"by": by, "reason": reason})
-    if cleared.status == "waiting" and cleared.stage == SCREENING:
+    _past_screening(change, state, cleared)
+    return change.result()
+
+
+def _past_screening(change: _Change, state: State, ticket: Ticket) -> None:
+    """A ticket still waiting at screening with nothing left to ask moves to the next stage."""
+    if ticket.status == "waiting" and ticket.stage == SCREENING:
         following = state.service(ticket.service).stage_after(SCREENING)
         if following is not None:
-            advance(change, cleared, following)
-    return change.result()
+            advance(change, ticket, following)
 
 
 def defer(state: State, ticket_id: str, *, by: str, reason: str, now: datetime) -> Result:
