@@ -64,9 +64,14 @@ class TicketView:
 
 @dataclass(frozen=True)
 class Announcement:
+    """What the waiting room hears for an event: `text` as written in `lang`; `audio_url`
+    serves it (with a chime first) as audio made on the station, or is None when the display
+    speaks with its browser's voice, reading `speech` (each language's words as spoken)."""
+
     text: str
     lang: str
     audio_url: str | None = None
+    speech: list[dict[str, str]] | None = None  # [{"text", "lang"}], in the order spoken
 
 
 @dataclass(frozen=True)

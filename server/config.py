@@ -46,6 +46,26 @@ class CounterConfig:
     name_en: str
     services: tuple[str, ...]
     stages: tuple[str, ...] = ()  # empty: every stage of its services
+    spoken: str = ""  # how the waiting room hears its name, when the name does not say it
+
+
+@dataclass(frozen=True)
+class AnnounceConfig:
+    """How the waiting room hears calls ([announce] in config.toml)."""
+
+    engine: Literal["espeak", "browser", "command"] = "espeak"
+    command: str = ""  # engine = "command": the program, `{out}` and `{lang}` filled in
+    languages: tuple[str, ...] = ("zh",)
+    numbers: Literal["digits", "number"] = "digits"
+    speak_names: bool = False
+    chime: bool = True
+    repeat: int = 1
+    volume: float = 1.0
+    speed: int = 150
+    ahead: int = 3  # the next numbers of each service whose calls are made in advance
+    cache_dir: str = ""  # made audio; empty: `audio/` beside the database (memory only for
+    #                      a ":memory:" database)
+    cache_mb: float = 200.0
 
 
 @dataclass(frozen=True)
@@ -73,6 +93,7 @@ class Settings:
     key_retry_seconds: float = 30.0
     # [screening] questions: ids, their words are `screening.<id>` in the catalog
     screening_questions: tuple[str, ...] = ()
+    announce: AnnounceConfig = field(default_factory=AnnounceConfig)
     extra: dict[str, Any] = field(default_factory=dict)
 
     def engine_rules(self) -> StationRules:
@@ -122,6 +143,37 @@ class DisplayTable(_Table):
     show_masked_names: bool = True
     next_count: Annotated[int, Field(ge=0)] = 5
     recent_calls: Annotated[int, Field(ge=0)] = 8
+
+
+class AnnounceTable(_Table):
+    engine: Literal["espeak", "browser", "command"] = "espeak"
+    command: str = ""
+    languages: list[Literal["zh", "en"]] = Field(default_factory=lambda: ["zh"], min_length=1)
+    numbers: Literal["digits", "number"] = "digits"
+    speak_names: bool = False
+    chime: bool = True
+    repeat: Annotated[int, Field(ge=1, le=5)] = 1
+    volume: Annotated[float, Field(ge=0, le=1)] = 1.0
+    speed: Annotated[int, Field(ge=80, le=400)] = 150
+    ahead: Annotated[int, Field(ge=0, le=20)] = 3
+    cache_dir: str = ""
+    cache_mb: Annotated[float, Field(gt=0)] = 200.0
+
+    @model_validator(mode="after")
+    def _command_given(self) -> AnnounceTable:
+        if self.engine == "command" and not self.command.strip():
+            raise ConfigError("announce: engine \"command\" needs a command")
+        return self
+
+    def config(self, base_dir: Path | None) -> AnnounceConfig:
+        cache = self.cache_dir
+        if cache and base_dir is not None and not os.path.isabs(cache):
+            cache = str(base_dir / cache)
+        return AnnounceConfig(
+            engine=self.engine, command=self.command, languages=tuple(self.languages),
+            numbers=self.numbers, speak_names=self.speak_names, chime=self.chime,
+            repeat=self.repeat, volume=self.volume, speed=self.speed, ahead=self.ahead,
+            cache_dir=cache, cache_mb=self.cache_mb)
 
 
 class CentralTable(_Table):
@@ -187,10 +239,11 @@ class CounterTable(_Table):
     name_en: str | None = None  # default: the id
     services: list[str]
     stages: list[Stage] = Field(default_factory=list)
+    spoken: str = ""
 
     def config(self) -> CounterConfig:
         return CounterConfig(self.id, self.name, self.id if self.name_en is None else self.name_en,
-                             tuple(self.services), tuple(self.stages))
+                             tuple(self.services), tuple(self.stages), self.spoken)
 
 
 class ConfigFile(BaseModel):
@@ -203,6 +256,7 @@ class ConfigFile(BaseModel):
     display: DisplayTable = Field(default_factory=DisplayTable)
     central: CentralTable = Field(default_factory=CentralTable)
     screening: ScreeningTable = Field(default_factory=ScreeningTable)
+    announce: AnnounceTable = Field(default_factory=AnnounceTable)
     services: list[ServiceTable]
     counters: list[CounterTable]
 
@@ -288,6 +342,7 @@ def from_dict(data: dict[str, Any], *, base_dir: Path | None = None, source: str
         sync_interval=central.pull_interval_seconds,
         key_retry_seconds=central.key_retry_seconds,
         screening_questions=tuple(file.screening.questions),
+        announce=file.announce.config(base_dir),
     )
     values.update(overrides)
     return Settings(**values)

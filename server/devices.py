@@ -24,6 +24,13 @@ def record_health(store: Store, device_id: str, report: DeviceHealth, now: datet
                         health=json.dumps(report.to_dict(), ensure_ascii=False))
 
 
+def record_display_health(store: Store, device_id: str, report: dict[str, Any],
+                          now: datetime) -> None:
+    """A display's report (server.web.inputs.DisplayHealth, cleaned): its sound on or off."""
+    store.update_device(device_id, last_seen_at=now.isoformat(),
+                        health=json.dumps({"kind": "display", **report}, ensure_ascii=False))
+
+
 def _online(last_seen_at: str | None, now: datetime) -> bool:
     if not last_seen_at:
         return False

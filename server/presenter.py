@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import hmac
+import re
+from collections.abc import Callable
 from dataclasses import asdict
 from datetime import datetime
 from typing import Any
@@ -133,15 +136,23 @@ def snapshot(state: State, settings: Settings, now: datetime, *,
 
 
 def event_message(event: Event, state: State, settings: Settings, now: datetime,
-                  queues: dict[str, QueueSummary], *, private: bool = False) -> EventMessage:
-    """One delta. `queues` carries the summaries of the services the command touched."""
+                  queues: dict[str, QueueSummary], *, private: bool = False,
+                  speak: Callable[[Event], dict[str, Any] | None] | None = None
+                  ) -> EventMessage:
+    """One delta. `queues` carries the summaries of the services the command touched;
+    `speak` gives a spoken event's announcement (server.announcer, with its audio)."""
     announcement = None
-    if event.speak:
+    if speak is not None:
+        spoken = speak(event)
+    elif event.speak:
         # a release after observation names no desk: "V012 号 留观结束，可以离开"
         counter = settings.counters.get(event.counter) if event.counter else None
         announcement = announcement_for(
             event.type, event.ticket.number, counter.name if counter else event.counter or ""
         )
+        spoken = asdict(announcement) if announcement else None
+    else:
+        spoken = None
     position = None
     queue = queues.get(event.ticket.service)
     if queue is not None and event.ticket.id in queue.order:
@@ -153,7 +164,7 @@ def event_message(event: Event, state: State, settings: Settings, now: datetime,
                            show_names=settings.show_masked_names).to_dict(),
         counter=event.counter, at=_iso(event.at) or "", reason=event.reason,
         queues={code: q.to_dict() for code, q in queues.items()},
-        announcement=asdict(announcement) if announcement else None,
+        announcement=spoken,
     )
 
 
@@ -163,3 +174,46 @@ def alert(event: Event, state: State, now: datetime) -> dict[str, Any]:
     return {"seq": event.seq, "type": event.type, "at": _iso(event.at),
             "ticket": ticket_view(state, event.ticket, now).to_dict(),
             "detail": dict(event.detail or {})}
+
+
+# the resident's phone page (/t/<code>, Socket.IO `ticket` and `phone`) ---------------------
+
+# what a ticket's code looks like (StationService makes 16 URL-safe characters: 96 bits);
+# anything else is answered like an unknown code, without looking
+CODE = re.compile(r"[A-Za-z0-9_-]{16,64}")
+PHONE_FIELDS = ("id", "number", "service", "status", "stage", "counter", "position",
+                "eta_minutes", "recalls", "called_at", "observation_ends_at")
+
+
+def ticket_by_code(state: State, code: str) -> Ticket | None:
+    """Today's ticket with this phone-page code, or None (also for a malformed code)."""
+    if not CODE.fullmatch(code):
+        return None
+    for ticket in state.tickets.values():
+        if hmac.compare_digest(ticket.code, code):
+            return ticket
+    return None
+
+
+def phone_snapshot(state: State, ticket: Ticket, settings: Settings,
+                   now: datetime) -> dict[str, Any]:
+    """What the phone page starts from: its ticket (no name, no booking), where it stands."""
+    view = ticket_view(state, ticket, now, private=False, show_names=False).to_dict()
+    queue = queue_summary(state, ticket.service, now)
+    return {"seq": state.seq, "now": _iso(now),
+            "ticket": {k: view[k] for k in PHONE_FIELDS},
+            "minutes_per_position": queue.minutes_per_position}
+
+
+def phone_delta(message: dict[str, Any], state: State) -> dict[str, Any]:
+    """One change as every phone gets it: the ticket without its name, and the head of each
+    touched queue with each ticket's stage (a phone counts the ones ahead at its stage)."""
+    ticket = message["ticket"]
+    queues = {}
+    for code, q in message["queues"].items():
+        stages = [state.tickets[i].stage if i in state.tickets else None for i in q["order"]]
+        queues[code] = {"waiting": q["waiting"], "minutes_per_position":
+                        q["minutes_per_position"], "order": q["order"], "stages": stages}
+    return {"seq": message["seq"], "type": message["type"], "at": message["at"],
+            "counter": message["counter"],
+            "ticket": {k: ticket.get(k) for k in PHONE_FIELDS}, "queues": queues}

@@ -17,14 +17,24 @@ from display.pages import bp as display_bp
 from kiosk.screen import bp as kiosk_bp
 
 from .. import demo, sync
+from ..announcer import Announcer
 from ..auth import Accounts
 from ..config import Settings
 from ..station import Clock, StationService
 from ..store import Store
-from . import api, bookings_api, devices_api, errors, pages, realtime, vaccination_api
+from . import (
+    api,
+    bookings_api,
+    devices_api,
+    errors,
+    pages,
+    phone,
+    realtime,
+    room_api,
+    vaccination_api,
+)
 
 log = logging.getLogger(__name__)
-
 
 
 @dataclass
@@ -34,6 +44,7 @@ class Extension:
     station: StationService
     accounts: Accounts
     socketio: SocketIO
+    announcer: Announcer | None = None  # the waiting room's phrases and the station's voice
 
 
 def _secret_key(settings: Settings, store: Store) -> str:
@@ -70,8 +81,9 @@ def create_app(settings: Settings, *, store: Store | None = None, clock: Clock |
     station = StationService(settings, store, clock=clock)
     if settings.demo:
         demo.seed(settings, store, accounts, station.today())
-    socketio = realtime.init_app(app, station, settings)
-    app.extensions["clinicq"] = Extension(settings, store, station, accounts, socketio)
+    announcer = Announcer(settings)
+    socketio = realtime.init_app(app, station, settings, announcer)
+    app.extensions["clinicq"] = Extension(settings, store, station, accounts, socketio, announcer)
     sync.init_app(app, settings, store, station.keyring)
 
     app.config["BABEL_TRANSLATION_DIRECTORIES"] = str(i18n.CATALOG_DIR)
@@ -83,6 +95,8 @@ def create_app(settings: Settings, *, store: Store | None = None, clock: Clock |
     app.register_blueprint(bookings_api.bp)
     app.register_blueprint(devices_api.bp)
     app.register_blueprint(vaccination_api.bp)
+    app.register_blueprint(room_api.bp)
+    app.register_blueprint(phone.bp)
     app.register_blueprint(pages.bp)
     app.register_blueprint(kiosk_bp)
     app.register_blueprint(display_bp)

@@ -76,6 +76,7 @@ STATUS: dict[str, int] = {
     "not_in_observation": 409,
     "dose_record_required": 409,
     "kiosk_offline": 409,
+    "notice_not_found": 404,
     "unauthorized": 401,
     "login_failed": 401,
     "forbidden": 403,

@@ -301,3 +301,40 @@ class Reaction(Input):
     note: Annotated[str, Field(max_length=500)] = ""
     severity: Literal["mild", "moderate", "severe"]
     action: Annotated[str, Field(max_length=200)] = Field("", description="action taken")
+
+
+# --- the waiting room --------------------------------------------------------------------------
+
+NoticeText = Annotated[str, Field(min_length=1, max_length=200)]
+
+
+class NoticePost(Input):
+    """A community notice for the display's and the kiosk's ticker."""
+
+    text: NoticeText = Field(description="the notice in Chinese, shown as text")
+    text_en: Annotated[str, Field(max_length=200)] = ""
+    minutes: Annotated[int, Field(ge=1, le=60 * 24 * 31)] | None = Field(
+        None, description="shown for this many minutes; absent: until removed")
+
+    @model_validator(mode="after")
+    def _not_blank(self) -> NoticePost:
+        if not self.text.strip():
+            raise coded("field_invalid", "text")
+        return self
+
+
+class DisplayHealth(Input):
+    """What a display reports about itself: whether its sound is on; cleaned, not refused."""
+
+    model_config = ConfigDict(strict=False)
+    invalid_when_missing = frozenset({"version", "sound"})
+
+    version: Annotated[str, BeforeValidator(_version), Field(min_length=1, max_length=40)]
+    sound: Literal["on", "off"]
+    engine: Text = None  # "station" (audio files) or "browser" (speechSynthesis)
+    played: Count = 0  # announcements played since the page loaded
+    failed: Count = 0  # announcements that could not be played
+    queued: Count = 0
+    last_error: Text = None
+    dom_nodes: Count = 0
+    viewport: Text = None

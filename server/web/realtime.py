@@ -6,6 +6,11 @@ carry messages for one screen. Connections are authenticated on connect.
 
 A kiosk agent connects with its kiosk's token and `source: "agent"`: it joins only its kiosk's
 room (it prints; it shows no queue), and while it is connected that kiosk can print reprints.
+
+A resident's phone page connects with `auth={"ticket": <the ticket's code>}`: it joins
+`phones`, gets `ticket` (its ticket, no name) on connect and on `resync`, and a `phone` delta
+per change: the ticket changed and the head of the queues touched, with no name and nothing
+private, one message for every phone (numbered like the others, so a gap means a loss).
 """
 
 from __future__ import annotations
@@ -19,7 +24,8 @@ from flask_socketio import SocketIO, emit, join_room
 
 from contracts.protocol import AGENT
 
-from .. import presenter
+from .. import notices, presenter
+from ..announcer import Announcer
 from ..auth import Principal
 from ..config import Settings
 from ..station import Published, StationService
@@ -29,11 +35,13 @@ from .security import accounts
 log = logging.getLogger(__name__)
 
 STATION_ROOM = "station"
+PHONE_ROOM = "phones"
 STAFF_ROOM = "staff"  # consoles only: alerts that carry health details (a reaction)
 ALERTS = frozenset({"observation.reaction"})
 
 
-def init_app(app: Flask, station: StationService, settings: Settings) -> SocketIO:
+def init_app(app: Flask, station: StationService, settings: Settings,
+             announcer: Announcer | None = None) -> SocketIO:
     """Attach Socket.IO to `app`; one instance per app, so tests can run several side by side."""
     socketio = SocketIO(app, async_mode="threading", max_http_buffer_size=64 * 1024)
     kiosks.init_app(app, socketio)
@@ -42,8 +50,13 @@ def init_app(app: Flask, station: StationService, settings: Settings) -> SocketI
     socketio.on_event("disconnect", handlers.disconnect)
     socketio.on_event("resync", handlers.resync)
     socketio.on_event("watch", handlers.watch)
-    station.subscribe(Broadcaster(socketio, settings))
+    station.subscribe(Broadcaster(socketio, settings, announcer or Announcer(settings)))
     return socketio
+
+
+def send_notices(socketio: SocketIO, items: list[dict[str, Any]]) -> None:
+    """The notices changed: every screen gets the list (`notices`)."""
+    socketio.emit("notices", {"notices": items}, to=STATION_ROOM)
 
 
 def _principal_on_connect(auth: Any) -> Principal | None:
@@ -59,6 +72,7 @@ class _Handlers:
         self.station = station
         self.settings = settings
         self._principals: dict[str, Principal] = {}
+        self._phones: dict[str, str] = {}  # sid -> ticket code
         self._lock = threading.Lock()
 
     def _who(self) -> Principal | None:
@@ -68,10 +82,36 @@ class _Handlers:
     def _send_snapshot(self, who: Principal) -> None:
         with self.station.lock:
             state, now = self.station.current()
-            emit("state", presenter.snapshot(state, self.settings, now,
-                                             private=who.kind == "staff"))
+            snapshot = presenter.snapshot(state, self.settings, now,
+                                          private=who.kind == "staff")
+            snapshot["notices"] = notices.current(self.station.store, now)
+            emit("state", snapshot)
+
+    def _send_ticket(self, code: str) -> bool:
+        with self.station.lock:
+            state, now = self.station.current()
+            ticket = presenter.ticket_by_code(state, code)
+            if ticket is None:
+                return False
+            emit("ticket", presenter.phone_snapshot(state, ticket, self.settings, now))
+        return True
+
+    def _connect_phone(self, code: Any) -> bool:
+        if not isinstance(code, str) or not presenter.CODE.fullmatch(code):
+            return False
+        with self.station.lock:  # join and snapshot with no delta between
+            state, _ = self.station.current()
+            if presenter.ticket_by_code(state, code) is None:
+                return False
+            join_room(PHONE_ROOM)
+            self._send_ticket(code)
+        with self._lock:
+            self._phones[request.sid] = code  # type: ignore[attr-defined]
+        return True
 
     def connect(self, auth: Any = None) -> bool:
+        if isinstance(auth, dict) and "ticket" in auth and "token" not in auth:
+            return self._connect_phone(auth.get("ticket"))
         who = _principal_on_connect(auth)
         if who is None or not who.can("watch"):
             log.info("socket refused from %s", request.remote_addr)
@@ -103,11 +143,16 @@ class _Handlers:
     def disconnect(self, *_: Any) -> None:
         with self._lock:
             self._principals.pop(request.sid, None)  # type: ignore[attr-defined]
+            self._phones.pop(request.sid, None)  # type: ignore[attr-defined]
         kiosks.agent_disconnected(request.sid)  # type: ignore[attr-defined]
 
     def resync(self, *_: Any) -> dict[str, Any]:
         who = self._who()
         if who is None:
+            with self._lock:
+                code = self._phones.get(request.sid)  # type: ignore[attr-defined]
+            if code is not None and self._send_ticket(code):
+                return {"ok": True}
             return {"ok": False, "error": "unauthorized"}
         self._send_snapshot(who)
         return {"ok": True}
@@ -132,9 +177,10 @@ class _Handlers:
 class Broadcaster:
     """Listens to the station service and pushes each committed event to every watcher."""
 
-    def __init__(self, socketio: SocketIO, settings: Settings) -> None:
+    def __init__(self, socketio: SocketIO, settings: Settings, announcer: Announcer) -> None:
         self.socketio = socketio
         self.settings = settings
+        self.announcer = announcer
 
     def __call__(self, published: Published) -> None:
         state, now = published.state, published.now
@@ -142,7 +188,10 @@ class Broadcaster:
         queues = {code: presenter.queue_summary(state, code, now) for code in services}
         for event in published.events:
             message = presenter.event_message(event, state, self.settings, now, queues,
-                                              private=False)
-            self.socketio.emit("event", message.to_dict(), to=STATION_ROOM)
+                                              private=False, speak=self.announcer.announcement)
+            data = message.to_dict()
+            self.socketio.emit("event", data, to=STATION_ROOM)
+            self.socketio.emit("phone", presenter.phone_delta(data, state), to=PHONE_ROOM)
             if event.type in ALERTS:
                 self.socketio.emit("alert", presenter.alert(event, state, now), to=STAFF_ROOM)
+        self.announcer.ahead(state, queues, published.events)

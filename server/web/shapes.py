@@ -203,3 +203,17 @@ class Vaccines(BaseModel):
     """The platform's vaccine catalog as the station knows it."""
 
     vaccines: list[Vaccine]
+
+
+class CommunityNotice(BaseModel):
+    id: str
+    text: str
+    text_en: str
+    posted_at: str = Field(json_schema_extra={"format": "date-time"})
+    until: str | None = Field(json_schema_extra={"format": "date-time"})
+
+
+class CommunityNotices(BaseModel):
+    """The notices shown now on the display's and the kiosk's ticker, oldest first."""
+
+    notices: list[CommunityNotice]
