@@ -50,6 +50,7 @@ def screen() -> str:
         "enable_sound_hint": _("Once per display: the browser only plays sound after a tap"),
         "sound_on": _("sound on"), "sound_off": _("sound off"),
         "min": _("min"), "nobody": _("nobody waiting"),
+        "nobody_observing": _("Nobody is in observation"),
     }
     a = settings.announce
     sound = {"engine": "browser" if a.engine == "browser" else "station",

@@ -22,6 +22,11 @@
     });
     socket.on("state", function (snapshot) { self.applySnapshot(snapshot); });
     socket.on("event", function (message) { self.applyEvent(message); });
+    // community notices changed (the display's and the kiosk's ticker)
+    socket.on("notices", function (data) {
+      if (self.state) self.state.notices = data.notices;
+      if (options.onNotices) options.onNotices(data.notices);
+    });
   }
 
   LiveQueue.prototype.setConnected = function (value) {
