@@ -136,7 +136,19 @@
     onConnection: function (up) { banner(up ? "" : T.offline); },
     onChange: function (q, m) {
       // results the kiosk agent (scanner at this kiosk) obtained are pushed to this screen
+      if (!m) notices(q.state.notices || []);
     },
+    onNotices: notices,
   });
+  // community notices, posted by the station's administrator, scroll along the bottom
+  function notices(list) {
+    var box = document.getElementById("ticker"), text = document.getElementById("ticker-text");
+    var english = window.KIOSK.lang === "en";
+    text.textContent = "";
+    list.forEach(function (n) {
+      text.appendChild(Clinicq.el("span", {text: english && n.text_en ? n.text_en : n.text}));
+    });
+    box.hidden = !list.length;
+  }
   live.socket.on("kiosk.result", function (r) { show(r); });
 })();

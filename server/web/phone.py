@@ -34,7 +34,7 @@ def phone_strings() -> dict[str, str]:
     }
 
 
-@bp.get("/t/<code>")
+@bp.get("/t/<path:code>")
 @answers(200, "the ticket's page (HTML)")
 @answers(404, "no such ticket today (HTML), whatever the code")
 def ticket_page(code: str) -> Response:
