@@ -149,6 +149,10 @@ class Voice:
             thread.join(timeout)
 
     def _work(self) -> None:
+        try:  # below the request threads (Linux: per thread; the synthesiser inherits it)
+            os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), 10)
+        except (AttributeError, OSError):
+            pass
         while not self._stop.is_set():
             priority, _, key = self._queue.get()
             if self._stop.is_set():
