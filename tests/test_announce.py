@@ -27,8 +27,8 @@ from display.pinyin import to_pinyin
     ("ticket.recalled", "en", "Vaccination desk 2",
      "Calling again: number V012, please go to Vaccination desk 2",
      "Calling again: number V zero one two, please go to Vaccination desk 2"),
-    ("observation.released", "zh", "", "V012 号留观结束，可以离开",
-     "V 零 一 二 号留观结束，可以离开"),
+    ("observation.released", "zh", "", "V012 号 留观结束，可以离开",
+     "V 零 一 二 号 留观结束，可以离开"),
     ("observation.released", "en", "", "Number V012, your observation is over; you may leave",
      "Number V zero one two, your observation is over; you may leave"),
 ])
