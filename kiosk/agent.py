@@ -230,7 +230,8 @@ class KioskAgent:
         """Print the ticket; the problem as text when it was not printed."""
         station = self._station_info()
         code = ticket.get("code")
-        url = self.client.status_url(code) if isinstance(code, str) and code else ""
+        url = self.client.status_url(code, station.get("public_url") or "") \
+            if isinstance(code, str) and code else ""
         try:
             content = ticket_content(ticket, station, status_url=url)
             layout = ticket_layout(content, paper_mm=self.paper_mm)

@@ -95,12 +95,16 @@ class StationClient:
         station = answer.data.get("station") or {}
         services = {s["code"]: (s.get("name"), s.get("name_en"))
                     for s in answer.data.get("services", []) if isinstance(s, dict) and "code" in s}
+        public = station.get("public_url")
         return {"name": station.get("name") or "", "name_en": station.get("name_en") or "",
-                "services": services}
+                "services": services, "public_url": public if isinstance(public, str) else ""}
 
-    def status_url(self, ticket_code: str) -> str:
-        """The phone status page printed as the ticket's QR code."""
-        return f"{self.base_url}/t/{quote(ticket_code, safe='')}"
+    def status_url(self, ticket_code: str, public_url: str = "") -> str:
+        """The phone status page printed as the ticket's QR code: at the address residents'
+        phones reach the station at ([server] public_url), else the one this kiosk uses."""
+        base = public_url.rstrip("/") if public_url.startswith(("http://", "https://")) \
+            else self.base_url
+        return f"{base}/t/{quote(ticket_code, safe='')}"
 
     def close(self) -> None:
         self._session.close()

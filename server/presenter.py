@@ -113,7 +113,9 @@ def snapshot(state: State, settings: Settings, now: datetime, *,
     masked = {t.id: clean_name(t.name_masked) for t in state.tickets.values()} if names else {}
     return {
         "station": {"id": settings.station_id, "name": settings.station_name,
-                    "name_en": settings.station_name_en},
+                    "name_en": settings.station_name_en,
+                    # where phones reach the station (the ticket's QR); "" means the kiosk's
+                    "public_url": settings.public_url},
         "seq": state.seq,
         "day": state.day.isoformat() if state.day else now.date().isoformat(),
         "now": _iso(now),

@@ -208,3 +208,19 @@ def test_the_phone_follows_its_ticket_live(app: Flask, client: FlaskClient,
     again = next(m["args"][0] for m in phone.get_received() if m["name"] == "ticket")
     assert again["ticket"]["position"] == 1
     phone.disconnect()
+
+
+def test_the_ticket_qr_points_at_the_configured_public_url(settings: config.Settings,
+                                                           store: Store,
+                                                           clock: FakeClock) -> None:
+    from kiosk.client import StationClient
+
+    app = create_app(replace(settings, public_url="http://192.168.1.20:5000/"), store=store,
+                     clock=clock, testing=True)
+    snapshot = app.test_client().get("/api/v1/state", headers=KIOSK).get_json()
+    assert snapshot["station"]["public_url"] == "http://192.168.1.20:5000/"
+    client = StationClient("http://127.0.0.1:5000", "t")
+    assert client.status_url("abc", snapshot["station"]["public_url"]) == \
+        "http://192.168.1.20:5000/t/abc"
+    assert client.status_url("abc", "") == "http://127.0.0.1:5000/t/abc"
+    client.close()
