@@ -36,6 +36,7 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     "screening.answer": frozenset({"nurse", "doctor", "kiosk"}),  # kiosk screen or desk
     "screening.review": frozenset({"doctor"}),  # clear a flag, defer a vaccination
     "vaccinate": frozenset({"nurse", "doctor"}),  # record a dose, a reaction, an early leave
+    "sync.read": frozenset({"nurse", "doctor", "admin"}),  # the console's sync status line
 }
 
 

@@ -163,3 +163,13 @@ def alert(event: Event, state: State, now: datetime) -> dict[str, Any]:
     return {"seq": event.seq, "type": event.type, "at": _iso(event.at),
             "ticket": ticket_view(state, event.ticket, now).to_dict(),
             "detail": dict(event.detail or {})}
+
+
+def heartbeat(state: State, settings: Settings, now: datetime) -> dict[str, Any]:
+    """Waiting counts and waits per service, for the platform's nearby-stations view."""
+    services = []
+    for code, svc in settings.services.items():
+        summary = queue_summary(state, code, now)
+        services.append({"service": code, "name": svc.name, "waiting": summary.waiting,
+                         "estimated_wait_minutes": summary.eta_minutes})
+    return {"at": now.isoformat(timespec="seconds"), "services": services}

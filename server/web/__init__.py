@@ -16,12 +16,21 @@ from contracts import i18n
 from display.pages import bp as display_bp
 from kiosk.screen import bp as kiosk_bp
 
-from .. import demo, sync
+from .. import demo, presenter, sync
 from ..auth import Accounts
 from ..config import Settings
 from ..station import Clock, StationService
 from ..store import Store
-from . import api, bookings_api, devices_api, errors, pages, realtime, vaccination_api
+from . import (
+    api,
+    bookings_api,
+    devices_api,
+    errors,
+    pages,
+    realtime,
+    sync_api,
+    vaccination_api,
+)
 
 log = logging.getLogger(__name__)
 
@@ -72,7 +81,13 @@ def create_app(settings: Settings, *, store: Store | None = None, clock: Clock |
         demo.seed(settings, store, accounts, station.today())
     socketio = realtime.init_app(app, station, settings)
     app.extensions["clinicq"] = Extension(settings, store, station, accounts, socketio)
-    sync.init_app(app, settings, store, station.keyring)
+
+    def heartbeat() -> dict[str, Any]:
+        state, now = station.current()
+        return presenter.heartbeat(state, settings, now)
+
+    worker = sync.init_app(app, settings, store, station.keyring, heartbeat=heartbeat)
+    station.subscribe(worker.pusher.wake)  # every commit wakes the push of its events
 
     app.config["BABEL_TRANSLATION_DIRECTORIES"] = str(i18n.CATALOG_DIR)
     Babel(app, locale_selector=select_locale)
@@ -83,6 +98,7 @@ def create_app(settings: Settings, *, store: Store | None = None, clock: Clock |
     app.register_blueprint(bookings_api.bp)
     app.register_blueprint(devices_api.bp)
     app.register_blueprint(vaccination_api.bp)
+    app.register_blueprint(sync_api.bp)
     app.register_blueprint(pages.bp)
     app.register_blueprint(kiosk_bp)
     app.register_blueprint(display_bp)
