@@ -184,8 +184,8 @@ def test_429_retry_after_is_honoured_and_backoff_is_capped(app: Flask,
 
 
 def test_retry_after_as_a_date() -> None:
-    from email.utils import format_datetime
     from datetime import UTC, datetime, timedelta
+    from email.utils import format_datetime
 
     from server.platform import _retry_after
 
