@@ -11,8 +11,8 @@ cancelled, and lets staff check a resident in without a code, and typed demo cod
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
 import re
+from collections.abc import Callable
 from datetime import date, datetime, time, timedelta
 from typing import Any
 
