@@ -142,3 +142,24 @@ def _booking_request(**changes: Any) -> dict[str, Any]:
 def booking_request() -> Any:
     """A factory of valid booking requests for the demo station today; override any field."""
     return _booking_request
+
+
+def make_event(seq: int, kind: str = "ticket.called", *, booking_id: str | None = None,
+               status: str = "called", ticket_id: str = "T1", day: str | None = None,
+               event_id: str | None = None, detail: dict[str, Any] | None = None,
+               counter: str | None = "V1", stage: str | None = None,
+               service: str = "V") -> dict[str, Any]:
+    """A station event as docs/sync.md describes it (the id from the station and seq)."""
+    day = day or date.today().isoformat()
+    return {"id": event_id or uuid.uuid5(uuid.NAMESPACE_URL, f"{ticket_id}/{seq}").hex,
+            "seq": seq, "type": kind, "at": f"{day}T09:{seq % 60:02d}:00+08:00",
+            "counter": counter, "reason": None,
+            "ticket": {"id": ticket_id, "booking_id": booking_id, "status": status,
+                       "stage": stage, "service": service, "number": "V012"},
+            "detail": detail}
+
+
+@pytest.fixture
+def event() -> Any:
+    """A factory of station events (see make_event)."""
+    return make_event
