@@ -96,8 +96,10 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
     # Every test that uses the database runs on SQLite and on PostgreSQL.
     if "database_url" in metafunc.fixturenames:
-        metafunc.parametrize("database_url", [
-            "sqlite", pytest.param("postgres", marks=pytest.mark.postgres)], indirect=True)
+        engines = [pytest.param("postgres", marks=pytest.mark.postgres)]
+        if metafunc.definition.get_closest_marker("postgres_only") is None:
+            engines.insert(0, "sqlite")
+        metafunc.parametrize("database_url", engines, indirect=True)
 
 
 @pytest.fixture

@@ -227,3 +227,37 @@ def test_reconciliation_over_what_is_stored(client: FlaskClient, event: Any) -> 
         response = client.get(f"/api/v1/stations/demo-station/reconciliation{query}",
                               headers=STATION)
         assert (response.status_code, response.json["error"]["code"]) == (400, code)
+
+
+def test_a_database_from_before_sync_is_migrated(database_url: str, event: Any) -> None:
+    """m001 and m002 as they were (no places, tokens, events or link keys), then m003: the
+    registration token keeps working, as the station's `initial` token."""
+    from central.stations import token_digest
+
+    engine = sa.create_engine(database_url)
+    new_tables = ("station_tokens", "station_live", "events", "event_conflicts")
+    with engine.begin() as conn:
+        schema.metadata.create_all(conn, tables=[
+            t for t in schema.metadata.sorted_tables if t.name not in new_tables])
+        for table, columns in schema._M003_COLUMNS.items():
+            for column in columns:
+                conn.exec_driver_sql(f"ALTER TABLE {table} DROP COLUMN {column}")
+        conn.execute(sa.insert(schema.counters).values(name="booking_change", value=0))
+        for name in ("m001_create_tables", "m002_vaccine_catalog"):
+            conn.execute(sa.insert(schema.migrations_table).values(name=name, applied_at=0))
+        conn.exec_driver_sql(
+            "INSERT INTO stations (id, name, token_sha256, created_at) VALUES "
+            f"('old', '老站', '{token_digest('old-token')}', 1)")
+        conn.exec_driver_sql("INSERT INTO residents (name, phone, created_at) VALUES "
+                             "('赵一', '13700000000', 1)")
+    engine.dispose()
+    store = Store(database_url)
+    try:
+        assert store.migrate(0) == ["m003_station_sync"]
+        assert store.station_for_token("old-token") == "old"
+        with store.engine.connect() as conn:
+            assert conn.execute(sa.select(schema.residents.c.link_key)).scalar()
+        assert store.ingest("old", [event(1)], 0)[0]["result"] == "stored"
+        assert store.migrate(0) == []
+    finally:
+        store.close()
