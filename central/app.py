@@ -33,6 +33,14 @@ MAX_BODY = 16 * 1024 * 1024
 ENV_PREFIX = "CLINICQ_CENTRAL_"
 
 
+def database_url(url: str | None) -> str:
+    """The URL given, or the default SQLite file (var/central.sqlite3, made when missing)."""
+    if url is not None:
+        return url
+    DEFAULT_DATABASE.parent.mkdir(parents=True, exist_ok=True)
+    return f"sqlite:///{DEFAULT_DATABASE.resolve()}"
+
+
 def from_env() -> Flask:
     """The app configured from CLINICQ_CENTRAL_DATABASE_URL, _ADMIN_TOKEN, _DEMO (1 or 0)
     and _TIMEZONE: the factory gunicorn calls in each worker."""
@@ -52,10 +60,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     app.config.update(config or {})
     if app.config["DEMO"] and not app.config["ADMIN_TOKEN"]:
         app.config["ADMIN_TOKEN"] = DEMO_ADMIN_TOKEN
-    url = app.config["DATABASE_URL"]
-    if url is None:
-        DEFAULT_DATABASE.parent.mkdir(parents=True, exist_ok=True)
-        url = f"sqlite:///{DEFAULT_DATABASE.resolve()}"
+    url = database_url(app.config["DATABASE_URL"])
     tz = ZoneInfo(app.config["TIMEZONE"]) if app.config["TIMEZONE"] else None
     store = Store(url, tz=tz)
     now = int(app.config["CLOCK"]())
