@@ -75,7 +75,7 @@ class Station:
                 os.kill(pid, signal.SIGKILL)
             except ProcessLookupError:
                 pass
-        self.proc.proc.wait(timeout=10)
+        self.proc.stop()  # reaps it and closes its log
         self.kiosk.close()
         self.nurse.close()
 
