@@ -127,7 +127,7 @@ class StationsStore:
     def record_heartbeat(self, station_id: str, at: str, services: list[dict[str, Any]],
                          now: int) -> None:
         values = {"at": at, "received_at": now,
-                  "services": json.dumps(services, ensure_ascii=False)}
+                  "services": json.dumps(services)}  # escaped: NULs and all
         with self.engine.begin() as conn:
             insert = t.dialect_insert(conn, t.station_live).values(station_id=station_id,
                                                                    **values)

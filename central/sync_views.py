@@ -101,6 +101,8 @@ def _records(resident_id: int) -> dict[str, Any]:
         if not _is_admin(token):
             raise CentralError("auth_forbidden", what="these records")
         key = None
+    if resident_id > 2**31:  # no such resident; and no database is asked about it
+        raise CentralError("resident_not_found")
     return get_store().resident_records(resident_id, key)
 
 

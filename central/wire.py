@@ -90,8 +90,9 @@ def _why_malformed(raw: Any) -> str | None:
     if booking is not None and (not isinstance(booking, str) or not 1 <= len(booking) <= 20):
         return "ticket.booking_id: a text of 1-20 characters or null"
     for key in ("status", "stage"):
-        if ticket.get(key) is not None and not isinstance(ticket[key], str):
-            return f"ticket.{key}: a text"
+        value = ticket.get(key)
+        if value is not None and (not isinstance(value, str) or len(value) > 20):
+            return f"ticket.{key}: a text of at most 20 characters"
     return None
 
 
@@ -101,7 +102,10 @@ def check_event(raw: Any) -> Incoming:
     if reason is not None:
         return Incoming(raw, reason, event_id=_loose_id(raw), seq=_loose_seq(raw))
     ticket = raw["ticket"]
-    body = syncwire.canonical(raw)
+    try:
+        body = syncwire.canonical(raw)
+    except UnicodeEncodeError:  # a lone surrogate ("\ud800") is JSON but not UTF-8
+        return Incoming(raw, "not valid UTF-8 text", event_id=_loose_id(raw), seq=raw["seq"])
     status = BOOKING_STATUS.get(ticket.get("status") or "")
     return Incoming(
         raw, None, event_id=raw["id"], seq=raw["seq"], type=raw["type"],

@@ -50,6 +50,12 @@ def test_stored_then_duplicate_then_conflict(client: FlaskClient, store: Store,
     assert listing["conflicts"] == 1 and listing["items"][0]["event_id"] == other["id"]
 
 
+def test_control_characters_are_stored_as_sent(client: FlaskClient, event: Any) -> None:
+    odd = event(1, detail={"note": "a\x00b\x1f", "名": "接种"})
+    assert push(client, [odd]) == ["stored"]
+    assert push(client, [odd]) == ["duplicate"]
+
+
 def test_the_same_id_twice_in_one_batch(client: FlaskClient, event: Any) -> None:
     first = event(1)
     assert push(client, [first, dict(first), {**first, "reason": "x"}]) == [
@@ -71,6 +77,9 @@ def test_the_same_id_twice_in_one_batch(client: FlaskClient, event: Any) -> None
     (lambda e: {**e, "type": 5}, "no type"),
     (lambda e: {k: v for k, v in e.items() if k != "ticket"}, "ticket missing"),
     (lambda e: {**e, "ticket": {**e["ticket"], "booking_id": 12}}, "ticket.booking_id"),
+    (lambda e: {**e, "ticket": {**e["ticket"], "stage": "s" * 21}}, "ticket.stage"),
+    (lambda e: {**e, "ticket": {**e["ticket"], "status": 3}}, "ticket.status"),
+    (lambda e: {**e, "detail": {"note": "\ud800"}}, "not valid UTF-8"),
 ])
 def test_malformed_events_are_rejected_alone(client: FlaskClient, event: Any, change: Any,
                                              reason: str) -> None:

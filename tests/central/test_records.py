@@ -85,7 +85,8 @@ def test_the_residents_own_link(client: FlaskClient, booked: dict[str, Any],
             ("", STATION, 403, "auth_forbidden"), ("?key=", {}, 404, "resident_not_found")]:
         response = client.get(api + query, headers=headers)
         assert (response.status_code, response.json["error"]["code"]) == (status, code)
-    assert client.get("/api/v1/residents/99999/records", headers=ADMIN).status_code == 404
+    for other in ("99999", "9" * 40):
+        assert client.get(f"/api/v1/residents/{other}/records", headers=ADMIN).status_code == 404
     page = client.get(booked["records_url"].split("localhost")[1]).get_data(as_text=True)
     assert "乙型肝炎疫苗" in page and "202603A" in page and "留观结束" in page
     assert "张*三" in page and "13800138000" not in page

@@ -131,6 +131,15 @@ def test_bad_heartbeats(client: FlaskClient, body: Any) -> None:
     assert response.status_code == 400 and response.json["error"]["message_zh"]
 
 
+def test_odd_text_in_a_heartbeat_is_kept_safely(client: FlaskClient, neighbours: Store) -> None:
+    beat = {"at": datetime.now().astimezone().isoformat(timespec="seconds"),
+            "services": [{"service": "V", "name": "接\x00种\ud800", "waiting": 1}]}
+    response = client.post("/api/v1/stations/demo-station/heartbeat", json=beat,
+                           headers=STATION)
+    assert response.status_code == 200
+    assert nearby(client)[0]["services"][0]["name"] == "接\x00种\ud800"
+
+
 def test_a_heartbeat_replaces_the_last(client: FlaskClient, neighbours: Store,
                                        clock: Any) -> None:
     for waiting in (3, 9):
