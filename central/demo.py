@@ -28,6 +28,16 @@ DEMO_SERVICES: dict[str, tuple[str, str]] = {
     "V": ("接种", "vaccination"), "A": ("门诊", "clinic"), "B": ("体检", "exam"),
 }
 DEMO_BOOKINGS = 40
+# Where the demo stations are: community health stations of one city (Hangzhou). The demo
+# station first; the others have public demo tokens `demo-<id>-token` (demo only).
+DEMO_STATION_PLACE = (30.2741, 120.1551)
+DEMO_NEIGHBOURS: tuple[tuple[str, str, float, float], ...] = (
+    ("hz-wulin", "武林街道社区卫生服务站", 30.2765, 120.1638),
+    ("hz-xihu", "西湖区北山街道卫生服务站", 30.2591, 120.1370),
+    ("hz-gongshu", "拱墅区米市巷社区卫生服务站", 30.3006, 120.1596),
+    ("hz-binjiang", "滨江区长河社区卫生服务站", 30.1936, 120.2100),
+    ("hz-xiaoshan", "萧山区城厢街道卫生服务站", 30.1674, 120.2656),
+)
 _SURNAMES = "王李张刘陈杨黄赵吴周徐孙马朱胡郭何林罗高"
 _GIVEN = ["秀英", "桂兰", "建国", "志强", "丽", "伟", "敏", "静", "海燕", "国华", "玉珍", "明"]
 
@@ -38,9 +48,17 @@ def seed_demo(store: Store, now: int, bookings: int = DEMO_BOOKINGS) -> int:
     Safe to run on every start: today's bookings are added only when the demo
     station has none for today yet.
     """
-    if store.station(DEMO_STATION_ID) is None:
+    demo = store.station(DEMO_STATION_ID)
+    if demo is None:
         store.add_station(DEMO_STATION_ID, DEMO_STATION_NAME, DEMO_STATION_TOKEN,
-                          DEMO_SERVICES, now)
+                          DEMO_SERVICES, now, lat=DEMO_STATION_PLACE[0],
+                          lon=DEMO_STATION_PLACE[1])
+    elif demo["lat"] is None:  # registered before stations had a place
+        store.place_station(DEMO_STATION_ID, *DEMO_STATION_PLACE)
+    for station_id, name, lat, lon in DEMO_NEIGHBOURS:
+        if store.station(station_id) is None:
+            store.add_station(station_id, name, f"demo-{station_id}-token", DEMO_SERVICES,
+                              now, lat=lat, lon=lon)
     # A demo product missing, or kept from before the catalog had trace prefixes, is put as
     # contracts.demo has it; one an administrator has since replaced is left alone.
     complete = {v["code"] for v in store.vaccines()}

@@ -16,7 +16,7 @@ from typing import Any
 from flask import Flask, Response, jsonify
 from werkzeug.exceptions import HTTPException
 
-from contracts import i18n
+from contracts import i18n, syncwire
 from contracts.bookingcode import TokenError
 
 log = logging.getLogger(__name__)
@@ -26,7 +26,9 @@ STATUS: dict[str, int] = {
     "field_missing": 400, "field_invalid": 400, "station_unknown": 404, "service_unknown": 400,
     "vaccine_unknown": 400, "trace_prefix_taken": 409, "booking_not_found": 404,
     "booking_not_cancellable": 409, "no_signing_key": 409, "key_exists": 409, "bad_cursor": 400,
-    "not_found": 404, "method_not_allowed": 405, "http_error": 400, "internal_error": 500,
+    "batch_too_large": 413, "station_mismatch": 403, "token_revoked": 401,
+    "token_not_found": 404, "resident_not_found": 404, "not_found": 404,
+    "method_not_allowed": 405, "http_error": 400, "internal_error": 500,
 }
 NAMESPACE = "platform.error"
 
@@ -63,6 +65,8 @@ def register_error_handlers(app: Flask) -> None:
 
     @app.errorhandler(HTTPException)
     def _http(err: HTTPException) -> Response:
+        if err.code == 413:  # a body past MAX_CONTENT_LENGTH: too many events at once
+            return error_response(413, "batch_too_large", most=syncwire.MAX_BATCH, count="?")
         code = {404: "not_found", 405: "method_not_allowed"}.get(err.code or 400, "http_error")
         return error_response(err.code or 400, code)
 

@@ -6,9 +6,12 @@ so both engines store and compare them the same way; booking days are DATEs.
 
 from __future__ import annotations
 
+import secrets
 from collections.abc import Callable
+from typing import Any
 
 import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection
 
 metadata = sa.MetaData()
@@ -32,8 +35,59 @@ stations = sa.Table(
     "stations", metadata,
     sa.Column("id", sa.String(12), primary_key=True),
     sa.Column("name", sa.String(200), nullable=False),
+    # the token the station was registered with; m003 copied it into station_tokens, which is
+    # what the platform checks since (a token can be revoked there)
     sa.Column("token_sha256", sa.String(64), nullable=False, unique=True),
     sa.Column("created_at", sa.BigInteger, nullable=False),
+    sa.Column("lat", sa.Float, nullable=True),
+    sa.Column("lon", sa.Float, nullable=True),
+)
+
+# Station tokens the platform issued: it keeps their SHA-256 only; a revoked one is refused.
+station_tokens = sa.Table(
+    "station_tokens", metadata,
+    sa.Column("station_id", sa.ForeignKey("stations.id"), primary_key=True),
+    sa.Column("token_id", sa.String(20), primary_key=True),
+    sa.Column("token_sha256", sa.String(64), nullable=False, unique=True),
+    sa.Column("created_at", sa.BigInteger, nullable=False),
+    sa.Column("revoked_at", sa.BigInteger, nullable=True),
+)
+
+# The last heartbeat of each station: its queue lengths and waits as it sent them (JSON).
+station_live = sa.Table(
+    "station_live", metadata,
+    sa.Column("station_id", sa.ForeignKey("stations.id"), primary_key=True),
+    sa.Column("at", sa.String(40), nullable=False),  # the station's local time, as sent
+    sa.Column("received_at", sa.BigInteger, nullable=False),  # the platform's clock
+    sa.Column("services", sa.Text, nullable=False),
+)
+
+# Station events as sent (docs/sync.md), each stored once: (station, event id) is the key.
+# `body` is the canonical JSON; `day` is the station's local date, for reconciliation.
+events = sa.Table(
+    "events", metadata,
+    sa.Column("station_id", sa.String(12), primary_key=True),
+    sa.Column("event_id", sa.String(64), primary_key=True),
+    sa.Column("seq", sa.BigInteger, nullable=False),
+    sa.Column("type", sa.String(40), nullable=False),
+    sa.Column("day", sa.String(10), nullable=False),
+    sa.Column("booking_id", sa.String(20), nullable=True),
+    sa.Column("sha256", sa.String(64), nullable=False),
+    sa.Column("body", sa.Text, nullable=False),
+    sa.Column("received_at", sa.BigInteger, nullable=False),
+    sa.Index("ix_events_station_day", "station_id", "day"),
+    sa.Index("ix_events_booking", "booking_id"),
+)
+
+# Other contents sent under an id already stored: kept apart, reported, never applied.
+event_conflicts = sa.Table(
+    "event_conflicts", metadata,
+    sa.Column("station_id", sa.String(12), primary_key=True),
+    sa.Column("event_id", sa.String(64), primary_key=True),
+    sa.Column("sha256", sa.String(64), primary_key=True),
+    sa.Column("seq", sa.BigInteger, nullable=True),
+    sa.Column("body", sa.Text, nullable=False),
+    sa.Column("received_at", sa.BigInteger, nullable=False),
 )
 
 services = sa.Table(
@@ -76,6 +130,8 @@ residents = sa.Table(
     sa.Column("phone", sa.String(20), nullable=False),
     sa.Column("birth_year", sa.Integer, nullable=True),
     sa.Column("created_at", sa.BigInteger, nullable=False),
+    # the secret of the resident's own link to their records (shown with their bookings)
+    sa.Column("link_key", sa.String(32), nullable=True),
     sa.UniqueConstraint("phone", "name", name="uq_residents_phone_name"),
 )
 
@@ -110,9 +166,19 @@ bookings = sa.Table(
     sa.Column("created_at", sa.BigInteger, nullable=False),
     sa.Column("updated_at", sa.BigInteger, nullable=False),
     sa.Column("change_seq", sa.BigInteger, nullable=False, unique=True),
+    # what the station last reported: the ticket's stage and the seq of the event applied
+    sa.Column("stage", sa.String(20), nullable=True),
+    sa.Column("applied_seq", sa.BigInteger, nullable=True),
     sa.Index("ix_bookings_station_seq", "station_id", "change_seq"),
     sa.Index("ix_bookings_station_day", "station_id", "day"),
 )
+
+
+def dialect_insert(conn: Connection, table: sa.Table) -> Any:
+    """An INSERT that knows `ON CONFLICT` on both engines (SQLite's and PostgreSQL's own)."""
+    if conn.dialect.name == "postgresql":
+        return postgresql.insert(table)
+    return sqlite.insert(table)
 
 
 def m001_create_tables(conn: Connection) -> None:
@@ -146,9 +212,42 @@ def m002_vaccine_catalog(conn: Connection) -> None:
     vaccine_lots.create(conn, checkfirst=True)
 
 
+_M003_COLUMNS = {
+    "stations": {"lat": "DOUBLE PRECISION", "lon": "DOUBLE PRECISION"},
+    "residents": {"link_key": "VARCHAR(32)"},
+    "bookings": {"stage": "VARCHAR(20)", "applied_seq": "BIGINT"},
+}
+
+
+def m003_station_sync(conn: Connection) -> None:
+    """Events, conflicts, station tokens and heartbeats; stations' place, residents' link
+    keys, bookings' reported stage. Tokens stations were registered with become their first
+    issued token (`initial`); residents get a link key."""
+    inspector = sa.inspect(conn)
+    for table, columns in _M003_COLUMNS.items():
+        present = {c["name"] for c in inspector.get_columns(table)}
+        for name, ddl in columns.items():
+            if name not in present:
+                conn.exec_driver_sql(f"ALTER TABLE {table} ADD COLUMN {name} {ddl}")
+    for table in (station_tokens, station_live, events, event_conflicts):
+        table.create(conn, checkfirst=True)
+    known = set(conn.execute(sa.select(station_tokens.c.station_id)).scalars())
+    for row in conn.execute(sa.select(stations.c.id, stations.c.token_sha256,
+                                      stations.c.created_at)).all():
+        if row.id not in known:
+            conn.execute(sa.insert(station_tokens).values(
+                station_id=row.id, token_id="initial", token_sha256=row.token_sha256,
+                created_at=row.created_at, revoked_at=None))
+    for (resident_id,) in conn.execute(sa.select(residents.c.id).where(
+            residents.c.link_key.is_(None))).all():
+        conn.execute(sa.update(residents).where(residents.c.id == resident_id).values(
+            link_key=secrets.token_urlsafe(16)))
+
+
 MIGRATIONS: list[tuple[str, Callable[[Connection], None]]] = [
     ("m001_create_tables", m001_create_tables),
     ("m002_vaccine_catalog", m002_vaccine_catalog),
+    ("m003_station_sync", m003_station_sync),
 ]
 
 

@@ -6,7 +6,7 @@ every multi-row change runs in one transaction. Times are unix seconds.
 
 from __future__ import annotations
 
-import hashlib
+import fcntl
 import hmac
 import re
 import secrets
@@ -22,7 +22,10 @@ from sqlalchemy.engine import Connection
 
 from central import schema as t
 from central.errors import CentralError
+from central.events import EventsStore
 from central.inputs import NewBooking, VaccineProduct, hhmm
+from central.records import fold
+from central.stations import StationsStore
 from contracts.bookingcode import (
     MAX_DAYS_AHEAD,
     BookingClaims,
@@ -33,15 +36,11 @@ from contracts.bookingcode import (
 )
 
 _ID_ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"  # Crockford: no I, L, O, U
-_STATION_RE = re.compile(r"[a-z0-9-]{1,12}")
-_SERVICE_RE = re.compile(r"[A-Z]{1,2}")
 _KID_RE = re.compile(r"[A-Za-z0-9]{1,4}")
 ELDERLY_AGE = 75
-STATUSES = ("booked", "checked_in", "called", "completed", "no_show", "cancelled")
-
-
-def token_digest(token: str) -> str:
-    return hashlib.sha256(token.encode()).hexdigest()
+STATUSES = ("booked", "checked_in", "called", "serving", "observing", "completed", "no_show",
+            "cancelled", "deferred")
+STARTUP_LOCK = 0x636C_6E71  # PostgreSQL advisory lock key: one process migrates and seeds
 
 
 @dataclass(frozen=True)
@@ -54,8 +53,9 @@ class BookingChanges:
     has_more: bool
 
 
-class Store:
-    """Stations, services, residents, bookings, the vaccine catalog and signing keys."""
+class Store(StationsStore, EventsStore):
+    """Stations, services, residents, bookings, the vaccine catalog, signing keys, and (from
+    the mixins) station tokens, heartbeats and station events."""
 
     def __init__(self, url: str, *, tz: tzinfo | None = None) -> None:
         kwargs: dict[str, Any] = {}
@@ -75,44 +75,36 @@ class Store:
         return t.migrate(self.engine, now)
 
     @contextmanager
+    def startup_lock(self) -> Iterator[None]:
+        """Held while migrating and seeding, so that worker processes starting at once take
+        turns: a PostgreSQL advisory lock, or a lock file beside a SQLite database."""
+        if self.engine.dialect.name == "postgresql":
+            with self.engine.connect() as conn:
+                conn.execute(sa.text("SELECT pg_advisory_lock(:k)"), {"k": STARTUP_LOCK})
+                conn.commit()
+                try:
+                    yield
+                finally:
+                    conn.execute(sa.text("SELECT pg_advisory_unlock(:k)"), {"k": STARTUP_LOCK})
+                    conn.commit()
+            return
+        database = self.engine.url.database
+        if not database or database == ":memory:":
+            yield
+            return
+        with open(f"{database}.startup-lock", "a") as lock:
+            fcntl.flock(lock, fcntl.LOCK_EX)
+            try:
+                yield
+            finally:
+                fcntl.flock(lock, fcntl.LOCK_UN)
+
+    @contextmanager
     def _tx(self) -> Iterator[Connection]:
         with self.engine.begin() as conn:
             yield conn
 
-    # -- stations, services, vaccines ---------------------------------------
-
-    def add_station(self, station_id: str, name: str, token: str,
-                    services: dict[str, tuple[str, str]], now: int) -> None:
-        """`services` maps a code (`V`) to (name, kind); kind is vaccination, clinic or exam."""
-        if not _STATION_RE.fullmatch(station_id) or not all(map(_SERVICE_RE.fullmatch, services)):
-            raise ValueError("station ids are 1-12 of a-z 0-9 -; service codes 1-2 of A-Z")
-        with self._tx() as conn:
-            conn.execute(sa.insert(t.stations).values(
-                id=station_id, name=name, token_sha256=token_digest(token), created_at=now))
-            for code, (service_name, kind) in services.items():
-                conn.execute(sa.insert(t.services).values(
-                    station_id=station_id, code=code, name=service_name, kind=kind))
-
-    def station(self, station_id: str) -> dict[str, Any] | None:
-        with self.engine.connect() as conn:
-            row = conn.execute(sa.select(t.stations.c.id, t.stations.c.name).where(
-                t.stations.c.id == station_id)).mappings().first()
-            if row is None:
-                return None
-            rows = conn.execute(sa.select(t.services).where(
-                t.services.c.station_id == station_id).order_by(t.services.c.code)).mappings()
-            services = [{"code": r["code"], "name": r["name"], "kind": r["kind"]} for r in rows]
-        return {"id": row["id"], "name": row["name"], "services": services}
-
-    def station_for_token(self, token: str) -> str | None:
-        digest = token_digest(token)
-        with self.engine.connect() as conn:
-            row = conn.execute(sa.select(t.stations.c.id, t.stations.c.token_sha256).where(
-                t.stations.c.token_sha256 == digest)).first()
-        # The lookup is by digest; compare again in constant time for form's sake.
-        if row is None or not hmac.compare_digest(row.token_sha256, digest):
-            return None
-        return str(row.id)
+    # -- vaccines ------------------------------------------------------------------
 
     def put_vaccine(self, product: VaccineProduct) -> bool:
         """Add or replace a product and its lots, in one transaction; True when it is new.
@@ -230,27 +222,32 @@ class Store:
             raise CentralError("field_invalid", field="day",
                                why=f"from today to {MAX_DAYS_AHEAD} days ahead")
         with self._tx() as conn:
-            self._check_booking_refs(conn, new)
-            resident_id = self._resident(conn, new, now)
-            if new.priority is not None:
-                priority = new.priority
-            else:
-                priority = new.birth_year is not None and (
-                    new.day.year - new.birth_year >= ELDERLY_AGE)
-            booking_id = self._new_id(conn)
-            kid, private = self._signing_key(conn)
-            claims = BookingClaims(
-                booking_id, new.station, new.service, new.day, new.slot_start, new.slot_end,
-                self._end_of_day(new.day), mask_name(new.name), priority)
-            token = sign_booking(claims, private, kid)
-            conn.execute(sa.insert(t.bookings).values(
-                id=booking_id, station_id=new.station, service=new.service, day=new.day,
-                slot_start=new.slot_start, slot_end=new.slot_end, resident_id=resident_id,
-                priority=priority, vaccine_code=new.vaccine_product,
-                vaccine_dose=new.vaccine_dose, status="booked", key_id=kid, token=token,
-                expires=claims.expires, created_at=now, updated_at=now,
-                change_seq=self._next_change(conn)))
-            return self._booking(conn, booking_id)
+            return self.create_booking_in(conn, new, now)
+
+    def create_booking_in(self, conn: Connection, new: NewBooking, now: int) -> dict[str, Any]:
+        """create_booking inside the caller's transaction; its change number is taken under
+        the counter's row lock, held until that transaction ends (see schema.counters)."""
+        self._check_booking_refs(conn, new)
+        resident_id = self._resident(conn, new, now)
+        if new.priority is not None:
+            priority = new.priority
+        else:
+            priority = new.birth_year is not None and (
+                new.day.year - new.birth_year >= ELDERLY_AGE)
+        booking_id = self._new_id(conn)
+        kid, private = self._signing_key(conn)
+        claims = BookingClaims(
+            booking_id, new.station, new.service, new.day, new.slot_start, new.slot_end,
+            self._end_of_day(new.day), mask_name(new.name), priority)
+        token = sign_booking(claims, private, kid)
+        conn.execute(sa.insert(t.bookings).values(
+            id=booking_id, station_id=new.station, service=new.service, day=new.day,
+            slot_start=new.slot_start, slot_end=new.slot_end, resident_id=resident_id,
+            priority=priority, vaccine_code=new.vaccine_product,
+            vaccine_dose=new.vaccine_dose, status="booked", key_id=kid, token=token,
+            expires=claims.expires, created_at=now, updated_at=now,
+            change_seq=self._next_change(conn)))
+        return self._booking(conn, booking_id)
 
     def _check_booking_refs(self, conn: Connection, new: NewBooking) -> None:
         if conn.execute(sa.select(t.stations.c.id).where(
@@ -282,9 +279,15 @@ class Store:
                 conn.execute(sa.update(t.residents).where(r.id == found).values(
                     birth_year=new.birth_year))
             return int(found)
-        return int(conn.execute(sa.insert(t.residents).values(
-            name=new.name, phone=new.phone, birth_year=new.birth_year, created_at=now
-        ).returning(r.id)).scalar_one())
+        # two workers booking for the same new resident at once: the unique key decides
+        created = conn.execute(t.dialect_insert(conn, t.residents).values(
+            name=new.name, phone=new.phone, birth_year=new.birth_year, created_at=now,
+            link_key=secrets.token_urlsafe(16),
+        ).on_conflict_do_nothing(index_elements=["phone", "name"]).returning(r.id)).scalar()
+        if created is None:
+            created = conn.execute(sa.select(r.id).where(
+                r.phone == new.phone, r.name == new.name)).scalar_one()
+        return int(created)
 
     def _new_id(self, conn: Connection) -> str:
         while True:
@@ -330,6 +333,20 @@ class Store:
         next_cursor = page[-1]["cursor"] if page else after
         return BookingChanges(page, int(next_cursor), len(rows) > limit)
 
+    def resident_records(self, resident_id: int, key: str | None) -> dict[str, Any]:
+        """The visit and vaccination records of a resident; `key` is their link's secret, or
+        None when an administrator asks."""
+        r = t.residents.c
+        with self.engine.connect() as conn:
+            row = conn.execute(sa.select(r.id, r.name, r.link_key).where(
+                r.id == resident_id)).first()
+            names = dict(conn.execute(sa.select(t.stations.c.id, t.stations.c.name)).all())
+        if row is None or (key is not None and not (
+                row.link_key and hmac.compare_digest(row.link_key.encode(), key.encode()))):
+            raise CentralError("resident_not_found")
+        return {"resident": {"id": row.id, "name_masked": mask_name(row.name)},
+                **fold(self.resident_events(resident_id), names)}
+
     def bookings_for_day(self, station_id: str, day: date) -> list[dict[str, Any]]:
         b = t.bookings.c
         with self.engine.connect() as conn:
@@ -341,7 +358,8 @@ class Store:
         b, r, v = t.bookings, t.residents, t.vaccines
         query = sa.select(
             b, r.c.name.label("resident_name"), r.c.phone.label("resident_phone"),
-            r.c.birth_year.label("resident_birth_year"), v.c.name.label("vaccine_name"),
+            r.c.birth_year.label("resident_birth_year"), r.c.link_key.label("resident_key"),
+            v.c.name.label("vaccine_name"),
         ).select_from(b.join(r, b.c.resident_id == r.c.id).outerjoin(
             v, b.c.vaccine_code == v.c.code)).where(where)
         if order is not None:
@@ -363,9 +381,10 @@ def _booking_dict(row: Any) -> dict[str, Any]:
         "status": row["status"], "priority": bool(row["priority"]), "vaccine": vaccine,
         "token": row["token"], "key_id": row["key_id"], "expires": row["expires"],
         "created_at": row["created_at"], "updated_at": row["updated_at"],
-        "cursor": str(row["change_seq"]),
-        "resident": {"name": row["resident_name"], "phone": row["resident_phone"],
-                     "birth_year": row["resident_birth_year"]},
+        "cursor": str(row["change_seq"]), "stage": row["stage"],
+        "resident": {"id": row["resident_id"], "name": row["resident_name"],
+                     "phone": row["resident_phone"], "birth_year": row["resident_birth_year"],
+                     "link_key": row["resident_key"]},
         "name_masked": mask_name(row["resident_name"]),
         "phone_last4": row["resident_phone"][-4:],
     }

@@ -52,35 +52,59 @@ def _is_admin(token: str) -> bool:
     return bool(expected) and hmac.compare_digest(token.encode(), str(expected).encode())
 
 
+def _station_of(token: str) -> str:
+    """The station a station token names; a revoked or unknown token is refused (401)."""
+    found = get_store().token_owner(token)
+    if found is None:
+        raise CentralError("auth_invalid")
+    if found[1] is not None:
+        raise CentralError("token_revoked")
+    return found[0]
+
+
 def require_admin() -> None:
     token = _bearer()
     if _is_admin(token):
         return
-    if get_store().station_for_token(token) is not None:
-        raise CentralError("auth_forbidden", what="administration")
-    raise CentralError("auth_invalid")
+    _station_of(token)
+    raise CentralError("auth_forbidden", what="administration")
 
 
 def require_station(station: str) -> None:
+    """That station's own token, or the admin token; another station's is station_mismatch."""
     token = _bearer()
     if _is_admin(token):
         return
-    owner = get_store().station_for_token(token)
-    if owner is None:
-        raise CentralError("auth_invalid")
-    if owner != station:
-        raise CentralError("auth_forbidden", what=f"station {station}")
+    if _station_of(token) != station:
+        raise CentralError("station_mismatch", station=station[:20])
 
 
 def require_any_station() -> None:
     """A station token (any station's) or the admin token."""
     token = _bearer()
-    if not _is_admin(token) and get_store().station_for_token(token) is None:
-        raise CentralError("auth_invalid")
+    if not _is_admin(token):
+        _station_of(token)
+
+
+def known_station(station: str) -> dict[str, Any]:
+    info = get_store().station(station)
+    if info is None:
+        raise CentralError("station_unknown", station=station[:20])
+    return info
+
+
+def records_url(resident: dict[str, Any], *, page: bool = True) -> str:
+    """The resident's own link to their records (its key is the secret)."""
+    endpoint = "central_sync_pages.records_page" if page else "central_sync.resident_records"
+    return url_for(endpoint, resident_id=resident["id"], key=resident["link_key"],
+                   _external=True)
 
 
 def _with_links(booking: dict[str, Any]) -> dict[str, Any]:
     return {**booking,
+            "page_url": url_for("central_sync_pages.booking_page", booking_id=booking["id"],
+                                key=booking["resident"]["link_key"], _external=True),
+            "records_url": records_url(booking["resident"]),
             "qr_url": url_for("central_api.booking_qr_png", booking_id=booking["id"],
                               _external=True),
             "qr_svg_url": url_for("central_api.booking_qr_svg", booking_id=booking["id"],
@@ -157,8 +181,7 @@ def _qr(booking_id: str, kind: str, mimetype: str) -> Response:
 @api.get("/stations/<station>/bookings")
 def station_feed(station: str) -> dict[str, Any]:
     require_station(station)
-    if get_store().station(station) is None:
-        raise CentralError("station_unknown", station=station[:20])
+    known_station(station)
     query = parse(FeedQuery, request.args.to_dict())
     page = get_store().feed(station, query.cursor, query.limit)
     return {
@@ -172,9 +195,7 @@ def station_feed(station: str) -> dict[str, Any]:
 @pages.get("/stations/<station>/bookings")
 def station_day_page(station: str) -> str:
     store = get_store()
-    info = store.station(station)
-    if info is None:
-        raise CentralError("station_unknown", station=station[:20])
+    info = known_station(station)
     day = parse(DayQuery, request.args.to_dict()).day or store.local_today(now())
     bookings = store.bookings_for_day(station, day)
     qr = {b["id"]: Markup(segno.make(b["token"], error="m", micro=False).svg_inline(scale=3))

@@ -38,6 +38,7 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     "vaccinate": frozenset({"nurse", "doctor"}),  # record a dose, a reaction, an early leave
     "notices": frozenset({"admin"}),  # post and remove the community notices of the ticker
     "display.report": frozenset({"display"}),  # a display's health (its sound on or off)
+    "sync.read": frozenset({"nurse", "doctor", "admin"}),  # the console's sync status line
 }
 
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Callable
 from datetime import date, datetime, time, timedelta
 from typing import Any
 
@@ -29,10 +30,14 @@ _TYPED_CODE = re.compile(r"[A-Za-z0-9-]{1,24}")
 
 
 class BookingDirectory:
-    def __init__(self, settings: Settings, store: Store, keyring: KeyRing | None = None) -> None:
+    def __init__(self, settings: Settings, store: Store, keyring: KeyRing | None = None, *,
+                 acted_on: Callable[[str], bool] | None = None) -> None:
         self.settings = settings
         self.store = store
         self.keyring = keyring or KeyRing(store)
+        # whether the station has a ticket for a booking: once it has acted on one, a later
+        # word from the feed (a cancellation, a stale "booked") changes nothing here
+        self.acted_on = acted_on or (lambda _booking_id: False)
 
     def lookup(self, scanned: str, *, today: date, now: datetime | None = None) -> BookingInfo:
         """The booking a scanned or typed code stands for, or a DomainError saying why not.
@@ -73,7 +78,8 @@ class BookingDirectory:
         return verify_token(scanned, self.keyring.keys())
 
     def _cancelled(self, booking_id: str) -> bool:
-        return self.store.booking_status(booking_id) == "cancelled"
+        return (self.store.booking_status(booking_id) == "cancelled"
+                and not self.acted_on(booking_id))
 
     def _typed(self, code: str) -> BookingInfo:
         row = self.store.booking_by_code(code)

@@ -92,6 +92,8 @@ DELEGATED = {
     "scan": ("decode codes in image files, one JSON line per file",
              "hardware.scanner.cli:scan_main"),
     "printer": ("print a sample ticket or show a printer's status", "server.cli:_printer_main"),
+    "sync": ("the link with the platform: `status`, `reconcile --day D`",
+             "server.sync_cli:main"),
     "doctor": ("list cameras, input devices, serial ports and printers, and what is missing",
                "hardware.doctor:main"),
 }

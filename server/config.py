@@ -21,6 +21,8 @@ from pydantic import (
 )
 from pydantic_core import PydanticCustomError
 
+from contracts.syncwire import MAX_BATCH
+
 from .engine.model import CounterRules, ServiceRules, StationRules
 
 DEFAULT_CONFIG = Path(__file__).resolve().parent.parent / "config.toml"
@@ -91,6 +93,9 @@ class Settings:
     central_timeout: float = 2.0
     sync_interval: float = 60.0
     key_retry_seconds: float = 30.0
+    push_batch_size: int = 200
+    backoff_max: float = 60.0
+    heartbeat_seconds: float = 60.0
     # [screening] questions: ids, their words are `screening.<id>` in the catalog
     screening_questions: tuple[str, ...] = ()
     announce: AnnounceConfig = field(default_factory=AnnounceConfig)
@@ -182,6 +187,9 @@ class CentralTable(_Table):
     timeout_seconds: Annotated[float, Field(gt=0)] = 2.0
     pull_interval_seconds: Annotated[float, Field(gt=0)] = 60.0
     key_retry_seconds: Annotated[float, Field(ge=0)] = 30.0
+    push_batch_size: Annotated[int, Field(ge=1, le=MAX_BATCH)] = 200
+    backoff_max_seconds: Annotated[float, Field(gt=0)] = 60.0
+    heartbeat_seconds: Annotated[float, Field(gt=0)] = 60.0
 
 
 STAGES = ("screening", "vaccination", "observation")
@@ -341,6 +349,9 @@ def from_dict(data: dict[str, Any], *, base_dir: Path | None = None, source: str
         central_timeout=central.timeout_seconds,
         sync_interval=central.pull_interval_seconds,
         key_retry_seconds=central.key_retry_seconds,
+        push_batch_size=central.push_batch_size,
+        backoff_max=central.backoff_max_seconds,
+        heartbeat_seconds=central.heartbeat_seconds,
         screening_questions=tuple(file.screening.questions),
         announce=file.announce.config(base_dir),
     )

@@ -1,5 +1,5 @@
-"""Central platform client (layer 3, adapter): the key list, the vaccine catalog and the booking
-feed over HTTP.
+"""Central platform client (layer 3, adapter): the key list, the vaccine catalog, the booking
+feed, the events pushed up, the heartbeat and reconciliation, over HTTP (docs/sync.md).
 
 Policy (URLs, auth, parsing) lives in `PlatformClient`; the I/O is one call of a `Transport`,
 so tests hand in a plain function that plays the platform, or talk to a real central app.
@@ -15,13 +15,15 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from datetime import date
+from datetime import UTC, date, datetime
+from email.utils import parsedate_to_datetime
 from typing import Annotated, Any
 
 import requests
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from contracts.bookingcode import KeyInfo, keys_from_json
+from contracts.syncwire import RESULTS
 
 
 class PlatformError(Exception):
@@ -47,6 +49,7 @@ class Request:
     headers: Mapping[str, str]
     params: Mapping[str, str]
     timeout: float
+    body: Any = None  # sent as JSON
 
 
 @dataclass(frozen=True)
@@ -68,7 +71,8 @@ class RequestsTransport:
     def __call__(self, req: Request) -> Reply:
         try:
             resp = self._session.request(req.method, req.url, headers=dict(req.headers),
-                                         params=dict(req.params), timeout=req.timeout)
+                                         params=dict(req.params), json=req.body,
+                                         timeout=req.timeout)
         except requests.RequestException as exc:
             raise PlatformUnavailable(f"{req.method} {req.url}: {exc}") from exc
         try:
@@ -157,18 +161,47 @@ class PlatformClient:
 
     def _get(self, path: str, params: Mapping[str, str] | None = None,
              timeout: float | None = None) -> Any:
-        req = Request("GET", self.base_url + path,
+        return self._call("GET", path, params, None, timeout)
+
+    def _call(self, method: str, path: str, params: Mapping[str, str] | None, body: Any,
+              timeout: float | None = None) -> Any:
+        req = Request(method, self.base_url + path,
                       {"Authorization": f"Bearer {self.token}", "Accept": "application/json"},
-                      params or {}, timeout if timeout is not None else self.timeout)
+                      params or {}, timeout if timeout is not None else self.timeout, body)
         reply = self.transport(req)
         if reply.status == 429 or reply.status >= 500:
-            raise PlatformUnavailable(f"GET {path}: HTTP {reply.status}",
+            raise PlatformUnavailable(f"{method} {path}: HTTP {reply.status}",
                                       _retry_after(reply.headers))
         if reply.status >= 400:
-            raise PlatformRefused(f"GET {path}: HTTP {reply.status} {reply.body!r:.200}")
+            raise PlatformRefused(f"{method} {path}: HTTP {reply.status} {reply.body!r:.200}")
         if not isinstance(reply.body, dict):
-            raise PlatformUnavailable(f"GET {path}: the answer is not a JSON object")
+            raise PlatformUnavailable(f"{method} {path}: the answer is not a JSON object")
         return reply.body
+
+    def push_events(self, events: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        """Send a batch; the platform's per-event results, each checked to be one of ours
+        (`PlatformUnavailable` when the answer is not understood: nothing is settled)."""
+        doc = self._call("POST", f"/api/v1/stations/{self.station_id}/events", None,
+                         {"events": events})
+        results = doc.get("results")
+        if not isinstance(results, list):
+            raise PlatformUnavailable("push answer not understood: no results")
+        good = []
+        for r in results:
+            if (isinstance(r, dict) and isinstance(r.get("id"), str)
+                    and isinstance(r.get("seq"), int) and r.get("result") in RESULTS):
+                good.append(r)
+        return good
+
+    def heartbeat(self, doc: dict[str, Any]) -> None:
+        self._call("POST", f"/api/v1/stations/{self.station_id}/heartbeat", None, doc)
+
+    def reconciliation(self, day: str) -> dict[str, Any]:
+        doc = self._get(f"/api/v1/stations/{self.station_id}/reconciliation",
+                        {"day": day, "items": "1"})
+        if not isinstance(doc.get("items"), list):
+            raise PlatformUnavailable("reconciliation answer not understood")
+        return dict(doc)
 
     def keys(self, timeout: float | None = None) -> dict[str, KeyInfo]:
         """The platform's published key set (`GET /api/v1/keys`)."""
@@ -205,8 +238,18 @@ class PlatformClient:
 
 
 def _retry_after(headers: Mapping[str, str]) -> float | None:
+    """`Retry-After` in seconds: a number of seconds or an HTTP date (RFC 9110 10.2.3)."""
     value = next((v for k, v in headers.items() if k.lower() == "retry-after"), None)
-    try:
-        return float(value) if value is not None else None
-    except ValueError:
+    if value is None:
         return None
+    try:
+        return max(0.0, float(value))
+    except ValueError:
+        pass
+    try:
+        when = parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=UTC)
+    return max(0.0, (when - datetime.now(UTC)).total_seconds())

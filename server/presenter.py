@@ -220,3 +220,13 @@ def phone_delta(message: dict[str, Any], state: State) -> dict[str, Any]:
     return {"seq": message["seq"], "type": message["type"], "at": message["at"],
             "counter": message["counter"],
             "ticket": {k: ticket.get(k) for k in PHONE_FIELDS}, "queues": queues}
+
+
+def heartbeat(state: State, settings: Settings, now: datetime) -> dict[str, Any]:
+    """Waiting counts and waits per service, for the platform's nearby-stations view."""
+    services = []
+    for code, svc in settings.services.items():
+        summary = queue_summary(state, code, now)
+        services.append({"service": code, "name": svc.name, "waiting": summary.waiting,
+                         "estimated_wait_minutes": summary.eta_minutes})
+    return {"at": now.isoformat(timespec="seconds"), "services": services}

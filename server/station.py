@@ -56,7 +56,10 @@ class StationService:
         self._lock = threading.RLock()
         self._listeners: list[Listener] = []
         self.keyring = KeyRing(store)
-        self.bookings = BookingDirectory(settings, store, self.keyring)
+        self.bookings = BookingDirectory(
+            settings, store, self.keyring,
+            acted_on=lambda booking_id: commands.ticket_for_booking(self.state, booking_id)
+            is not None)
         self.state: State = store.load(State(rules=settings.engine_rules()))
         self._timer_stop = threading.Event()
         self._timer: threading.Thread | None = None

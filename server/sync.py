@@ -1,5 +1,6 @@
 """Platform sync (layer 3, adapter): the cached key ring, the booking-feed pull, the vaccine
-catalog's pull (server/catalog.py), the worker thread.
+catalog's pull (server/catalog.py), the worker thread; the push of events and the heartbeat
+are `server/push.py`'s, started and reported with it.
 
 The station never waits for the platform: keys, the vaccine catalog and bookings are cached
 in SQLite, check-in and vaccination read the cache, and the worker refreshes it in the
@@ -27,14 +28,15 @@ from contracts.demo import DEMO_STATION_TOKEN
 from .catalog import VaccineCatalog
 from .config import Settings
 from .platform import PlatformClient, PlatformError, PlatformUnavailable
+from .push import HeartbeatSource, Pusher
 from .store import Store
 
 log = logging.getLogger(__name__)
 
 FEED_CURSOR = "feed_cursor"  # meta key: the last feed cursor applied locally
+LAST_PULL_AT = "last_pull_at"  # meta key: when the feed was last read to its end
 FEED_PAGE_SIZE = 200
 MAX_PAGES_PER_PULL = 100  # a pull ends even if the platform keeps saying "has_more"
-MAX_BACKOFF = 600.0
 KEYS_EVERY = 24 * 3600.0  # the key list is refreshed daily (and on an unknown key id)
 VACCINES_EVERY = 24 * 3600.0  # the vaccine catalog too (and on an unknown product)
 
@@ -147,20 +149,23 @@ class Sync:
 
     def __init__(self, settings: Settings, store: Store, keyring: KeyRing,
                  client: PlatformClient | None, *, page_size: int = FEED_PAGE_SIZE,
-                 catalog: VaccineCatalog | None = None) -> None:
+                 catalog: VaccineCatalog | None = None, pusher: Pusher | None = None) -> None:
         self.settings = settings
         self.page_size = page_size
         self.store = store
         self.keyring = keyring
         self.client = client
         self.catalog = catalog
-        self.last_pull_at: str | None = None
+        self.pusher = pusher or Pusher(store, None)
+        self.last_pull_at: str | None = store.get_meta(LAST_PULL_AT)
         self.last_keys_at: str | None = None
         self.last_error: str | None = None
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         # jitter: stations that lost the platform together do not come back in step
-        self._backoff = Backoff(settings.sync_interval * 2, MAX_BACKOFF, jitter=True)
+        # capped low, so that a platform that returns is caught up with within about a minute
+        self._backoff = Backoff(min(settings.sync_interval, 5.0), settings.backoff_max,
+                                jitter=True)
         self._keys_due = 0.0
         self._vaccines_due = 0.0
 
@@ -192,6 +197,7 @@ class Sync:
             if not page.has_more or not page.bookings:
                 break
         self.last_pull_at = _utcnow()
+        self.store.set_meta(LAST_PULL_AT, self.last_pull_at)
         return applied
 
     def run_once(self) -> float:
@@ -231,6 +237,7 @@ class Sync:
         self._stop.clear()
         self._thread = threading.Thread(target=self._loop, name="clinicq-sync", daemon=True)
         self._thread.start()
+        self.pusher.start()
 
     def _loop(self) -> None:
         while not self._stop.is_set():
@@ -243,6 +250,7 @@ class Sync:
 
     def stop(self, timeout: float = 5.0) -> None:
         self._stop.set()
+        self.pusher.stop(timeout)
         if self._thread is not None:
             self._thread.join(timeout)
             self._thread = None
@@ -253,22 +261,34 @@ class Sync:
         return {"state": "ok" if self.configured and not self.last_error else
                 ("not_configured" if not self.configured else "error"),
                 "last_pull_at": self.last_pull_at, "last_keys_at": self.last_keys_at,
-                "last_error": self.last_error, "keys": len(self.keyring.keys()), **catalog}
+                "last_error": self.last_error, "keys": len(self.keyring.keys()), **catalog,
+                **self.pusher.status()}
 
 
-def init_app(app: Flask, settings: Settings, store: Store, keyring: KeyRing) -> Sync:
+def platform_client(settings: Settings) -> PlatformClient | None:
+    """A client of the configured platform (each thread that talks to it has its own)."""
+    if not settings.central_url:
+        return None
+    token = settings.central_token
+    if not token and settings.demo:
+        token = DEMO_STATION_TOKEN
+    return PlatformClient(settings.central_url, settings.station_id, token,
+                          timeout=settings.central_timeout)
+
+
+def init_app(app: Flask, settings: Settings, store: Store, keyring: KeyRing, *,
+             heartbeat: HeartbeatSource | None = None) -> Sync:
     """Connect the key ring and the vaccine catalog to the platform (when configured) and keep
     the worker at `app.extensions["clinicq.sync"]` (its `catalog` and `refresh_vaccines()` are
-    for the vaccination desk); `clinicq serve` starts it, tests start what they need."""
-    client = None
-    if settings.central_url:
-        token = settings.central_token
-        if not token and settings.demo:
-            token = DEMO_STATION_TOKEN
-        client = PlatformClient(settings.central_url, settings.station_id, token,
-                                timeout=settings.central_timeout)
+    for the vaccination desk, its `pusher.wake` listens to the station's commits).
+    `clinicq serve` starts them, tests start what they need."""
+    client = platform_client(settings)
     keyring.connect(client, settings.key_retry_seconds)
     catalog = VaccineCatalog(store, client, retry_seconds=settings.key_retry_seconds)
-    sync = Sync(settings, store, keyring, client, catalog=catalog)
+    # its own client: the pusher's thread does not share the puller's HTTP session
+    pusher = Pusher(store, platform_client(settings), batch_size=settings.push_batch_size,
+                    backoff_max=settings.backoff_max, heartbeat_seconds=settings.heartbeat_seconds,
+                    heartbeat=heartbeat)
+    sync = Sync(settings, store, keyring, client, catalog=catalog, pusher=pusher)
     app.extensions["clinicq.sync"] = sync
     return sync

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+import re
 import socket
 import subprocess
 import sys
@@ -10,7 +12,7 @@ import time
 from collections.abc import Callable
 from datetime import datetime, timedelta
 from pathlib import Path
-from typing import TypeVar
+from typing import Any, TypeVar
 from zoneinfo import ZoneInfo
 
 import requests
@@ -166,3 +168,63 @@ def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return int(s.getsockname()[1])
+
+
+class CentralProcess:
+    """`clinicq central serve --demo` as its own process on 127.0.0.1 (`extra`: e.g.
+    `--workers 4`); `stop()` ends it, `start()` starts it again on the same port and database."""
+
+    def __init__(self, database_url: str, port: int | None = None, *extra: str,
+                 log: Path | None = None) -> None:
+        self.database_url = database_url
+        self.port = port or free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.extra = extra
+        self.log = log
+        self.proc: subprocess.Popen[bytes] | None = None
+        self.start()
+
+    def start(self) -> None:
+        output: Any = open(self.log, "ab") if self.log else subprocess.DEVNULL
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "server.cli", "central", "serve", "--demo",
+             "--database-url", self.database_url, "--host", "127.0.0.1",
+             "--port", str(self.port), "--timezone", "Asia/Shanghai", *self.extra],
+            cwd=Path(__file__).resolve().parent.parent, stdout=output, stderr=output)
+        if self.log:
+            output.close()
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            if self.proc.poll() is not None:
+                raise RuntimeError(f"central exited with {self.proc.returncode}")
+            try:
+                if requests.get(f"{self.url}/healthz", timeout=1).status_code == 200:
+                    return
+            except requests.RequestException:
+                time.sleep(0.02)
+        self.stop()
+        raise RuntimeError("central did not become healthy in 30 s")
+
+    def stop(self, timeout: float = 10) -> None:
+        if self.proc is None:
+            return
+        if self.proc.poll() is None:
+            self.proc.terminate()
+        try:
+            self.proc.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.proc.wait()
+        self.proc = None
+
+
+def station_config(tmp_path: Path, **central: object) -> Path:
+    """A copy of the tests' station configuration with `[central]` keys replaced."""
+    text = TEST_CONFIG.read_text(encoding="utf-8")
+    for key, value in central.items():
+        rendered = json.dumps(value) if isinstance(value, str) else str(value)
+        text, n = re.subn(rf"(?m)^{key} = .*$", f"{key} = {rendered}", text)
+        assert n == 1, f"no [central] key {key} in {TEST_CONFIG}"
+    path = tmp_path / "station.toml"
+    path.write_text(text, encoding="utf-8")
+    return path

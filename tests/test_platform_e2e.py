@@ -86,3 +86,43 @@ def test_booking_made_on_the_platform_checks_in_at_the_station(
     assert health["sync"]["state"] == "ok" and health["sync"]["keys"] >= 2
     # the vaccine catalog came with the first round: the platform's demo catalog
     assert health["sync"]["vaccines"] == len(DEMO_VACCINES) and health["sync"]["last_vaccines_at"]
+
+
+def test_a_check_in_reaches_the_platform_and_the_residents_records(
+        servers: tuple[LiveServer, LiveServer]) -> None:
+    central, station = servers
+    mine = book(central, "赵一鸣", "13900004321")
+    sync = station.app.extensions["clinicq.sync"]
+    sync.start()
+    r = requests.post(f"{station.url}/api/v1/checkins", json={"code": mine["token"]},
+                      headers=KIOSK, timeout=5)
+    assert r.status_code == 201, r.text
+    ticket = r.json()
+
+    def platform_status() -> str:
+        got = requests.get(f"{central.url}/api/v1/bookings/{mine['id']}", headers=ADMIN,
+                           timeout=5)
+        return str(got.json()["status"])
+
+    wait_until(lambda: platform_status() == "checked_in", 10, every=0.05, what=sync.status)
+    nurse = requests.Session()
+    csrf = nurse.post(f"{station.url}/api/v1/login", timeout=5, json={
+        "username": "demo-nurse", "password": "demo-nurse"}).json()["csrf_token"]
+    # V001 (the demo's own) may be ahead in the queue: call until ours is called
+    for _ in range(20):
+        called = nurse.post(f"{station.url}/api/v1/counters/V1/call-next", timeout=5,
+                            headers={"X-CSRF-Token": csrf})
+        assert called.status_code == 200, called.text
+        if called.json()["id"] == ticket["id"]:
+            break
+    wait_until(lambda: platform_status() == "called", 10, every=0.05, what=sync.status)
+    records = requests.get(
+        f"{central.url}/api/v1/residents/{mine['resident']['id']}/records", headers=ADMIN,
+        timeout=5)
+    assert records.status_code == 200, records.text
+    visits = [v for v in records.json()["visits"] if v["station"] == "demo-station"]
+    assert len(visits) == 1 and visits[0]["checked_in"] and visits[0]["called"]
+    page = requests.get(mine["records_url"], timeout=5)  # the resident's own link
+    assert page.status_code == 200
+    status = sync.status()
+    assert status["pending"] == 0 and status["conflicts"] == status["rejected"] == 0

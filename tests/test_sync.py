@@ -137,3 +137,33 @@ def test_not_configured_without_a_url(app: Flask) -> None:
     sync.start()  # nothing to run
     assert sync._thread is None
     assert app.test_client().get("/healthz").get_json()["sync"]["state"] == "not_configured"
+
+
+def test_the_feed_never_resets_a_booking_the_station_acted_on(app: Flask,
+                                                              client: FlaskClient) -> None:
+    code = token("F9")
+    platform = FeedPlatform([{**entry(9), "token": code}])
+    sync = make_sync(app, platform)
+    sync.pull_feed()
+    first = client.post("/api/v1/checkins", json={"code": code}, headers=KIOSK)
+    assert first.status_code == 201
+    ticket = first.get_json()
+    # the platform cancels it after all, then a stale page says "booked" again
+    platform.changes.append({**entry(9, "cancelled"), "token": code, "cursor": "10"})
+    sync.pull_feed()
+    platform.changes.append({**entry(9, "booked"), "token": code, "cursor": "11"})
+    sync.pull_feed()
+    again = client.post("/api/v1/checkins", json={"code": code}, headers=KIOSK)
+    assert again.status_code == 200 and again.get_json()["id"] == ticket["id"]
+    assert again.get_json()["status"] == "waiting"
+    # and a page applied twice leaves the same rows
+    store = app.extensions["clinicq"].store
+
+    def rows() -> list[dict[str, Any]]:
+        return [{k: v for k, v in r.items() if k != "updated_at"}
+                for r in store.bookings_for_day("2026-11-27")]
+
+    before = rows()
+    store.set_meta(FEED_CURSOR, "")
+    sync.pull_feed()
+    assert rows() == before

@@ -147,3 +147,24 @@ def m011_create_vaccines(db: Database) -> None:
          "position": int},
         pk="code", not_null={"name", "trace_prefix"},
     )
+
+
+@migrations()
+def m012_create_outbox(db: Database) -> None:
+    # The event ledger is the outbox (docs/sync.md): each event gets an id unique for ever
+    # (random, 128 bits), given when it is committed; what the platform has acknowledged sits
+    # beside it: `meta.push_acked` (every event up to that seq is settled) and `sync_problems`
+    # (events the platform answered `conflict` or `rejected`: kept, counted, shown).
+    db.execute("DROP TRIGGER events_no_update")
+    db.execute("ALTER TABLE events ADD COLUMN id TEXT")
+    db.execute("UPDATE events SET id = lower(hex(randomblob(16))) WHERE id IS NULL")
+    db.execute(
+        "CREATE TRIGGER events_no_update BEFORE UPDATE ON events "
+        "BEGIN SELECT RAISE(ABORT, 'events are append-only'); END"
+    )
+    db["events"].create_index(["id"], unique=True, index_name="events_id")
+    db["events"].create_index(["at"], index_name="events_at")
+    db["sync_problems"].create(
+        {"seq": int, "event_id": str, "result": str, "reason": str, "answered_at": str},
+        pk="seq", not_null={"event_id", "result", "answered_at"},
+    )

@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import sqlite3
 import threading
+import uuid
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -20,6 +21,7 @@ from ..engine.events import Event
 from ..engine.model import State, Ticket
 from . import codec
 from .migrations import migrations
+from .outbox import OutboxStore
 
 
 class StoreError(Exception):
@@ -37,8 +39,8 @@ _UPSERT_TICKET = (
     + ", ".join(f"{c}=excluded.{c}" for c in codec.TICKET_COLUMNS if c != "id")
 )
 _INSERT_EVENT = (
-    "INSERT INTO events (seq, type, ticket_id, counter, reason, at, ticket, detail) "
-    "VALUES (:seq, :type, :ticket_id, :counter, :reason, :at, :ticket, :detail)"
+    "INSERT INTO events (id, seq, type, ticket_id, counter, reason, at, ticket, detail) "
+    "VALUES (:id, :seq, :type, :ticket_id, :counter, :reason, :at, :ticket, :detail)"
 )
 _INSERT_VACCINATION = (
     "INSERT INTO vaccinations (seq, ticket_id, booking_id, trace_code, product, lot, expires, "
@@ -49,7 +51,7 @@ _VACCINE_FIELDS = ("code", "name", "name_en", "maker", "doses", "interval_days",
                    "observation_minutes")
 
 
-class Store:
+class Store(OutboxStore):
     """One SQLite database. Every method is safe to call from any thread (one lock)."""
 
     def __init__(self, path: str | Path = ":memory:") -> None:
@@ -107,7 +109,9 @@ class Store:
             conn = db.conn
             conn.executemany(_UPSERT_TICKET, [codec.ticket_to_row(t) for t in changed])
             events = list(events)
-            conn.executemany(_INSERT_EVENT, [codec.event_to_row(e) for e in events])
+            # each event's id, unique for ever, is given here, as it is committed (docs/sync.md)
+            conn.executemany(_INSERT_EVENT, [{**codec.event_to_row(e), "id": uuid.uuid4().hex}
+                                             for e in events])
             conn.executemany(_INSERT_VACCINATION, [
                 {"seq": e.seq, "ticket_id": e.ticket.id, "booking_id": e.ticket.booking_id,
                  **{k: (e.detail or {}).get(k) for k in ("trace_code", "product", "lot",

@@ -16,7 +16,7 @@ from contracts import i18n
 from display.pages import bp as display_bp
 from kiosk.screen import bp as kiosk_bp
 
-from .. import demo, sync
+from .. import demo, presenter, sync
 from ..announcer import Announcer
 from ..auth import Accounts
 from ..config import Settings
@@ -31,6 +31,7 @@ from . import (
     phone,
     realtime,
     room_api,
+    sync_api,
     vaccination_api,
 )
 
@@ -84,7 +85,13 @@ def create_app(settings: Settings, *, store: Store | None = None, clock: Clock |
     announcer = Announcer(settings)
     socketio = realtime.init_app(app, station, settings, announcer)
     app.extensions["clinicq"] = Extension(settings, store, station, accounts, socketio, announcer)
-    sync.init_app(app, settings, store, station.keyring)
+
+    def heartbeat() -> dict[str, Any]:
+        state, now = station.current()
+        return presenter.heartbeat(state, settings, now)
+
+    worker = sync.init_app(app, settings, store, station.keyring, heartbeat=heartbeat)
+    station.subscribe(worker.pusher.wake)  # every commit wakes the push of its events
 
     app.config["BABEL_TRANSLATION_DIRECTORIES"] = str(i18n.CATALOG_DIR)
     Babel(app, locale_selector=select_locale)
@@ -97,6 +104,7 @@ def create_app(settings: Settings, *, store: Store | None = None, clock: Clock |
     app.register_blueprint(vaccination_api.bp)
     app.register_blueprint(room_api.bp)
     app.register_blueprint(phone.bp)
+    app.register_blueprint(sync_api.bp)
     app.register_blueprint(pages.bp)
     app.register_blueprint(kiosk_bp)
     app.register_blueprint(display_bp)

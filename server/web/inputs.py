@@ -9,11 +9,13 @@ A model is the one home of an input: it validates, its refusal becomes `field_mi
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import date
 from functools import wraps
 from typing import Annotated, Any, ClassVar, Literal, TypeVar, get_args
 
 from flask import request
 from pydantic import (
+    AfterValidator,
     BaseModel,
     BeforeValidator,
     ConfigDict,
@@ -257,6 +259,20 @@ class BookingSearch(Input):
 
     q: Annotated[str, BeforeValidator(_stripped), Field(min_length=1, max_length=MAX_QUERY)] = \
         Field(description="a name fragment or the phone's last 4 digits")
+
+
+def _real_date(value: str) -> str:
+    date.fromisoformat(value)  # 2026-02-30 is no day
+    return value
+
+
+class ReconciliationQuery(Input):
+    invalid_when_missing = frozenset({"day"})
+
+    day: Annotated[str, Field(pattern=r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$"),
+                   AfterValidator(_real_date)] = Field(
+        description="the station's local date, YYYY-MM-DD")
+    items: Literal["0", "1"] = Field("0", description="`1`: list each event's seq, id, hash")
 
 
 # --- the vaccination pathway ---------------------------------------------------------------

@@ -217,3 +217,43 @@ class CommunityNotices(BaseModel):
     """The notices shown now on the display's and the kiosk's ticker, oldest first."""
 
     notices: list[CommunityNotice]
+
+
+class SyncProblem(BaseModel):
+    seq: int
+    event_id: str
+    result: str = Field(description="`conflict` or `rejected`")
+    reason: str | None
+    answered_at: str
+
+
+class SyncStatus(BaseModel):
+    """The station's link with the platform: pull, push, heartbeat (docs/sync.md)."""
+
+    state: str = Field(description="`ok`, `error` or `not_configured`")
+    last_pull_at: str | None
+    last_push_at: str | None
+    last_heartbeat_at: str | None
+    last_error: str | None = Field(description="the pull's last error, if the last try failed")
+    last_push_error: str | None
+    pending: int = Field(description="events the platform has not acknowledged yet")
+    conflicts: int
+    rejected: int
+    next_retry_seconds: float | None
+    problems: list[SyncProblem] = Field(description="the latest conflicting or rejected events")
+
+
+class ReconciliationItem(BaseModel):
+    seq: int
+    id: str
+    sha256: str
+
+
+class Reconciliation(BaseModel):
+    """A day's events counted and digested as docs/sync.md says, to compare with the
+    platform's answer."""
+
+    day: str
+    events: int
+    digest: str
+    items: list[ReconciliationItem] | None = None

@@ -97,7 +97,7 @@ def test_station_token_only_reads_its_own_feed(client: FlaskClient, store: Any,
     store.add_station("east", "东区站", "east-token", {"A": ("门诊", "clinic")}, int(clock()))
     response = client.get("/api/v1/stations/demo-station/bookings",
                           headers={"Authorization": "Bearer east-token"})
-    assert response.status_code == 403 and response.json["error"]["code"] == "auth_forbidden"
+    assert response.status_code == 403 and response.json["error"]["code"] == "station_mismatch"
 
 
 def _without(doc: dict[str, Any], key: str) -> dict[str, Any]:

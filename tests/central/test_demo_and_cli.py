@@ -42,7 +42,8 @@ def test_demo_seed_today(tmp_path: Path) -> None:
         store.close()
 
 
-@pytest.mark.parametrize("argv", [["--help"], ["serve", "--help"]])
+@pytest.mark.parametrize("argv", [["--help"], ["serve", "--help"], ["token", "--help"],
+                                  ["token", "issue", "--help"], ["token", "revoke", "--help"]])
 def test_every_command_has_help(argv: list[str], capsys: pytest.CaptureFixture[str]) -> None:
     with pytest.raises(SystemExit) as exit_info:
         main(argv)
@@ -53,13 +54,17 @@ def test_every_command_has_help(argv: list[str], capsys: pytest.CaptureFixture[s
 def test_every_option_has_help_text() -> None:
     parser = build_parser()
     subparsers = [a for a in parser._actions if a.dest == "command"][0]
-    for name, sub in subparsers.choices.items():  # type: ignore[attr-defined]
+    todo = list(subparsers.choices.items())  # type: ignore[attr-defined]
+    while todo:
+        name, sub = todo.pop()
         assert sub.description, name
         for action in sub._actions:
             assert action.help, f"{name} {action.option_strings}"
+            todo += [(f"{name} {k}", v) for k, v in (getattr(action, "choices", None) or {}
+                                                     ).items() if hasattr(v, "_actions")]
 
 
 def test_serve_defaults() -> None:
     args = build_parser().parse_args(["serve"])
-    assert (args.host, args.port, args.demo, args.database_url) == (
-        "127.0.0.1", 5100, False, None)
+    assert (args.host, args.port, args.demo, args.database_url, args.workers, args.dev) == (
+        "127.0.0.1", 5100, False, None, 2, False)

@@ -145,7 +145,7 @@ def test_a_database_from_before_the_catalog_is_migrated(database_url: str) -> No
     engine.dispose()
     store = Store(database_url)
     try:
-        assert store.migrate(0) == ["m002_vaccine_catalog"]
+        assert store.migrate(0) == ["m002_vaccine_catalog", "m003_station_sync"]
         assert [v["code"] for v in store.vaccines()] == []  # no trace prefixes yet
         assert [v["code"] for v in store.vaccines(complete=False)] == ["HepB", "Old"]
         seed_demo(store, int(time.time()), bookings=0)

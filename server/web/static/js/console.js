@@ -201,4 +201,33 @@
   }
   showKiosks();
   setInterval(showKiosks, 15000);
+
+  // The link with the platform: one line, red when the link is down or events were refused;
+  // hidden when no platform is configured. The station works the same either way.
+  var syncLine = document.getElementById("sync-status");
+  function hhmm(iso) {
+    if (!iso) return "—";
+    var d = new Date(iso);
+    return ("0" + d.getHours()).slice(-2) + ":" + ("0" + d.getMinutes()).slice(-2);
+  }
+  function showSync() {
+    if (!syncLine) return;
+    var L = JSON.parse(syncLine.getAttribute("data-labels"));
+    api("GET", "/api/v1/sync/status").then(function (r) {
+      if (!r.ok || r.data.state === "not_configured") { syncLine.hidden = true; return; }
+      var s = r.data, down = !!(s.last_error || s.last_push_error);
+      var parts = [L.platform + ": " + (down ? L.error : L.ok),
+                   L.pending + " " + s.pending, L.last_push + " " + hhmm(s.last_push_at)];
+      if (down && s.next_retry_seconds != null)
+        parts.push(L.retry.replace("{s}", Math.round(s.next_retry_seconds)));
+      if (s.conflicts) parts.push(L.conflicts + " " + s.conflicts);
+      if (s.rejected) parts.push(L.rejected + " " + s.rejected);
+      syncLine.textContent = "";
+      syncLine.appendChild(el("span", {"class": "kiosk" + (down || s.conflicts || s.rejected ? " error" : ""),
+        text: parts.join(" · "), title: s.last_push_error || s.last_error || ""}));
+      syncLine.hidden = false;
+    });
+  }
+  showSync();
+  setInterval(showSync, 15000);
 })();
