@@ -147,3 +147,11 @@ def m011_create_vaccines(db: Database) -> None:
          "position": int},
         pk="code", not_null={"name", "trace_prefix"},
     )
+
+
+@migrations()
+def m012_add_birth_year(db: Database) -> None:
+    # The resident's birth year from the platform's booking (`resident.birth_year`), kept with
+    # the booking and its ticket so the vaccination desk can check the age (三查七对).
+    db["bookings"].add_column("birth_year", int)
+    db["tickets"].add_column("birth_year", int)

@@ -45,6 +45,7 @@ def vaccination_strings() -> dict[str, object]:
         "cleared_default": _("seen by the doctor"),
         "reason_needed": _("Please give the reason for the deferral."),
         "no_vaccine_booked": _("No vaccine booked"), "dose": _("dose %(n)s", n="{n}"),
+        "age": _("%(n)s years old", n="{n}"), "age_unknown": _("age not in the booking"),
         "scan_trace": _("Scan the trace code on the box"), "record": _("Record the dose"),
         "tick_all": _("Please tick every check first."),
         "recorded": _("dose recorded, observation started"), "site": _("Site"),

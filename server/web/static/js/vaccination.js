@@ -88,7 +88,8 @@
     var facts = el("p", {"class": "booked"}, [
       el("b", {text: booked.product ? vaccineName(booked.product) : V.no_vaccine_booked}),
       el("span", {text: booked.dose ? " · " + V.dose.replace("{n}", booked.dose) : ""}),
-      el("span", {text: t.name_masked ? " · " + t.name_masked : ""})]);
+      el("span", {text: t.name_masked ? " · " + t.name_masked : ""}),
+      el("span", {"class": "age", text: " · " + (t.age === null || t.age === undefined ? V.age_unknown : V.age.replace("{n}", t.age))})]);
     var checks = Object.keys(V.checklist).map(function (k) {
       return el("label", {"class": "check"}, [el("input", {type: "checkbox", "data-check": k}),
         document.createTextNode(V.checklist[k])]);
