@@ -55,18 +55,21 @@ def vaccination_strings() -> dict[str, object]:
         "nobody_observing": _("Nobody is in observation"), "action_taken": _("Action taken"),
         "note": _("Note"), "save_reaction": _("Save the reaction"),
         "reaction_saved": _("reaction recorded, observation extended"),
-        "checklist": {"name": _("name"), "age": _("age"), "vaccine": _("vaccine"),
-                      "specification": _("specification"), "dose": _("dose"),
-                      "site": _("site"), "route": _("route")},
-        "sites": {"left_deltoid": _("left upper arm"), "right_deltoid": _("right upper arm"),
-                  "left_thigh": _("left thigh"), "right_thigh": _("right thigh"),
-                  "oral": _("mouth")},
-        "routes": {"intramuscular": _("intramuscular"), "subcutaneous": _("subcutaneous"),
-                   "intradermal": _("intradermal"), "oral": _("oral")},
-        "symptoms": {"fever": _("fever"), "rash": _("rash"), "swelling": _("swelling"),
-                     "dizziness": _("dizziness"), "nausea": _("nausea"),
-                     "breathing": _("difficulty breathing"), "other": _("other")},
-        "severities": {"mild": _("mild"), "moderate": _("moderate"), "severe": _("severe")},
+        # ordered [id, label] pairs (a JSON object would reach the page sorted by id): the
+        # checks in the order of 三查七对's 七对, the usual site and route first
+        "checklist": [["name", _("name")], ["age", _("age")], ["vaccine", _("vaccine")],
+                      ["specification", _("specification")], ["dose", _("dose")],
+                      ["site", _("site")], ["route", _("route")]],
+        "sites": [["left_deltoid", _("left upper arm")], ["right_deltoid", _("right upper arm")],
+                  ["left_thigh", _("left thigh")], ["right_thigh", _("right thigh")],
+                  ["oral", _("mouth")]],
+        "routes": [["intramuscular", _("intramuscular")], ["subcutaneous", _("subcutaneous")],
+                   ["intradermal", _("intradermal")], ["oral", _("oral")]],
+        "symptoms": [["fever", _("fever")], ["rash", _("rash")], ["swelling", _("swelling")],
+                     ["dizziness", _("dizziness")], ["nausea", _("nausea")],
+                     ["breathing", _("difficulty breathing")], ["other", _("other")]],
+        "severities": [["mild", _("mild")], ["moderate", _("moderate")],
+                       ["severe", _("severe")]],
     }
 
 

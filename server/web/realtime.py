@@ -28,8 +28,11 @@ from .security import accounts
 
 log = logging.getLogger(__name__)
 
+# Every watcher is in exactly one of these two, so each gets every delta once: public screens
+# (displays, kiosk screens) the public view of a ticket; consoles the staff view (booking id,
+# screening answers, age) and the alerts that carry health details (a reaction).
 STATION_ROOM = "station"
-STAFF_ROOM = "staff"  # consoles only: alerts that carry health details (a reaction)
+STAFF_ROOM = "staff"
 ALERTS = frozenset({"observation.reaction"})
 
 
@@ -88,9 +91,7 @@ class _Handlers:
             return True
         # join and snapshot under the station lock: no delta can fall between the two
         with self.station.lock:
-            join_room(STATION_ROOM)
-            if who.kind == "staff":
-                join_room(STAFF_ROOM)
+            join_room(STAFF_ROOM if who.kind == "staff" else STATION_ROOM)
             if who.kind == "device":
                 join_room(f"{who.role}:{who.id}")
             self._send_snapshot(who)
@@ -141,8 +142,9 @@ class Broadcaster:
         services = {e.ticket.service for e in published.events}
         queues = {code: presenter.queue_summary(state, code, now) for code in services}
         for event in published.events:
-            message = presenter.event_message(event, state, self.settings, now, queues,
-                                              private=False)
-            self.socketio.emit("event", message.to_dict(), to=STATION_ROOM)
+            for room, private in ((STATION_ROOM, False), (STAFF_ROOM, True)):
+                message = presenter.event_message(event, state, self.settings, now, queues,
+                                                  private=private)
+                self.socketio.emit("event", message.to_dict(), to=room)
             if event.type in ALERTS:
                 self.socketio.emit("alert", presenter.alert(event, state, now), to=STAFF_ROOM)
