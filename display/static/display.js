@@ -9,14 +9,15 @@
   var flashTimer = null;
   if (!token) { conn.textContent = T.no_token; conn.hidden = false; }
 
-  // the station's time, whatever time zone the TV's browser was set up with
+  // the station's time, whatever time zone and time the TV's browser was set up with
   var timeFormat = new Intl.DateTimeFormat("zh-CN", {timeZone: D.timezone, hour: "2-digit",
                                                      minute: "2-digit", hour12: false});
   function clock() {
-    document.getElementById("clock").textContent = timeFormat.format(new Date());
+    document.getElementById("clock").textContent =
+      timeFormat.format(new Date(live ? live.serverNow() : Date.now()));
   }
   clock();
-  setInterval(clock, 10000);
+  setInterval(clock, 5000);
 
   function who(t, showNames) {
     return showNames && t && t.name_masked ? t.name_masked : "";
@@ -49,6 +50,7 @@
       recent.appendChild(el("li", {}, [el("b", {text: c.number}), el("span", {text: " → " + (D.counters[c.counter] || c.counter)})]));
     });
     renderObservation(q);
+    clock();
     if (m && (m.type === "ticket.called" || m.type === "ticket.recalled")) announce(m);
     if (m && m.type === "observation.released") released(m);
   }

@@ -122,3 +122,111 @@ def test_the_desk_records_a_scanned_dose(browser, live_server: LiveServer, store
         shot(page, "console-vaccination-recorded", full_page=True)
     finally:
         ctx.close()
+
+
+def nurse_session(base: str) -> requests.Session:
+    s = requests.Session()
+    r = s.post(f"{base}/api/v1/login", json={"username": "demo-nurse", "password": "demo-nurse"},
+               timeout=5)
+    s.headers["X-CSRF-Token"] = r.json()["csrf_token"]
+    return s
+
+
+def vaccinated(base: str, nurse: requests.Session, store: Store, clock: FakeClock,
+               trace_code: str) -> dict:
+    """A ticket screened, called to V1 and given its dose now: in observation."""
+    t = booked_and_screened(base, store, clock)
+    assert nurse.post(f"{base}/api/v1/counters/V1/call-next", timeout=5).json()["id"] == t["id"]
+    r = nurse.post(f"{base}/api/v1/tickets/{t['id']}/vaccinate", timeout=5, json={
+        "trace_code": trace_code, "site": "left_deltoid", "route": "intramuscular"})
+    assert r.status_code == 200 and r.json()["status"] == "observing", r.text
+    return r.json()
+
+
+def board(page) -> dict[str, str]:
+    """The observation board as the room reads it: number → what it says."""
+    return page.evaluate("""() => Object.fromEntries(Array.from(
+        document.querySelectorAll('#observing li'),
+        li => [li.querySelector('b').textContent, li.querySelector('span').textContent]))""")
+
+
+def overflowing(page) -> list[str]:
+    """Texts of the board that do not fit their row (a TV does not scroll, nor wrap a number)."""
+    return page.evaluate("""() => Array.from(document.querySelectorAll(
+        '#observing li, #observing li > *, .obs-hint, .observation h2'))
+        .filter(e => e.scrollWidth > e.clientWidth + 1 || e.getBoundingClientRect().right >
+                     e.closest('.observation').getBoundingClientRect().right)
+        .map(e => e.textContent)""")
+
+
+def wait_for_board(page, expected: dict[str, str]) -> None:
+    wait_until(lambda: board(page) == expected, 10, what=lambda: f"board {board(page)}")
+
+
+def test_the_board_counts_down_and_releases_on_the_stations_clock(
+        browser, app, live_server: LiveServer, store: Store, clock: FakeClock) -> None:
+    base, station = live_server.url, app.extensions["clinicq"].station
+    station.start_timer(interval=0.05)  # the production timer, on the station's (test) clock
+    nurse = nurse_session(base)
+    box = iter(range(123, 200))
+    first = vaccinated(base, nurse, store, clock, f"8612001{2026030000000 + next(box)}")
+    clock.advance(minutes=4)
+    second = vaccinated(base, nurse, store, clock, f"8612001{2026030000000 + next(box)}")
+    clock.advance(minutes=6)
+    third = vaccinated(base, nurse, store, clock, f"8612001{2026030000000 + next(box)}")
+    clock.advance(minutes=2)  # 09:12: ends at 09:30, 09:34 and 09:40
+    a, b, c = first["number"], second["number"], third["number"]
+
+    ctx = browser.new_context(viewport={"width": 1920, "height": 1080})
+    page = ctx.new_page()
+    # the TV's own clock is 3 h 17 min off the station's, and its timers are the test's
+    page.clock.install(time=clock.now + timedelta(hours=3, minutes=17))
+    try:
+        page.goto(f"{base}/display#token=demo-display-token")
+        wait_for_board(page, {a: "还剩 18 分", b: "还剩 22 分", c: "还剩 28 分"})
+        assert page.locator("#obs-count").inner_text() == "(3)"
+        assert page.locator("#clock").inner_text() == "09:12"  # the station's time, not the TV's
+        assert overflowing(page) == []
+        shot(page, "display-observation")
+
+        # someone sets the TV's clock an hour forward: the board keeps the station's time
+        page.clock.set_system_time(clock.now + timedelta(hours=4, minutes=17))
+        page.clock.run_for(6000)  # the board's own redraw (every 5 s) runs
+        wait_for_board(page, {a: "还剩 18 分", b: "还剩 22 分", c: "还剩 28 分"})
+        assert page.locator("#clock").inner_text() == "09:12"
+
+        # four minutes pass for both, with no message between: the page counts down by itself
+        clock.advance(minutes=4)
+        page.clock.run_for("04:00")
+        wait_for_board(page, {a: "还剩 14 分", b: "还剩 18 分", c: "还剩 24 分"})
+
+        # the TV loses the network; meanwhile the first two end and are released
+        ctx.set_offline(True)
+        page.wait_for_selector("#conn:not([hidden])", timeout=10000)
+        clock.advance(minutes=19)  # 09:35
+        wait_until(lambda: [requests.get(f"{base}/api/v1/tickets/{t['id']}", headers=KIOSK,
+                                         timeout=5).json()["status"] for t in (first, second)]
+                   == ["released", "released"], what="the timer releasing both")
+        released = [e for e in store.events() if e["type"] == "observation.released"]
+        assert [json.loads(e["ticket"])["number"] for e in released] == [a, b]
+        # back online: the snapshot it asks for shows who is still observed, with the right time
+        ctx.set_offline(False)
+        page.clock.run_for(6000)  # socket.io's reconnection timer, on the TV's clock
+        page.wait_for_selector("#conn", state="hidden", timeout=15000)
+        wait_for_board(page, {c: "还剩 5 分"})
+        assert page.locator("#obs-count").inner_text() == "(1)"
+
+        # the last one's time is up while the TV watches: released live, called as free to go
+        clock.advance(minutes=5, seconds=1)
+        page.wait_for_function(
+            f"(document.querySelector('#flash:not([hidden]) .fnum') || {{}}).textContent === '{c}'",
+            timeout=5000)
+        assert "可以离开" in page.locator("#flash .fto").inner_text()
+        wait_for_board(page, {})
+        assert page.locator("#obs-count").inner_text() == ""
+        assert requests.get(f"{base}/api/v1/tickets/{third['id']}", headers=KIOSK,
+                            timeout=5).json()["status"] == "released"
+        shot(page, "display-observation-released")
+    finally:
+        ctx.close()
+        station.stop_timer()
