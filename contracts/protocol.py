@@ -57,6 +57,8 @@ class TicketView:
     screening_yes: list[str] | None = None  # the questions answered "yes"; staff only
     vaccine: dict[str, Any] | None = None  # {"product", "dose"}: booked, then given
     observation_ends_at: str | None = None  # ISO with offset, while observing
+    # the resident's age in the ticket's year, from the booking's birth year; staff only
+    age: int | None = None
 
     def to_dict(self) -> dict[str, Any]:
         return _shallow(self)

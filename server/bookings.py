@@ -91,14 +91,14 @@ class BookingDirectory:
         if claims.service not in self.settings.services:
             raise DomainError("service_unknown", service=claims.service)
         midnight = datetime.combine(claims.day, time(0), tzinfo=self.settings.timezone)
-        # the code carries no vaccine: the booking list (feed, demo) says which, if it has it
+        # the code carries no vaccine nor birth year: the booking list (feed, demo) says them
         row = self.store.booking(claims.booking_id)
         return BookingInfo(
             id=claims.booking_id, service=claims.service, day=claims.day,
             slot_start=midnight + timedelta(minutes=claims.slot_start),
             slot_end=midnight + timedelta(minutes=claims.slot_end),
             priority=claims.priority, name_masked=claims.masked_name or None,
-            **_vaccine(row),
+            birth_year=_birth_year(row), **_vaccine(row),
         )
 
     def _info(self, row: dict[str, Any]) -> BookingInfo:
@@ -112,7 +112,8 @@ class BookingDirectory:
         return BookingInfo(
             id=row["id"], service=row["service"], day=day,
             slot_start=self._at(day, row["slot_start"]), slot_end=self._at(day, row["slot_end"]),
-            priority=bool(row["priority"]), name_masked=row["name_masked"], **_vaccine(row),
+            priority=bool(row["priority"]), name_masked=row["name_masked"],
+            birth_year=_birth_year(row), **_vaccine(row),
         )
 
     def _at(self, day: date, hhmm: str | None) -> datetime | None:
@@ -138,3 +139,10 @@ def _vaccine(row: dict[str, Any] | None) -> dict[str, Any]:
                 "previous_dose_on": date.fromisoformat(previous) if previous else None}
     except (ValueError, TypeError):
         return {}
+
+
+def _birth_year(row: dict[str, Any] | None) -> int | None:
+    """The resident's birth year of a booking row, when the platform sent a plausible one."""
+    year = row.get("birth_year") if row else None
+    return year if isinstance(year, int) and not isinstance(year, bool) and year > 1900 \
+        else None

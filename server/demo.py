@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from datetime import date, timedelta
+from typing import Any
 
 from contracts.bookingcode import mask_name
 from contracts.demo import DEMO_VACCINES, demo_public_keys
@@ -19,6 +20,10 @@ DEMO_USERS = (("demo-nurse", "demo-nurse", "nurse", "演示护士"),
 DEMO_DEVICES = (("kiosk-1", "kiosk", "大厅自助机 1", "demo-kiosk-token"),
                 ("display-1", "display", "候诊大屏", "demo-display-token"))
 
+# Ages that fit each product (HPV for the young, pneumococcal and zoster for the old), so the
+# desk's age check reads like a real day: (youngest, span of years).
+_AGES = {"HepB": (18, 40), "Flu4": (6, 75), "HPV9": (16, 11), "PPV23": (65, 25),
+         "RZV": (50, 35), None: (20, 60)}
 _SURNAMES = "王李张刘陈杨黄赵吴周徐孙马朱胡郭何林罗高"
 _GIVEN = "伟芳娜敏静丽强磊军洋勇艳杰娟涛明超秀霞平刚桂英华"
 
@@ -30,7 +35,8 @@ def demo_bookings(settings: Settings, day: date) -> list[dict]:
         list(settings.services)
     for i in range(40):
         service = services[i % len(services)]
-        vaccine = None
+        vaccine: dict[str, Any] | None = None
+        product: dict[str, Any] | None = None
         if service == "V":  # a catalog product and dose; every other one had a dose before
             product = DEMO_VACCINES[(i // 3) % len(DEMO_VACCINES)]
             dose = 1 + (i // 3) % product["doses"]
@@ -39,6 +45,7 @@ def demo_bookings(settings: Settings, day: date) -> list[dict]:
                 # long enough ago for the interval, except for the HPV bookings
                 days = product["interval_days"] + (-10 if product["code"] == "HPV9" else 30)
                 vaccine["previous_dose_on"] = (day - timedelta(days=days)).isoformat()
+        youngest, span = _AGES[product["code"] if product else None]
         slot_index = (i * 7) % 18
         start = f"{8 + slot_index // 2:02d}:{(slot_index % 2) * 30:02d}"
         end_min = 8 * 60 + slot_index * 30 + 30
@@ -55,6 +62,7 @@ def demo_bookings(settings: Settings, day: date) -> list[dict]:
             "status": "cancelled" if i % 13 == 12 else "booked",
             "updated_at": None,
             "vaccine": json.dumps(vaccine, ensure_ascii=False) if vaccine else None,
+            "birth_year": day.year - youngest - (i * 7) % span,
         })
     return rows
 

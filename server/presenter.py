@@ -51,7 +51,14 @@ def ticket_view(state: State, ticket: Ticket, now: datetime, *, position: int | 
         screening_yes=list(ticket.screening_yes) if private else None,
         vaccine={"product": ticket.vaccine, "dose": ticket.dose} if ticket.vaccine else None,
         observation_ends_at=_iso(ticket.observation_ends_at),
+        age=age(ticket) if private else None,
     )
+
+
+def age(ticket: Ticket) -> int | None:
+    """The age the resident reaches in the ticket's year: the booking says the birth year
+    only, as the platform keeps it."""
+    return ticket.day.year - ticket.birth_year if ticket.birth_year is not None else None
 
 
 QUEUE_HEAD = 50  # how many of the next ticket ids a delta carries; screens show fewer

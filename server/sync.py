@@ -45,6 +45,13 @@ def _utcnow() -> str:
     return datetime.now(UTC).isoformat(timespec="seconds")
 
 
+def _birth_year(resident: object) -> int | None:
+    """`resident.birth_year` of a feed entry, when it is a year (the full name and phone stay
+    at the platform: only what the desk checks is kept)."""
+    year = resident.get("birth_year") if isinstance(resident, Mapping) else None
+    return year if isinstance(year, int) and not isinstance(year, bool) else None
+
+
 def key_row(key: KeyInfo) -> dict[str, Any]:
     doc = key.to_json()
     return {"kid": key.key_id, "public_key": doc["public_key"], "status": doc["status"],
@@ -140,6 +147,7 @@ def feed_row(entry: Mapping[str, Any], station_id: str) -> dict[str, Any]:
         "priority": int(bool(entry.get("priority"))), "status": str(entry["status"]),
         "vaccine": json.dumps(vaccine, ensure_ascii=False) if vaccine else None,
         "changed_at": int(changed) if isinstance(changed, int) else None,
+        "birth_year": _birth_year(entry.get("resident")),
         "updated_at": _utcnow(),
     }
 

@@ -86,6 +86,33 @@ def test_staff_socket_uses_the_session_cookie(live_server: LiveServer) -> None:
         w.close()
 
 
+def test_consoles_get_the_staff_view_of_each_delta(live_server: LiveServer,
+                                                   display: Watcher) -> None:
+    """The same numbered deltas to both, but a console's ticket keeps what the desk needs (the
+    screening answers a doctor reads, the age, the booking) and a screen's does not."""
+    base = live_server.url
+    nurse = nurse_session(base)
+    console = Watcher(base, headers={"Cookie": "; ".join(
+        f"{c.name}={c.value}" for c in nurse.cookies)})
+    try:
+        console.next()
+        display.next()
+        checked = requests.post(f"{base}/api/v1/checkins", json={"code": "DEMO-V001"},
+                                headers=KIOSK).json()
+        requests.post(f"{base}/api/v1/tickets/{checked['id']}/screening",
+                      json={"answers": {"fever": True}}, headers=KIOSK)
+        staff = [console.next()[1] for _ in range(2)]
+        public = [display.next()[1] for _ in range(2)]
+        assert [m["seq"] for m in staff] == [m["seq"] for m in public] == [1, 2]
+        assert staff[1]["ticket"]["screening_yes"] == ["fever"]
+        assert staff[1]["ticket"]["age"] == checked["age"] is not None
+        assert staff[1]["ticket"]["booking_id"] == checked["booking_id"]
+        assert public[1]["ticket"]["screening_yes"] is None
+        assert public[1]["ticket"]["age"] is None and public[1]["ticket"]["booking_id"] is None
+    finally:
+        console.close()
+
+
 def test_every_watcher_sees_every_delta(live_server: LiveServer) -> None:
     watchers = [Watcher(live_server.url, auth={"token": t})
                 for t in ["demo-display-token", "demo-kiosk-token", "demo-display-token"]]

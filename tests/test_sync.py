@@ -7,7 +7,7 @@ from typing import Any
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
-from support import KIOSK, wait_until
+from support import DISPLAY, KIOSK, wait_until
 from test_checkin_signed import token
 
 from contracts.demo import DEMO_KEY_ID, demo_keys_json
@@ -97,6 +97,26 @@ def test_feed_cancellation_refuses_the_code(app: Flask, client: FlaskClient) -> 
     sync.pull_feed()
     r = client.post("/api/v1/checkins", json={"code": code}, headers=KIOSK)
     assert r.status_code == 422 and r.get_json()["error"]["code"] == "booking_cancelled"
+
+
+def test_the_residents_birth_year_reaches_the_desk_as_an_age(app: Flask, client: FlaskClient,
+                                                            nurse: dict) -> None:
+    """The feed's `resident.birth_year` is kept with the booking, and a ticket checked in by
+    its signed code shows the age to staff (the desk's 三查七对), never to a public screen."""
+    code = token("F8")
+    platform = FeedPlatform([{**entry(8), "token": code, "resident": {
+        "name": "王五", "phone": "13800001008", "birth_year": 1958}},
+        {**entry(9), "resident": {"birth_year": "1958"}}])  # not a year: not kept
+    make_sync(app, platform).pull_feed()
+    store = app.extensions["clinicq"].store
+    assert store.booking("F8")["birth_year"] == 1958 and store.booking("F9")["birth_year"] is None
+    assert "王五" not in str(store.booking("F8"))  # the full name stays at the platform
+    r = client.post("/api/v1/checkins", json={"code": code}, headers=KIOSK)
+    assert r.status_code == 201 and r.get_json()["age"] == 2026 - 1958, r.get_json()
+    ticket = r.get_json()["id"]
+    assert client.get(f"/api/v1/tickets/{ticket}", headers=nurse).get_json()["age"] == 68
+    public = client.get("/api/v1/state", headers=DISPLAY).get_json()
+    assert all(t["age"] is None for s in public["services"] for t in s["tickets"])
 
 
 def test_run_once_backs_off_and_records_the_error(app: Flask) -> None:

@@ -35,7 +35,7 @@ def error(r) -> dict:
 
 
 def book(store: Store, clock: FakeClock, vaccine: str | None = "HepB", dose: int = 1,
-         previous_days: int | None = None) -> str:
+         previous_days: int | None = None, birth_year: int | None = None) -> str:
     """A booking of the local list whose slot is open now; returns its typed code."""
     n = next(_booked)
     start = clock.now - timedelta(minutes=5)
@@ -47,7 +47,8 @@ def book(store: Store, clock: FakeClock, vaccine: str | None = "HepB", dose: int
         "day": clock.now.date().isoformat(), "slot_start": f"{start:%H:%M}",
         "slot_end": f"{start + timedelta(minutes=30):%H:%M}", "name": "李四",
         "name_masked": "李*", "phone_last4": "0000", "priority": 0, "status": "booked",
-        "updated_at": None, "vaccine": json.dumps(info) if info else None}])
+        "updated_at": None, "vaccine": json.dumps(info) if info else None,
+        "birth_year": birth_year}])
     return f"VAX-{n:03d}"
 
 
@@ -176,6 +177,21 @@ def test_a_dose_is_recorded_and_observation_starts(client: FlaskClient, nurse: d
     public = client.get("/api/v1/state",
                         headers={"Authorization": "Bearer demo-display-token"}).get_json()
     assert public["observing"][0]["screening_yes"] is None  # health answers stay inside
+
+
+def test_the_desk_sees_the_residents_age(client: FlaskClient, nurse: dict, store: Store,
+                                         clock: FakeClock) -> None:
+    """三查七对 checks the age: the booking's birth year gives it, in the ticket's year."""
+    t = at_desk(client, nurse, store, clock, birth_year=1961)
+    assert t["age"] == 2026 - 1961
+    counter = next(c for c in client.get("/api/v1/state", headers=nurse).get_json()["counters"]
+                   if c["id"] == "V1")
+    assert counter["ticket"]["age"] == 65
+    public = client.get("/api/v1/state",
+                        headers={"Authorization": "Bearer demo-display-token"}).get_json()
+    assert next(c for c in public["counters"] if c["id"] == "V1")["ticket"]["age"] is None
+    walkin = client.post("/api/v1/tickets", json={"service": "V"}, headers=KIOSK).get_json()
+    assert walkin["age"] is None  # no booking, no birth year
 
 
 @pytest.mark.parametrize("trace_code, code, status", [

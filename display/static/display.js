@@ -13,13 +13,17 @@
   var live = null;
   if (!token) { conn.textContent = T.no_token; conn.hidden = false; }
 
-  // the station's time, whatever time zone the TV's browser was set up with
+  // the station's time, whatever time zone and time the TV's browser was set up with
   var timeFormat = new Intl.DateTimeFormat("zh-CN", {timeZone: D.timezone, hour: "2-digit",
                                                      minute: "2-digit", hour12: false});
   function hhmm(date) { return timeFormat.format(date); }
-  function clock() { document.getElementById("clock").textContent = hhmm(new Date()); }
+  // the station's time (its last message plus time elapsed), not the TV's
+  function clock() {
+    document.getElementById("clock").textContent =
+      hhmm(new Date(live ? live.serverNow() : Date.now()));
+  }
   clock();
-  setInterval(clock, 10000);
+  setInterval(clock, 5000);
 
   function counterName(id) { return D.counters[id] || id || ""; }
 
@@ -89,6 +93,7 @@
       return el("li", {}, [el("b", {text: c.number}), el("span", {text: counterName(c.counter)})]);
     }));
     renderObservation(q);
+    clock();
     if (m && (m.type === "ticket.called" || m.type === "ticket.recalled")) announce(m, T.please_go + " " + counterName(m.counter));
     if (m && m.type === "observation.released") announce(m, T.released);
     if (!m) renderTicker(s.notices || []);

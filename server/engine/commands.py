@@ -30,6 +30,7 @@ class BookingInfo:
     vaccine: str | None = None  # the product booked (catalog code)
     dose: int | None = None
     previous_dose_on: date | None = None  # the platform's record of the last dose
+    birth_year: int | None = None  # the resident's, as the platform's booking says
 
 
 class _Change:
@@ -121,6 +122,7 @@ class _NewTicketFields(TypedDict, total=False):
     vaccine: str | None
     dose: int | None
     previous_dose_on: date | None
+    birth_year: int | None
 
 
 def _new_ticket(change: _Change, service: str, *, code: str,
@@ -183,6 +185,7 @@ def check_in(state: State, booking: BookingInfo, *, code: str, now: datetime) ->
             booking_id=booking.id, slot_start=booking.slot_start, slot_end=booking.slot_end,
             late=late, name_masked=booking.name_masked, vaccine=booking.vaccine,
             dose=booking.dose, previous_dose_on=booking.previous_dose_on,
+            birth_year=booking.birth_year,
         ),
         ev.TicketIssued, reason="late" if late else None,
     )

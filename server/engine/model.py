@@ -133,6 +133,7 @@ class Ticket:
     dose: int | None = None  # which dose of the product
     previous_dose_on: date | None = None  # the platform's record of the last dose, if known
     observation_ends_at: datetime | None = None
+    birth_year: int | None = None  # the booking's resident's, for the desk's age check
 
     @property
     def is_open(self) -> bool:

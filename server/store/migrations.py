@@ -168,3 +168,11 @@ def m012_create_outbox(db: Database) -> None:
         {"seq": int, "event_id": str, "result": str, "reason": str, "answered_at": str},
         pk="seq", not_null={"event_id", "result", "answered_at"},
     )
+
+
+@migrations()
+def m013_add_birth_year(db: Database) -> None:
+    # The resident's birth year from the platform's booking (`resident.birth_year`), kept with
+    # the booking and its ticket so the vaccination desk can check the age (三查七对).
+    db["bookings"].add_column("birth_year", int)
+    db["tickets"].add_column("birth_year", int)

@@ -34,9 +34,12 @@ from .security import accounts
 
 log = logging.getLogger(__name__)
 
+# Every watcher is in exactly one of these two, so each gets every delta once: public screens
+# (displays, kiosk screens) the public view of a ticket; consoles the staff view (booking id,
+# screening answers, age) and the alerts that carry health details (a reaction).
 STATION_ROOM = "station"
 PHONE_ROOM = "phones"
-STAFF_ROOM = "staff"  # consoles only: alerts that carry health details (a reaction)
+STAFF_ROOM = "staff"
 ALERTS = frozenset({"observation.reaction"})
 
 
@@ -128,9 +131,7 @@ class _Handlers:
             return True
         # join and snapshot under the station lock: no delta can fall between the two
         with self.station.lock:
-            join_room(STATION_ROOM)
-            if who.kind == "staff":
-                join_room(STAFF_ROOM)
+            join_room(STAFF_ROOM if who.kind == "staff" else STATION_ROOM)
             if who.kind == "device":
                 join_room(f"{who.role}:{who.id}")
             self._send_snapshot(who)
@@ -187,11 +188,15 @@ class Broadcaster:
         services = {e.ticket.service for e in published.events}
         queues = {code: presenter.queue_summary(state, code, now) for code in services}
         for event in published.events:
-            message = presenter.event_message(event, state, self.settings, now, queues,
-                                              private=False, speak=self.announcer.announcement)
-            data = message.to_dict()
-            self.socketio.emit("event", data, to=STATION_ROOM)
-            self.socketio.emit("phone", presenter.phone_delta(data, state), to=PHONE_ROOM)
+            for room, private in ((STATION_ROOM, False), (STAFF_ROOM, True)):
+                message = presenter.event_message(event, state, self.settings, now, queues,
+                                                  private=private,
+                                                  speak=self.announcer.announcement)
+                data = message.to_dict()
+                self.socketio.emit("event", data, to=room)
+                if not private:
+                    self.socketio.emit("phone", presenter.phone_delta(data, state),
+                                       to=PHONE_ROOM)
             if event.type in ALERTS:
                 self.socketio.emit("alert", presenter.alert(event, state, now), to=STAFF_ROOM)
         self.announcer.ahead(state, queues, published.events)

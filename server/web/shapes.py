@@ -61,6 +61,8 @@ class Ticket(BaseModel):
                                                               "staff only")
     vaccine: TicketVaccine | None = None
     observation_ends_at: str | None = Field(None, json_schema_extra={"format": "date-time"})
+    age: int | None = Field(None, description="the resident's age this year, from the "
+                            "booking's birth year; staff and the issuing kiosk only")
 
 
 class Notice(BaseModel):

@@ -5,49 +5,13 @@ Screenshots go to test-output/ as evidence of what a person sees.
 
 from __future__ import annotations
 
-import shutil
-from collections.abc import Iterator
 from pathlib import Path
 
-import pytest
 import requests
-from support import KIOSK, OUTPUT, LiveServer, StationProcess, free_port
+from browsing import MARKS, shot, staff_console
+from support import KIOSK, LiveServer, StationProcess, free_port
 
-CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
-pytestmark = [
-    pytest.mark.browser,
-    pytest.mark.skipif(not Path(CHROMIUM).exists(), reason="Debian chromium is not installed "
-                       "(make test installs it)"),
-]
-FLAGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-         "--disable-background-networking", "--disable-component-update", "--disable-sync",
-         "--disable-dev-shm-usage"]
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[object]:
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=FLAGS)
-        yield b
-        b.close()
-
-
-def nurse_console(context, base: str):
-    """The console page, logged in as the demo nurse through its own login form."""
-    page = context.new_page()
-    page.goto(f"{base}/console")
-    page.fill("input[name=username]", "demo-nurse")
-    page.fill("input[name=password]", "demo-nurse")
-    page.click("button[type=submit]")
-    page.wait_for_selector("#call-next")
-    return page
-
-
-def shot(page, name: str) -> None:
-    OUTPUT.mkdir(exist_ok=True)
-    page.screenshot(path=str(OUTPUT / f"{name}.png"))
+pytestmark = MARKS
 
 
 def test_nurse_calls_and_display_shows_it(browser, live_server: LiveServer) -> None:
@@ -62,7 +26,7 @@ def test_nurse_calls_and_display_shows_it(browser, live_server: LiveServer) -> N
     assert display.locator(".service[data-service=V] .next span").first.inner_text() == "V001"
 
     console_ctx = browser.new_context(viewport={"width": 1280, "height": 800})
-    console = nurse_console(console_ctx, base)
+    console = staff_console(console_ctx, base)
     console.select_option("#counter", "V1")
     console.wait_for_selector("#queue tr[data-ticket]")
     console.click("#call-next")
@@ -96,7 +60,7 @@ def test_nurse_calls_and_display_shows_it(browser, live_server: LiveServer) -> N
 
 def test_console_checks_in_a_family_found_by_name(browser, live_server: LiveServer) -> None:
     ctx = browser.new_context(viewport={"width": 1280, "height": 900})
-    page = nurse_console(ctx, live_server.url)
+    page = staff_console(ctx, live_server.url)
     page.fill("#assist-q", "王")  # two of today's demo bookings
     page.press("#assist-q", "Enter")
     page.wait_for_selector("#assist-results input[type=checkbox]")

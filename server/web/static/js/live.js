@@ -87,14 +87,21 @@
     this.render(m);
   };
 
-  // The station's clock as this browser sees it: server time = Date.now() + offset. A TV whose
-  // clock is minutes off still counts observation down right; each message refreshes it.
+  // The station's clock as this browser sees it: the station's time in the last message plus
+  // the time elapsed here since, measured on the monotonic clock. A TV whose clock is minutes
+  // off, or is set while the page runs, still counts observation down right; each snapshot
+  // and delta (on every reconnect too) refreshes it.
+  function elapsed() { return window.performance && performance.now ? performance.now() : Date.now(); }
+
   LiveQueue.prototype.learnClock = function (serverIso) {
     var t = serverIso ? Date.parse(serverIso) : NaN;
-    if (!isNaN(t)) this.clockOffset = t - Date.now();
+    if (!isNaN(t)) this.clockBase = {server: t, here: elapsed()};
   };
 
-  LiveQueue.prototype.serverNow = function () { return Date.now() + (this.clockOffset || 0); };
+  LiveQueue.prototype.serverNow = function () {
+    var b = this.clockBase;
+    return b ? b.server + (elapsed() - b.here) : Date.now();
+  };
 
   // Tickets in observation, soonest to leave first, each with the whole minutes left
   // (rounded up, 0 when its time is over and the station has not released it yet).

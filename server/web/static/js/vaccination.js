@@ -35,9 +35,9 @@
     var v = vaccines[code];
     return v ? (C.lang === "en" ? v.name_en || v.name : v.name) : code;
   }
-  function options(id, pairs) {
-    return el("select", {id: id}, Object.keys(pairs).map(function (k) {
-      return el("option", {value: k, text: pairs[k]});
+  function options(id, pairs) {  // [[id, label], ...], the first one chosen
+    return el("select", {id: id}, pairs.map(function (p) {
+      return el("option", {value: p[0], text: p[1]});
     }));
   }
 
@@ -88,17 +88,19 @@
     var facts = el("p", {"class": "booked"}, [
       el("b", {text: booked.product ? vaccineName(booked.product) : V.no_vaccine_booked}),
       el("span", {text: booked.dose ? " · " + V.dose.replace("{n}", booked.dose) : ""}),
-      el("span", {text: t.name_masked ? " · " + t.name_masked : ""})]);
-    var checks = Object.keys(V.checklist).map(function (k) {
-      return el("label", {"class": "check"}, [el("input", {type: "checkbox", "data-check": k}),
-        document.createTextNode(V.checklist[k])]);
+      el("span", {text: t.name_masked ? " · " + t.name_masked : ""}),
+      el("span", {"class": "age", text: " · " + (t.age === null || t.age === undefined ? V.age_unknown : V.age.replace("{n}", t.age))})]);
+    var checks = V.checklist.map(function (c) {
+      return el("label", {"class": "check"}, [el("input", {type: "checkbox", "data-check": c[0]}),
+        document.createTextNode(c[1])]);
     });
     var code = el("input", {id: "trace-code", inputmode: "numeric", autocomplete: "off",
                             maxlength: "40", placeholder: V.scan_trace, "aria-label": V.scan_trace});
     var record = function () {
       var checklist = {};
       panel.querySelectorAll("input[data-check]").forEach(function (b) { checklist[b.getAttribute("data-check")] = b.checked; });
-      if (Object.keys(checklist).some(function (k) { return !checklist[k]; })) { say(V.tick_all, true); return; }
+      // refused here or by the station, the code stays selected: the next scan replaces it
+      if (Object.keys(checklist).some(function (k) { return !checklist[k]; })) { say(V.tick_all, true); code.select(); return; }
       post(t, "vaccinate", {trace_code: code.value.trim(), site: document.getElementById("vax-site").value,
                             route: document.getElementById("vax-route").value, checklist: checklist})
         .then(function (r) {
@@ -136,9 +138,9 @@
 
   function reactionForm(o) {
     var box = document.getElementById("vax-reaction");
-    var symptoms = Object.keys(V.symptoms).map(function (k) {
-      return el("label", {"class": "check"}, [el("input", {type: "checkbox", "data-symptom": k}),
-        document.createTextNode(V.symptoms[k])]);
+    var symptoms = V.symptoms.map(function (s) {
+      return el("label", {"class": "check"}, [el("input", {type: "checkbox", "data-symptom": s[0]}),
+        document.createTextNode(s[1])]);
     });
     var severity = options("reaction-severity", V.severities);
     var action = el("input", {id: "reaction-action", maxlength: "200", placeholder: V.action_taken});
@@ -176,6 +178,20 @@
     panel.hidden = false;
   }
   setInterval(function () { if (live) render(live, atDesk); }, 15000);  // minutes left
+
+  // A wedge scanner types into whatever has the focus, and a nurse who has just ticked the
+  // checks has it on a checkbox: a digit typed outside any text field goes to the trace code
+  // field while the desk shows one (its Enter then records the dose there).
+  document.addEventListener("keydown", function (ev) {
+    var code = document.getElementById("trace-code"), target = ev.target;
+    if (!code || target === code || ev.ctrlKey || ev.metaKey || ev.altKey || !/^[0-9]$/.test(ev.key)) return;
+    var type = (target.getAttribute && target.getAttribute("type") || "").toLowerCase();
+    if (target.tagName === "TEXTAREA" || target.tagName === "SELECT" || target.isContentEditable ||
+        (target.tagName === "INPUT" && ["checkbox", "radio", "button", "submit"].indexOf(type) < 0)) return;
+    ev.preventDefault();
+    code.focus();
+    code.setRangeText(ev.key, code.selectionStart, code.selectionEnd, "end");
+  }, true);
 
   window.Vaccination = {render: render};
 })();
