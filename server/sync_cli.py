@@ -26,6 +26,9 @@ def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="clinicq sync", description=__doc__.split("\n\n")[0])
     parser.add_argument("--config", help="station configuration file (default: config.toml)")
     parser.add_argument("--database", help="the station's SQLite file (default: from config)")
+    parser.add_argument("--central-url", help="the platform's URL (default: [central] url)")
+    parser.add_argument("--demo", action="store_true",
+                        help="the demo station (`make run`): the demo token when none is set")
     sub = parser.add_subparsers(dest="action", required=True)
     status = sub.add_parser("status", help="events pending, conflicts, rejections, last pull "
                                            "and push")
@@ -38,7 +41,11 @@ def _parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str]) -> int:
     args = _parser().parse_args(argv)
-    overrides = {"database": args.database} if args.database else {}
+    overrides: dict[str, object] = {"database": args.database} if args.database else {}
+    if args.central_url:
+        overrides["central_url"] = args.central_url.rstrip("/")
+    if args.demo:
+        overrides["demo"] = True
     try:
         settings = config.load(args.config, **overrides)
     except config.ConfigError as err:

@@ -10,11 +10,20 @@ from typing import Any
 
 import pytest
 import requests
-from support import KIOSK, TZ, FakeClock, LiveServer, station_settings, wait_until
+from support import (
+    KIOSK,
+    TEST_CONFIG,
+    TZ,
+    FakeClock,
+    LiveServer,
+    station_settings,
+    wait_until,
+)
 
 from central.app import create_app as create_central
 from central.demo import DEMO_ADMIN_TOKEN
 from contracts.demo import DEMO_VACCINES
+from server import cli
 from server.web import create_app
 
 NOW = datetime(2026, 11, 27, 9, 0, tzinfo=TZ)
@@ -89,7 +98,7 @@ def test_booking_made_on_the_platform_checks_in_at_the_station(
 
 
 def test_a_check_in_reaches_the_platform_and_the_residents_records(
-        servers: tuple[LiveServer, LiveServer]) -> None:
+        servers: tuple[LiveServer, LiveServer], capsys: pytest.CaptureFixture[str]) -> None:
     central, station = servers
     mine = book(central, "赵一鸣", "13900004321")
     sync = station.app.extensions["clinicq.sync"]
@@ -126,3 +135,16 @@ def test_a_check_in_reaches_the_platform_and_the_residents_records(
     assert page.status_code == 200
     status = sync.status()
     assert status["pending"] == 0 and status["conflicts"] == status["rejected"] == 0
+    # the command line agrees: the day's events match, event for event
+    database = station.app.extensions["clinicq"].settings.database
+    args = ["sync", "--config", str(TEST_CONFIG), "--database", database, "--central-url",
+            central.url, "--demo", "reconcile", "--day", "2026-11-27"]
+    assert cli.main(args) == 0
+    assert ": match" in capsys.readouterr().out
+    sync.stop()  # the link goes: an event the platform has not seen
+    walk_in = requests.post(f"{station.url}/api/v1/tickets", json={"service": "A"},
+                            headers=KIOSK, timeout=5)
+    assert walk_in.status_code == 201
+    assert cli.main(args) == 1
+    out = capsys.readouterr().out
+    assert "DIFFER" in out and out.count("not at the platform") == 1
