@@ -262,6 +262,11 @@ class Sync:
         if self._thread is not None:
             self._thread.join(timeout)
             self._thread = None
+        # the HTTP connections too (a later start opens new ones)
+        for client in (self.client, self.pusher.client):
+            close = getattr(client.transport, "close", None) if client is not None else None
+            if close is not None:
+                close()
 
     def status(self) -> dict[str, Any]:
         catalog = self.catalog.status() if self.catalog is not None else {

@@ -213,3 +213,22 @@ def test_the_phone_page_follows_the_ticket(browser, room) -> None:
     malformed = requests.get(f"{base}/t/..%2Fetc", timeout=5)
     assert missing.status_code == malformed.status_code == 404
     assert missing.text == requests.get(f"{base}/t/x", timeout=5).text
+
+
+def test_a_wrong_token_says_not_paired_and_a_lost_link_says_offline(browser, room) -> None:
+    server, _app = room
+    ctx = browser.new_context(viewport={"width": 1280, "height": 720})
+    page = ctx.new_page()
+    page.goto(f"{server.url}/display#token=no-such-token")
+    page.wait_for_function("document.querySelector('#conn').textContent.includes('配对')")
+    assert page.locator("#conn").is_visible()
+    good = ctx.new_page()
+    good.goto(f"{server.url}/display#token=demo-display-token")
+    good.wait_for_selector("#conn", state="hidden")
+    ctx.set_offline(True)  # a transport error is "offline", never "not paired"
+    good.evaluate("window.clinicqDisplay.live.socket.io.engine.close()")
+    good.wait_for_selector("#conn", state="visible")
+    assert "配对" not in good.locator("#conn").inner_text()
+    ctx.set_offline(False)
+    good.wait_for_selector("#conn", state="hidden", timeout=15000)
+    ctx.close()

@@ -18,7 +18,10 @@
     socket.on("disconnect", function () { self.setConnected(false); });
     socket.on("connect_error", function (err) {
       self.setConnected(false);
-      if (options.onRefused && err && err.message) options.onRefused(err.message);
+      // only the server's own refusal (a connect handler that said no) means "not paired";
+      // a transport error (network down, server restarting) is just "offline"
+      if (options.onRefused && err && err.type !== "TransportError" &&
+          /rejected by server/.test(err.message || "")) options.onRefused(err.message);
     });
     socket.on("state", function (snapshot) { self.applySnapshot(snapshot); });
     socket.on("event", function (message) { self.applyEvent(message); });
