@@ -211,8 +211,11 @@ def test_the_board_counts_down_and_releases_on_the_stations_clock(
         assert [json.loads(e["ticket"])["number"] for e in released] == [a, b]
         # back online: the snapshot it asks for shows who is still observed, with the right time
         ctx.set_offline(False)
-        page.clock.run_for(6000)  # socket.io's reconnection timer, on the TV's clock
-        page.wait_for_selector("#conn", state="hidden", timeout=15000)
+
+        def reconnected() -> bool:
+            page.clock.run_for(1000)  # socket.io's reconnection timers run on the TV's clock
+            return page.locator("#conn").is_hidden()
+        wait_until(reconnected, 20, every=0.1, what="the display reconnected")
         wait_for_board(page, {c: "5 分钟"})
         assert page.locator("#obs-count").inner_text() == "(1)"
 
