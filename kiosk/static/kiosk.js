@@ -8,7 +8,7 @@
   var idle = document.getElementById("idle"), result = document.getElementById("result");
   var timer = null, busy = false, tick = null;
   var conn = document.getElementById("conn"), english = K.lang === "en";
-  var priority = document.getElementById("priority"), chosen = null, chosenAt = 0;
+  var priority = document.getElementById("priority"), chosen = null;
 
   function banner(text) { conn.textContent = text || ""; conn.hidden = !text; }
   // without a token this kiosk is not paired: say so, not "cannot reach the server"
@@ -153,7 +153,11 @@
     b.addEventListener("click", function () {
       if (busy) return;
       chosen = b.getAttribute("data-service");
-      chosenAt = Date.now();
+      // the walk-in tap's echo (a second tap of the same finger) must not pick a choice:
+      // the choices take taps after a moment
+      var prios = document.querySelectorAll("button.prio");
+      prios.forEach(function (p) { p.disabled = true; });
+      setTimeout(function () { prios.forEach(function (p) { p.disabled = false; }); }, 600);
       idle.hidden = true;
       priority.hidden = false;
       clearTimeout(timer);
@@ -162,8 +166,7 @@
   });
   document.querySelectorAll("button.prio").forEach(function (b) {
     b.addEventListener("click", function () {
-      // taps after the first: already asked; a tap right after the walk-in tap is its echo
-      if (chosen === null || Date.now() - chosenAt < 600) return;
+      if (chosen === null) return;  // taps after the first: already asked
       var service = chosen;
       chosen = null;
       priority.hidden = true;

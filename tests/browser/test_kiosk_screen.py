@@ -34,7 +34,7 @@ def test_kiosk_screens_at_each_size(browser, live_server: LiveServer, size: str)
     page.wait_for_selector("#priority:not([hidden])")
     assert_axe_clean(page, base, f"priority {size}")
     shot(page, f"kiosk-priority-{size}")
-    page.wait_for_timeout(700)  # past the guard against the walk-in tap's echo
+    page.wait_for_selector("button.prio.none:enabled")  # after the walk-in tap's echo
     page.click("button.prio.none")
     page.wait_for_selector("#r-number:not(:empty)")
     page.click("#done")
@@ -69,7 +69,7 @@ def test_five_taps_in_a_second_make_one_ticket(browser, live_server: LiveServer)
     page.goto(f"{base}/kiosk#token=demo-kiosk-token")
     page.wait_for_selector("#idle:not([hidden])")
     page.click("button.walkin[data-service=A]")
-    page.wait_for_timeout(700)
+    page.wait_for_selector("button.prio.none:enabled")
     for _ in range(5):
         page.locator("button.prio.none").dispatch_event("click")
     page.wait_for_selector("#r-number:not(:empty)")
