@@ -27,14 +27,15 @@ from .sync import KeyRing
 # A code a person could type at the desk (`DEMO-V001`); anything else that is not a BK1
 # code is not a booking code at all.
 _TYPED_CODE = re.compile(r"[A-Za-z0-9-]{1,24}")
-# No booking code holds whitespace: what a scanner adds (a trailing tab, CR LF) and what a paste
-# brings (line breaks inside a long code) is dropped before anything else looks at it.
-_SPACE = re.compile(r"\s+")
+# What a scanner adds (a trailing tab, CR LF) and what a paste brings (line breaks inside a long
+# code) is dropped before anything else looks at it. Not inner spaces: a BK1 code is Base45,
+# whose alphabet has the space.
+_BREAKS = re.compile(r"[\t\r\n\v\f\u2028\u2029]+")
 
 
 def normalise(scanned: str) -> str:
-    """The code as scanned, typed or pasted, without any whitespace in or around it."""
-    return _SPACE.sub("", scanned)
+    """The code as scanned, typed or pasted: no tabs or line breaks, no surrounding spaces."""
+    return _BREAKS.sub("", scanned).strip(" ")
 
 
 class BookingDirectory:
