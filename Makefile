@@ -7,6 +7,8 @@ VENV := .venv
 PY := $(VENV)/bin/python
 PORT ?= 5000
 CENTRAL_PORT ?= 5100
+# the kiosk agent's feed page; a free one is chosen (and named) when it is taken
+FEED_PORT ?= 5301
 RUN_PACKAGES := libzbar0 espeak-ng fonts-wqy-microhei
 TEST_PACKAGES := $(RUN_PACKAGES) chromium postgresql
 
@@ -33,7 +35,7 @@ setup-test: $(VENV)/.installed $(CATALOGS)
 	@scripts/debian-packages.sh $(TEST_PACKAGES)
 
 run: setup
-	PORT=$(PORT) CENTRAL_PORT=$(CENTRAL_PORT) $(VENV)/bin/clinicq demo
+	PORT=$(PORT) CENTRAL_PORT=$(CENTRAL_PORT) FEED_PORT=$(FEED_PORT) $(VENV)/bin/clinicq demo
 
 test: setup-test
 	$(PY) -m pytest -q

@@ -46,6 +46,8 @@ def build_parser() -> argparse.ArgumentParser:
                        help=f"threads per worker (default {DEFAULT_THREADS})")
     serve.add_argument("--access-log", action="store_true",
                        help="log every request to standard output")
+    serve.add_argument("--no-banner", action="store_true",
+                       help="do not print where the platform is (`clinicq demo` prints it once)")
     serve.add_argument("--dev", action="store_true",
                        help="Flask's development server in this one process instead")
 
@@ -73,8 +75,9 @@ def _serve(args: argparse.Namespace) -> int:
               "ADMIN_TOKEN": args.admin_token, "TIMEZONE": args.timezone}
     base = f"http://{args.host}:{args.port}"
     how = "development server" if args.dev else f"gunicorn, {args.workers} workers"
-    print(f"central platform on {base} ({how})  keys: {base}/api/v1/keys", flush=True)
-    if args.demo:
+    if not args.no_banner:
+        print(f"central platform on {base} ({how})  keys: {base}/api/v1/keys", flush=True)
+    if args.demo and not args.no_banner:
         print(f"  demo bookings page: {base}/stations/demo-station/bookings\n"
               f"  nearby stations:    {base}/stations/nearby\n"
               "  admin token: demo-central-admin-token  "

@@ -16,6 +16,8 @@ def screen() -> str:
     strings = {
         "your_number": _("Your number"), "position": _("Position in queue"),
         "eta": _("Estimated wait"), "minutes": _("min"), "ahead": _("people ahead"),
+        "no_wait": _("No waiting"), "slot": _("Booked slot"),
+        "countdown": _("Back to the start in {seconds} seconds"),
         "again": _("You checked in already; here is your ticket again."),
         "late": _("You arrived after your slot, so you are queued with walk-ins."),
         "offline": _("The station server cannot be reached. Please ask the staff at the desk."),

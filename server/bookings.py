@@ -27,6 +27,15 @@ from .sync import KeyRing
 # A code a person could type at the desk (`DEMO-V001`); anything else that is not a BK1
 # code is not a booking code at all.
 _TYPED_CODE = re.compile(r"[A-Za-z0-9-]{1,24}")
+# What a scanner adds (a trailing tab, CR LF) and what a paste brings (line breaks inside a long
+# code) is dropped before anything else looks at it. Not inner spaces: a BK1 code is Base45,
+# whose alphabet has the space.
+_BREAKS = re.compile(r"[\t\r\n\v\f\u2028\u2029]+")
+
+
+def normalise(scanned: str) -> str:
+    """The code as scanned, typed or pasted: no tabs or line breaks, no surrounding spaces."""
+    return _BREAKS.sub("", scanned).strip(" ")
 
 
 class BookingDirectory:
@@ -46,12 +55,14 @@ class BookingDirectory:
         the rules: this station, today, not expired, not cancelled.
         """
         now = now or datetime.combine(today, time(12), tzinfo=self.settings.timezone)
+        if len(scanned) <= 4096:  # a huge paste keeps its size for decode_token to refuse
+            scanned = normalise(scanned)
         try:
             claims = self._verify(scanned)
         except TokenError as err:
-            typed = scanned.strip()
-            if err.code == "token_wrong_prefix" and _TYPED_CODE.fullmatch(typed):
-                return self._typed(typed)
+            if err.code == "token_wrong_prefix" and _TYPED_CODE.fullmatch(scanned):
+                # typed on a touch keyboard: " demo-a002 " is DEMO-A002
+                return self._typed(scanned.upper())
             raise DomainError(err.code, **err.params) from err
         try:
             check_rules(claims, station_id=self.settings.station_id, today=today, now=now,

@@ -10,6 +10,7 @@ from __future__ import annotations
 import argparse
 import os
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -38,6 +39,36 @@ def _wait_healthy(url: str, proc: subprocess.Popen[bytes], seconds: float = 30) 
     raise SystemExit(f"{url} did not answer within {seconds:.0f} s")
 
 
+def _port_or_free(port: int, what: str) -> int:
+    """`port` when 127.0.0.1 can listen on it, else a free one, saying so."""
+    with socket.socket() as s:
+        try:
+            s.bind(("127.0.0.1", port))
+            return port
+        except OSError:
+            pass
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        free = int(s.getsockname()[1])
+    print(f"port {port} ({what}) is taken; using {free} instead (set {what}=N to choose)",
+          flush=True)
+    return free
+
+
+def _wait_page(url: str, proc: subprocess.Popen[bytes], seconds: float = 30) -> None:
+    """Until `url` answers (the kiosk agent's feed page): the banner comes once all is up."""
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise SystemExit(f"the kiosk agent exited with code {proc.returncode}; see above")
+        try:
+            requests.get(url, timeout=1)
+            return
+        except requests.RequestException:
+            time.sleep(0.1)
+    raise SystemExit(f"{url} did not answer within {seconds:.0f} s")
+
+
 def main(argv: list[str]) -> int:
     parser = argparse.ArgumentParser(
         prog="clinicq demo",
@@ -52,6 +83,7 @@ def main(argv: list[str]) -> int:
                              "(default: FEED_PORT or 5301)")
     parser.add_argument("--no-kiosk", action="store_true", help="do not start the kiosk agent")
     args = parser.parse_args(argv)
+    args.feed_port = _port_or_free(args.feed_port, "FEED_PORT")
 
     settings = config.load()
     var = ROOT / "var"
@@ -67,8 +99,8 @@ def main(argv: list[str]) -> int:
     central_url = f"http://127.0.0.1:{args.central_port}"
     me = [sys.executable, "-m", "server.cli"]
     commands = [
-        ("platform", central_url, me + ["central", "serve", "--demo", "--port",
-                                        str(args.central_port), "--timezone",
+        ("platform", central_url, me + ["central", "serve", "--demo", "--no-banner",
+                                        "--port", str(args.central_port), "--timezone",
                                         settings.timezone.key]),
         ("station", station_url, me + ["serve", "--demo", "--no-banner", "--port",
                                        str(args.port), "--central-url", central_url]),
@@ -97,10 +129,12 @@ def main(argv: list[str]) -> int:
             procs.append(subprocess.Popen(command, cwd=ROOT))
             if url:
                 _wait_healthy(url, procs[-1])
+            else:
+                _wait_page(f"http://127.0.0.1:{args.feed_port}/", procs[-1])
         print(demo_banner(station_url) +
               f"  platform       {central_url}/stations/{settings.station_id}/bookings"
-              f"  (today's demo bookings with their QR codes; admin token "
-              f"demo-central-admin-token)\n"
+              f"\n                 today's bookings with their QR codes (scan or paste them at "
+              f"the kiosk); admin token demo-central-admin-token\n"
               f"  kiosk agent    feed it a code at http://127.0.0.1:{args.feed_port}/ or "
               f"`curl -d DEMO-V001 http://127.0.0.1:{args.feed_port}/scan`, or drop a photo of "
               f"a booking QR into {scans};\n"

@@ -110,6 +110,31 @@ def test_too_early_refused_or_waits_per_service(client: FlaskClient) -> None:
     assert r.status_code == 201 and r.get_json()["status"] == "waiting"
 
 
+def test_too_early_says_when_to_come_back_as_a_clock_time(client: FlaskClient) -> None:
+    # a 12:00 slot with check-in from 60 minutes before: "come back after 11:00", no arithmetic
+    error = checkin(client, token("EARLYW", service="V", start=12 * 60)).get_json()["error"]
+    assert "11:00 以后再来" in error["message_zh"] and "after 11:00" in error["message"]
+    assert "分钟" not in error["message_zh"]
+
+
+@pytest.mark.parametrize("dress", [
+    lambda c: c + "\t", lambda c: c + "\r\n", lambda c: "  " + c + " \n",
+    lambda c: "\n".join(c[i:i + 40] for i in range(0, len(c), 40)),  # pasted, wrapped
+    lambda c: "\r\n".join(c[i:i + 64] for i in range(0, len(c), 64)) + "\r\n",
+], ids=["tab", "crlf", "spaces", "wrapped", "wrapped-crlf"])
+def test_a_code_as_scanners_and_pastes_bring_it_checks_in(client: FlaskClient, dress) -> None:
+    r = checkin(client, dress(token("DRESSED")))
+    assert r.status_code == 201, r.get_json()
+
+
+@pytest.mark.parametrize("typed", ["demo-b009", " Demo-B009 ", "DEMO-B009\t", "demo-b009\r\n"])
+def test_a_typed_demo_code_ignores_case_and_surrounding_space(typed: str) -> None:
+    app = station_app("demo-station", datetime(2026, 11, 27, 9, 0, tzinfo=TZ))
+    r = checkin(app.test_client(), typed)
+    assert r.status_code == 201, r.get_json()
+    assert r.get_json()["name_masked"] and r.get_json()["slot"] == "09:00-09:30"
+
+
 def test_late_walkin_with_notice_or_refused_per_service(client: FlaskClient) -> None:
     r = checkin(client, token("LATEV", service="V", start=7 * 60))
     assert r.status_code == 201

@@ -6,11 +6,16 @@
   var token = Clinicq.deviceToken("kiosk");
   var input = document.getElementById("code");
   var idle = document.getElementById("idle"), result = document.getElementById("result");
-  var timer = null, busy = false;
-  var conn = document.getElementById("conn");
+  var timer = null, busy = false, tick = null;
+  var conn = document.getElementById("conn"), english = K.lang === "en";
+  var priority = document.getElementById("priority"), chosen = null;
 
   function banner(text) { conn.textContent = text || ""; conn.hidden = !text; }
-  if (!token) banner(T.no_token);
+  // without a token this kiosk is not paired: say so, not "cannot reach the server"
+  if (!token) {
+    idle.hidden = true;
+    document.getElementById("unpaired").hidden = false;
+  }
 
   function headers() { return {"Authorization": "Bearer " + token}; }
 
@@ -26,6 +31,7 @@
     document.getElementById("q-text").textContent = q.zh;
     document.getElementById("q-text-en").textContent = q.en;
     clearTimeout(timer);
+    clearInterval(tick);
     timer = setTimeout(reset, 60000);  // walked away: the desk asks
   }
   function screenFor(r) {
@@ -76,37 +82,58 @@
     document.getElementById("result-error").hidden = !!ok;
     if (ok) {
       var t = r.data;
+      // a booked resident sees it is theirs: masked name and slot
+      var who = document.getElementById("r-who");
+      document.getElementById("r-name").textContent = t.name_masked || "";
+      document.getElementById("r-slot").textContent = t.slot ? T.slot + " " + t.slot : "";
+      who.hidden = !(t.name_masked || t.slot);
       document.getElementById("r-number").textContent = t.number;
       document.getElementById("r-service").textContent = K.names[t.service] || t.service;
       document.getElementById("r-position").textContent = T.position + " " + (t.position || "-");
-      document.getElementById("r-eta").textContent = T.eta + " " + (t.eta_minutes || 0) + " " + T.minutes;
+      document.getElementById("r-eta").textContent = t.eta_minutes ?
+        T.eta + " " + t.eta_minutes + " " + T.minutes : T.no_wait;
       var note = r.status === 200 ? T.again : (t.late ? T.late : T.keep);
       // a notice from the kiosk agent (the printer failed): both languages, the number stays
       if (told) note = told;
-      if (r.notice) note = r.notice.message_zh + " / " + r.notice.message;
+      if (r.notice) note = english ? r.notice.message : r.notice.message_zh + " / " + r.notice.message;
       document.getElementById("r-note").textContent = note;
       document.getElementById("r-note").className = r.notice ? "note warn" : "note";
     } else {
       var e = (r.data && r.data.error) || {};
-      document.getElementById("r-error").textContent = e.message_zh || T.scan_again;
-      document.getElementById("r-error-en").textContent = e.message || fallbackEnglish || "";
+      // English mode is English throughout; in Chinese the English words follow below
+      var zh = e.message_zh || T.scan_again, en = e.message || fallbackEnglish || "";
+      document.getElementById("r-error").textContent = english ? (en || zh) : zh;
+      document.getElementById("r-error-en").textContent = english ? "" : en;
       if (r.status === 0) banner(T.offline);
     }
+    countdown(ok ? 20 : 15);
+  }
+
+  // back to the attract screen by itself, saying when
+  function countdown(seconds) {
+    var left = seconds, box = document.getElementById("countdown");
     clearTimeout(timer);
-    timer = setTimeout(reset, ok ? 20000 : 12000);
+    clearInterval(tick);
+    function say() { box.textContent = T.countdown.replace("{seconds}", left); }
+    say();
+    tick = setInterval(function () { left -= 1; if (left <= 0) reset(); else say(); }, 1000);
   }
 
   function reset() {
+    clearTimeout(timer);
+    clearInterval(tick);
     asking = null;
+    chosen = null;
+    priority.hidden = true;
     screen.hidden = true;
     result.hidden = true;
-    idle.hidden = false;
+    idle.hidden = !token;
     input.value = "";
     input.focus();
   }
 
   function submit(path, body) {
-    if (busy) return;
+    if (busy || !token) return;  // five taps in a second: one ticket
     busy = true;
     api("POST", path, body, headers()).then(function (r) {
       busy = false;
@@ -121,16 +148,39 @@
     input.value = "";
     if (code.trim()) submit("/api/v1/checkins", {code: code});
   });
+  // a walk-in number: first the optional priority choice (70+, disabled, pregnant)
   document.querySelectorAll("button.walkin").forEach(function (b) {
     b.addEventListener("click", function () {
-      submit("/api/v1/tickets", {service: b.getAttribute("data-service")});
+      if (busy) return;
+      chosen = b.getAttribute("data-service");
+      // the walk-in tap's echo (a second tap of the same finger) must not pick a choice:
+      // the choices take taps after a moment
+      var prios = document.querySelectorAll("button.prio");
+      prios.forEach(function (p) { p.disabled = true; });
+      setTimeout(function () { prios.forEach(function (p) { p.disabled = false; }); }, 600);
+      idle.hidden = true;
+      priority.hidden = false;
+      clearTimeout(timer);
+      timer = setTimeout(reset, 30000);
     });
   });
+  document.querySelectorAll("button.prio").forEach(function (b) {
+    b.addEventListener("click", function () {
+      if (chosen === null) return;  // taps after the first: already asked
+      var service = chosen;
+      chosen = null;
+      priority.hidden = true;
+      submit("/api/v1/tickets", {service: service, priority: b.getAttribute("data-priority") === "1"});
+    });
+  });
+  document.querySelectorAll("[data-back]").forEach(function (b) { b.addEventListener("click", reset); });
   document.getElementById("done").addEventListener("click", reset);
   // the scanner types wherever the focus is: keep it on the input
-  document.addEventListener("click", function () { if (!result.hidden || !screen.hidden) return; input.focus(); });
-  input.addEventListener("blur", function () { setTimeout(function () { if (result.hidden && screen.hidden) input.focus(); }, 50); });
+  function scanning() { return result.hidden && screen.hidden && priority.hidden && !idle.hidden; }
+  document.addEventListener("click", function () { if (scanning()) input.focus(); });
+  input.addEventListener("blur", function () { setTimeout(function () { if (scanning()) input.focus(); }, 50); });
 
+  if (!token) return;
   var live = new Clinicq.LiveQueue({
     auth: {token: token},
     onConnection: function (up) { banner(up ? "" : T.offline); },

@@ -171,8 +171,10 @@ def check_in(state: State, booking: BookingInfo, *, code: str, now: datetime) ->
     if booking.slot_start is not None:
         minutes_early = (booking.slot_start - now).total_seconds() / 60
         if minutes_early > rules.early_minutes and rules.early_policy != "wait":
+            # said as a clock time: "come back after 12:30", not arithmetic for the resident
+            opens = booking.slot_start - timedelta(minutes=rules.early_minutes)
             raise DomainError("booking_too_early", slot=f"{booking.slot_start:%H:%M}",
-                              minutes=rules.early_minutes)
+                              minutes=rules.early_minutes, opens=f"{opens:%H:%M}")
     end = booking.slot_end or booking.slot_start
     late = end is not None and (now - end).total_seconds() / 60 > rules.grace_minutes
     if late and rules.late_policy == "refuse":

@@ -83,6 +83,9 @@ def test_kiosk_walk_in_shows_the_number(browser, live_server: LiveServer) -> Non
     page = ctx.new_page()
     page.goto(f"{live_server.url}/kiosk#token=demo-kiosk-token")
     page.click("button.walkin[data-service=V]")
+    # the optional priority choice (70+, disabled, pregnant): none of them
+    page.wait_for_selector("button.prio.none:enabled")
+    page.click("button.prio.none")
     # a vaccination ticket starts at screening: the questions first, skipped to the desk here
     page.wait_for_selector("#screen:not([hidden])")
     page.click("#q-skip")
