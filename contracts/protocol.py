@@ -13,7 +13,7 @@ if TYPE_CHECKING:
     from _typeshed import DataclassInstance
 
 TICKET_ACTIONS = ("recall", "start", "complete", "no-show", "requeue", "cancel", "transfer",
-                  "observe", "release")
+                  "observe", "release", "restore")
 
 
 def _shallow(obj: Any) -> dict[str, Any]:

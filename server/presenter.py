@@ -73,7 +73,8 @@ def queue_summary(state: State, service: str, now: datetime,
     counters = max(policy.open_counters(state, service), 1)
     return QueueSummary(
         service=service, waiting=len(order),
-        eta_minutes=policy.eta_minutes(state, service, len(order) + 1),
+        # nobody waiting: no wait to promise ("无需等候"), not one service time
+        eta_minutes=policy.eta_minutes(state, service, len(order) + 1) if order else 0,
         minutes_per_position=round(policy.mean_service_minutes(state, service) / counters, 2),
         order=[t.id for t in order[:QUEUE_HEAD]],
     )
@@ -96,7 +97,7 @@ def snapshot(state: State, settings: Settings, now: datetime, *,
             if stage is not None:
                 stages.append({"stage": stage, "waiting": len(queue),
                                "eta_minutes": policy.eta_minutes(state, code, len(queue) + 1,
-                                                                 stage)})
+                                                                 stage) if queue else 0})
         services.append({
             "code": code, "name": svc.name, "name_en": svc.name_en, "prefix": svc.rules.prefix,
             "walkins": svc.rules.walkins, "waiting": summary.waiting,

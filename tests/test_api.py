@@ -241,3 +241,20 @@ def test_two_kiosks_scanning_one_booking_at_once_make_one_ticket(app, live_serve
     state = requests.get(f"{live_server.url}/api/v1/state", headers=KIOSK, timeout=5).json()
     waiting = [t["id"] for s in state["services"] for t in s["tickets"]]
     assert len(outcomes) >= 10 and sorted(waiting) == sorted(outcomes)
+
+
+def test_a_no_show_is_listed_and_restored_with_its_number(client, nurse) -> None:
+    t = client.post("/api/v1/tickets", json={"service": "V"}, headers=KIOSK).get_json()
+    client.post("/api/v1/counters/V1/call-next", headers=nurse)
+    client.post(f"/api/v1/tickets/{t['id']}/no-show", json={"counter": "V1"}, headers=nurse)
+    missed = client.get("/api/v1/no-shows", headers=nurse).get_json()["tickets"]
+    assert [m["number"] for m in missed] == [t["number"]]
+    r = client.post(f"/api/v1/tickets/{t['id']}/restore", json={"counter": "V1"},
+                    headers=nurse)
+    assert r.status_code == 200, r.get_json()
+    assert (r.get_json()["status"], r.get_json()["number"], r.get_json()["position"]) == (
+        "waiting", t["number"], 1)
+    assert client.get("/api/v1/no-shows", headers=nurse).get_json()["tickets"] == []
+    again = client.post(f"/api/v1/tickets/{t['id']}/restore", json={"counter": "V1"},
+                    headers=nurse)
+    assert again.status_code == 409 and again.get_json()["error"]["code"] == "transition_forbidden"

@@ -8,6 +8,7 @@ import pytest
 from engine_support import T0, booking, station, walkin
 
 from server.engine import commands as c
+from server.engine import policy
 from server.engine.errors import DomainError
 
 
@@ -272,3 +273,21 @@ def test_only_a_ticket_being_served_goes_to_observation() -> None:
     s, _ = c.call_next(s, "V1", now=T0)
     assert codes(c.act, s, t, "observe", now=T0) == "transition_forbidden"
     assert codes(c.act, s, t, "release", now=T0) == "transition_forbidden"
+
+
+def test_a_restored_no_show_waits_again_with_its_number_and_undo_takes_it_back() -> None:
+    s = station()
+    s, first = walkin(s)
+    s, second = walkin(s)
+    s, _ = c.call_next(s, "V1", now=T0)
+    s, _ = c.act(s, first, "no-show", now=T0)
+    number = s.tickets[first].number
+    s, events = c.act(s, first, "restore", counter="V2", now=T0)
+    back = s.tickets[first]
+    assert (back.status, back.number, back.recalls, back.counter) == ("waiting", number, 0, None)
+    assert [e.type for e in events] == ["ticket.restored"]
+    assert events[0].reason == "no_show_restored"
+    # back in its place by arrival: ahead of the one who came after
+    assert policy.position(s, back, T0) == 1 and policy.position(s, s.tickets[second], T0) == 2
+    s, _ = c.undo(s, "V2", now=T0)
+    assert s.tickets[first].status == "no_show"

@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import timedelta
 
+import engine_support
+import pytest
 from engine_support import T0, booking, station, walkin
+from hypothesis import given
+from hypothesis import strategies as st
 
 from server.engine import commands as c
 from server.engine import policy
@@ -113,19 +118,79 @@ def test_priority_in_any_service_goes_first_at_a_shared_counter() -> None:
     assert events[-1].ticket.id == v
 
 
+def served(state: State, minutes: list[float], counter: str = "V1") -> State:
+    """Serve one walk-in per entry of `minutes`, each taking that long."""
+    at = T0
+    for m in minutes:
+        state, _ = walkin(state, at=at)
+        state, events = c.call_next(state, counter, now=at)
+        tid = events[-1].ticket.id
+        state, _ = c.act(state, tid, "start", now=at)
+        at += timedelta(minutes=m)
+        state, _ = c.act(state, tid, "complete", now=at)
+    return state
+
+
 def test_eta_is_position_times_mean_service_time_over_counters() -> None:
     s = station(default_service_minutes=5.0)
     for _ in range(5):
         s, _ = walkin(s)
     # V is served by V1, V2 and X1: ceil(4 × 5 ÷ 3) = 7
     assert policy.eta_minutes(s, "V", 4) == 7
-    # real service times replace the default: one resident served in 2 minutes
-    s, events = c.call_next(s, "V1", now=T0)
-    tid = events[-1].ticket.id
-    s, _ = c.act(s, tid, "start", now=T0)
-    s, _ = c.act(s, tid, "complete", now=T0 + timedelta(minutes=2))
-    assert policy.mean_service_minutes(s, "V") == 2.0
-    assert policy.eta_minutes(s, "V", 3) == 2
+    # real service times move the estimate from the prior: one resident served in 2 minutes
+    s = served(station(default_service_minutes=5.0), [2])
+    assert policy.mean_service_minutes(s, "V") == (3 * 5.0 + 2) / 4
+    assert policy.eta_minutes(s, "V", 3) == 5  # ceil(3 × 4.25 ÷ 3)
+
+
+def test_many_real_times_outweigh_the_prior() -> None:
+    s = served(station(default_service_minutes=5.0, ), [2] * 30)
+    # the window keeps the last 10: (3 × 5 + 10 × 2) ÷ 13
+    assert policy.mean_service_minutes(s, "V") == (15 + 20) / 13
+
+
+@pytest.mark.parametrize("seconds", [1, 5, 20])
+def test_one_fast_service_does_not_promise_seven_people_a_minute(seconds: int) -> None:
+    rules = engine_support.rules(default_service_minutes=5.0)
+    one_desk = replace(rules, counters={"V1": rules.counters["V1"]})
+    s = served(State(rules=one_desk), [seconds / 60])
+    for _ in range(7):
+        s, _ = walkin(s)
+    assert policy.eta_minutes(s, "V", 7) >= 25  # 7 × (3 × 5 + 1.25) ÷ 4 ≈ 28.4
+
+
+def test_a_forgotten_ticket_does_not_make_the_wait_hours() -> None:
+    s = served(station(default_service_minutes=5.0), [240])
+    assert policy.mean_service_minutes(s, "V") == (15 + 20) / 4  # held at 4 × the default
+
+
+def test_a_paused_counter_is_left_out_of_the_estimate() -> None:
+    s = station(default_service_minutes=6.0)
+    assert policy.open_counters(s, "V") == 3
+    assert policy.eta_minutes(s, "V", 3) == 6
+    s = replace(s, paused=frozenset({"V2", "X1"}))
+    assert policy.open_counters(s, "V") == 1
+    assert policy.eta_minutes(s, "V", 3) == 18
+    # every counter on a break: the estimate still counts one, it is never a division by zero
+    s = replace(s, paused=frozenset({"V1", "V2", "X1"}))
+    assert policy.eta_minutes(s, "V", 3) == 18
+
+
+def test_no_wait_for_nobody() -> None:
+    assert policy.eta_minutes(station(), "V", 0) == 0
+
+
+@given(durations=st.lists(st.floats(min_value=0, max_value=6 * 3600), max_size=30),
+       position=st.integers(min_value=1, max_value=60))
+def test_estimate_grows_with_position_and_stays_in_bounds(durations: list[float],
+                                                           position: int) -> None:
+    default = 5.0
+    s = replace(station(default_service_minutes=default), durations={"V": tuple(durations)})
+    mean = policy.mean_service_minutes(s, "V")
+    assert default / 4 <= mean <= default * 4
+    eta = policy.eta_minutes(s, "V", position)
+    assert eta >= position * default / 4 / 3 - 1e-9  # three counters serve V
+    assert policy.eta_minutes(s, "V", position + 1) >= eta
 
 
 def test_position_counts_from_one_and_ends_when_called() -> None:

@@ -98,7 +98,7 @@ def open_day(state: State, now: datetime) -> Result:
                        ev.TicketCancelled, reason="day_closed")
     change.tickets = {k: t for k, t in change.tickets.items() if t.day == today}
     change.draft = replace(change.draft, day=today, numbering={}, streak={}, undo={},
-                           counter_ticket={}, recent_calls=())
+                           counter_ticket={}, recent_calls=(), paused=frozenset())
     return change.result()
 
 
@@ -314,7 +314,7 @@ def _counter_of(state: State, ticket: Ticket, counter: str | None) -> str:
 def act(state: State, ticket_id: str, action: str, *, now: datetime,
         counter: str | None = None, service: str | None = None) -> Result:
     """Apply a nurse's action (one of `ACTIONS`: `recall`, `start`, `complete`, `no-show`,
-    `requeue`, `cancel`, `transfer`, `observe`, `release`) to one ticket."""
+    `requeue`, `cancel`, `transfer`, `observe`, `release`, `restore`) to one ticket."""
     change = _start(state, now)
     ticket = change.view().ticket(ticket_id)
     if action not in ACTIONS:
@@ -410,6 +410,12 @@ def _cancel(change: _Change, ticket: Ticket, target: Status, who: str | None) ->
                counter=who, reason="staff")
 
 
+def _restore(change: _Change, ticket: Ticket, target: Status, who: str | None) -> None:
+    """A no-show back in the queue with its number, in its place by arrival ("过号请到服务台")."""
+    change.put(_bump(ticket, status=target, called_at=None, finished_at=None, counter=None,
+                     recalls=0), ev.TicketRestored, counter=who, reason="no_show_restored")
+
+
 def _release(change: _Change, ticket: Ticket, target: Status, who: str | None) -> None:
     change.put(_bump(ticket, status=target, finished_at=change.now), ev.ObservationReleased,
                counter=who)
@@ -422,7 +428,7 @@ _AT_COUNTER: dict[str, AtCounter] = {
     "requeue": _requeue, "transfer": _transfer_at, "observe": _observe,
 }
 # A waiting ticket is at no counter yet, and observation is a room, not a desk.
-_BY_STAFF: dict[str, ByStaff] = {"cancel": _cancel, "release": _release}
+_BY_STAFF: dict[str, ByStaff] = {"cancel": _cancel, "release": _release, "restore": _restore}
 ACTIONS: frozenset[str] = frozenset(_AT_COUNTER) | frozenset(_BY_STAFF)
 
 

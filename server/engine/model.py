@@ -174,6 +174,7 @@ class State:
     undo: Mapping[str, UndoRecord] = field(default_factory=dict)
     durations: Mapping[str, tuple[float, ...]] = field(default_factory=dict)  # service -> seconds
     recent_calls: tuple[Call, ...] = ()
+    paused: frozenset[str] = frozenset()  # counters on a break: no calls, left out of the estimate
 
     def ticket(self, ticket_id: str) -> Ticket:
         try:

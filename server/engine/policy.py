@@ -88,16 +88,27 @@ def streak_after_call(state: State, ticket: Ticket, now: datetime) -> int:
     return current
 
 
+# How many services at the configured default time the estimate starts from: the first real
+# times move it, one fast or slow service does not swing it (a Bayesian mean with a prior).
+PRIOR_SERVICES = 3
+# A recorded time is held within [default ÷ 4, default × 4]: a ticket started and completed in
+# one tap, or one left open over lunch, is a slip of the hand, not a service time.
+DURATION_SPREAD = 4.0
+
+
 def mean_service_minutes(state: State, service: str) -> float:
-    recent = state.durations.get(service, ())
-    if not recent:
-        return state.service(service).default_service_minutes
-    return sum(recent) / len(recent) / 60.0
+    """Recent mean service time, drawn towards the service's default while few are known."""
+    default = state.service(service).default_service_minutes
+    low, high = default / DURATION_SPREAD, default * DURATION_SPREAD
+    recent = [min(max(s / 60.0, low), high) for s in state.durations.get(service, ())]
+    return (PRIOR_SERVICES * default + sum(recent)) / (PRIOR_SERVICES + len(recent))
 
 
 def open_counters(state: State, service: str, stage: str | None = ALL_STAGES) -> int:
+    """Counters serving the service (and stage) that are not paused."""
     rules = state.service(service)
-    return sum(1 for c in state.rules.counters.values() if service in c.services
+    return sum(1 for cid, c in state.rules.counters.items() if service in c.services
+               and cid not in state.paused
                and (stage == ALL_STAGES or stage in c.serves(rules)))
 
 

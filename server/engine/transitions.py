@@ -15,6 +15,7 @@ TRANSITIONS: dict[str, tuple[frozenset[Status], Status]] = {
     "complete": (frozenset({"serving"}), "done"),
     "transfer": (frozenset({"serving"}), "transferred"),
     "cancel": (frozenset({"waiting"}), "cancelled"),
+    "restore": (frozenset({"no_show"}), "waiting"),  # the missed resident came back
     "observe": (frozenset({"serving"}), "observing"),
     "release": (frozenset({"observing"}), "released"),
     # the pathway (server/engine/vaccination.py): a finished stage queues for the next one

@@ -65,6 +65,7 @@ def engine_meta(state: State) -> str:
         "numbering": dict(state.numbering),
         "streak": dict(state.streak),
         "durations": {k: list(v) for k, v in state.durations.items()},
+        "paused": sorted(state.paused),
         "recent_calls": [
             {**asdict(c), "at": c.at.isoformat()} for c in state.recent_calls
         ],
@@ -92,6 +93,7 @@ def state_from_meta(base: State, meta: dict[str, Any], tickets: list[Ticket]) ->
         numbering=dict(meta["numbering"]),
         streak=dict(meta["streak"]),
         durations={k: tuple(v) for k, v in meta["durations"].items()},
+        paused=frozenset(meta.get("paused", ())),  # absent in meta written before pausing
         recent_calls=tuple(
             Call(c["ticket_id"], c["number"], c["counter"], datetime.fromisoformat(c["at"]))
             for c in meta["recent_calls"]

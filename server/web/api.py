@@ -159,7 +159,8 @@ def call_next(counter: str) -> tuple[Response, int]:
 @parameter("action", enum=list(TICKET_ACTIONS))
 @takes(TicketAction, required=False)
 def ticket_action(ticket_id: str, action: str, body: TicketAction) -> tuple[Response, int]:
-    """recall, start, complete, no-show, requeue, cancel or transfer (with service)"""
+    """recall, start, complete, no-show, requeue, cancel, transfer (with service) or restore
+    (a no-show back into the queue with its number)"""
     ticket = station().act(ticket_id, action, counter=body.counter, service=body.service)
     return ticket_json(ticket.id)
 
@@ -174,6 +175,18 @@ def undo(counter: str) -> Response:
     return jsonify({"tickets": [
         presenter.ticket_view(state, state.tickets.get(t.id, t), now).to_dict() for t in tickets
     ]})
+
+
+@bp.get("/api/v1/no-shows")
+@requires("serve")
+@answers(200, "today's no-shows, the latest first", Tickets)
+def no_shows() -> Response:
+    """Today's no-shows, for the desk's list ("过号请到服务台"): each can be restored
+    (`POST /api/v1/tickets/<id>/restore`, back into the queue with its number) or reprinted"""
+    state, now = station().current()
+    missed = sorted((t for t in state.tickets.values() if t.status == "no_show"),
+                    key=lambda t: t.finished_at or t.issued_at, reverse=True)
+    return jsonify({"tickets": [presenter.ticket_view(state, t, now).to_dict() for t in missed]})
 
 
 @bp.get("/api/v1/state")

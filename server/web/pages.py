@@ -27,6 +27,13 @@ def ui_strings() -> dict[str, str]:
         "counter_idle": _("No ticket at this counter"), "choose_counter": _("Choose a counter"),
         "confirm_transfer": _("Transfer to which service?"),
         "reprint_sent": _("sent to the kiosk printer"), "error": _("Something went wrong"),
+        "reprint": _("Reprint"), "restore": _("Restore"),
+        "restored": _("back in the queue with the same number"),
+        "recall_no_show": _("called the last time allowed: marked no-show"),
+        "undone": _("Undone"), "nothing_to_undo": _("Nothing to undo"),
+        "walkin_issued": _("walk-in ticket issued"), "no_no_shows": _("No missed numbers"),
+        "session_expired": _("Your session has ended. Please log in again."),
+        "log_in_again": _("Log in again"),
     }
 
 

@@ -1,27 +1,35 @@
-"""axe-core in the browser tests: the project's vendored copy (no CDN), injected into a page;
-a serious or critical violation fails the test with what and where."""
+"""axe-core in the browser tests: the project's own copy (server/web/static/vendor, no CDN) is
+injected into a page and run; serious and critical violations fail the test."""
 
 from __future__ import annotations
 
 from typing import Any
 
-AXE_PATH = "/static/vendor/axe-4.14.1.min.js"  # served by the station server itself
+AXE_PATH = "/static/vendor/axe-4.14.1.min.js"
+BLOCKING = ("serious", "critical")
 
 
-def axe_violations(page: Any, base: str, *, impacts: tuple[str, ...] = ("serious", "critical"),
-                   context: str = "document") -> list[dict[str, Any]]:
-    """Run axe on what `page` shows now; the violations of the given impacts."""
+def violations(page: Any, base: str, *, context: str | None = None) -> list[dict[str, Any]]:
+    """axe's violations on `page` as it is now (`context`: a selector to check only a part)."""
     if not page.evaluate("typeof window.axe !== 'undefined'"):
-        page.add_script_tag(url=f"{base}{AXE_PATH}")
-    result = page.evaluate(
-        "async (ctx) => await axe.run(ctx === 'document' ? document : ctx, "
-        "{resultTypes: ['violations']})", context)
-    return [v for v in result["violations"] if v.get("impact") in impacts]
+        page.add_script_tag(url=base + AXE_PATH)
+    found: list[dict[str, Any]] = page.evaluate(
+        """(ctx) => axe.run(ctx ? document.querySelector(ctx) : document,
+                            {resultTypes: ['violations']})
+                       .then(r => r.violations.map(v => ({
+                           id: v.id, impact: v.impact, help: v.help,
+                           nodes: v.nodes.map(n => n.target.join(' ') + ': ' + n.failureSummary)
+                       })))""", context)
+    return found
+
+
+def assert_clean(page: Any, base: str, what: str, *, context: str | None = None) -> None:
+    """No serious or critical axe violation on `page`; the message lists each with its nodes."""
+    bad = [v for v in violations(page, base, context=context) if v["impact"] in BLOCKING]
+    lines = [f"{v['impact']} {v['id']} ({v['help']}): " + "; ".join(v["nodes"][:5]) for v in bad]
+    assert not bad, f"axe on {what}:\n" + "\n".join(lines)
 
 
 def assert_axe_clean(page: Any, base: str, where: str = "") -> None:
-    """No serious or critical axe violations on what `page` shows now."""
-    bad = axe_violations(page, base)
-    lines = [f"{v['id']} ({v['impact']}): {v['help']} at "
-             + ", ".join(" ".join(n["target"]) for n in v["nodes"][:5]) for v in bad]
-    assert not bad, f"axe {where}:\n" + "\n".join(lines)
+    """The kiosk tests' name for `assert_clean`."""
+    assert_clean(page, base, where or "the page")

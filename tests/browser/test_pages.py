@@ -27,7 +27,7 @@ def test_nurse_calls_and_display_shows_it(browser, live_server: LiveServer) -> N
 
     console_ctx = browser.new_context(viewport={"width": 1280, "height": 800})
     console = staff_console(console_ctx, base)
-    console.select_option("#counter", "V1")
+    console.click("#counter-picker button[data-counter=V1]")
     console.wait_for_selector("#queue tr[data-ticket]")
     console.click("#call-next")
     console.wait_for_function(

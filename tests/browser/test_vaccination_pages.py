@@ -69,7 +69,7 @@ def test_the_desk_records_a_scanned_dose(browser, live_server: LiveServer, store
     ctx = browser.new_context(viewport={"width": 1280, "height": 800})
     page = staff_console(ctx, base)
     try:
-        page.select_option("#counter", "V1")
+        page.click("#counter-picker button[data-counter=V1]")
         page.wait_for_selector(f"#queue tr[data-ticket='{t['id']}']")
         page.click("#call-next")
         page.wait_for_function(

@@ -29,48 +29,95 @@
   }
 
   var headers = {"X-CSRF-Token": C.csrf};
-  var select = document.getElementById("counter");
-  var saved = localStorage.getItem("clinicq.console.counter");
-  if (saved && select.querySelector('option[value="' + saved + '"]')) select.value = saved;
-  select.addEventListener("change", function () {
-    localStorage.setItem("clinicq.console.counter", select.value);
-    live.socket.emit("watch", {counter: select.value});
+  // a console left open overnight: the session ended; say so and offer the login, once
+  var rawApi = api;
+  api = function (method, path, body, h) {
+    return rawApi(method, path, body, h).then(function (r) {
+      var code = r.data && r.data.error && r.data.error.code;
+      if (r.status === 401 || code === "csrf_invalid") expired();
+      return r;
+    });
+  };
+  function expired() {
+    if (document.getElementById("expired")) return;
+    var go = el("button", {type: "button", "class": "primary", text: T.log_in_again});
+    go.addEventListener("click", function () { window.location.reload(); });
+    var box = el("div", {id: "expired", "class": "expired", role: "alertdialog", "aria-modal": "true",
+                         "aria-labelledby": "expired-text"},
+                 [el("p", {id: "expired-text", text: T.session_expired}), go]);
+    document.body.appendChild(box);
+    go.focus();
+  }
+  // the counter: big buttons, the choice remembered by this browser
+  var KEY = "clinicq.console.counter";
+  var picks = Array.prototype.slice.call(document.querySelectorAll("#counter-picker button"));
+  var chosen = localStorage.getItem(KEY);
+  if (!picks.some(function (b) { return b.getAttribute("data-counter") === chosen; })) chosen = null;
+  function choose(id) {
+    chosen = id;
+    localStorage.setItem(KEY, id);
+    picks.forEach(function (b) { b.setAttribute("aria-pressed", String(b.getAttribute("data-counter") === id)); });
+    document.getElementById("counter-picker").classList.remove("unset");
+    if (live && live.socket) live.socket.emit("watch", {counter: id});
     render(live);
+  }
+  picks.forEach(function (b) {
+    b.addEventListener("click", function () { choose(b.getAttribute("data-counter")); });
   });
 
-  function counterId() { return select.value; }
+  picks.forEach(function (b) { b.setAttribute("aria-pressed", String(b.getAttribute("data-counter") === chosen)); });
+
+  function counterId() { return chosen; }
   function current() {
-    var c = live.counter(counterId());
+    var c = chosen && live.counter(chosen);
     return c ? c.ticket : null;
   }
 
-  function post(path, body) {
+  function said(r) {
+    return r.data.number + " · " + (T[r.data.status] || r.data.status);
+  }
+  function post(path, body, done) {
     message("");
     return api("POST", path, body, headers).then(function (r) {
       if (!r.ok) message(errorText(r.data), true);
-      else if (r.data && r.data.number) message(r.data.number + " · " + (T[r.data.status] || r.data.status));
+      else if (done) message(done(r));
+      else if (r.data && r.data.number) message(said(r));
       return r;
     });
   }
 
-  function callNext() { post("/api/v1/counters/" + encodeURIComponent(counterId()) + "/call-next"); }
-  function act(action) {
+  function callNext() { if (!chosen) return; post("/api/v1/counters/" + encodeURIComponent(chosen) + "/call-next"); }
+  function act(action, service) {
     var t = current();
     if (!t) { message(T.counter_idle, true); return; }
-    var body = {counter: counterId()};
-    if (action === "transfer") body.service = document.getElementById("transfer-to").value;
-    post("/api/v1/tickets/" + encodeURIComponent(t.id) + "/" + action, body);
+    var body = {counter: chosen};
+    if (action === "transfer") body.service = service;
+    post("/api/v1/tickets/" + encodeURIComponent(t.id) + "/" + action, body, function (r) {
+      // the last recall allowed marks the resident missed: say so, it is not one more call
+      if (action === "recall" && r.data.status === "no_show")
+        return r.data.number + " · " + T.recall_no_show;
+      return said(r);
+    });
   }
-  function undo() { post("/api/v1/counters/" + encodeURIComponent(counterId()) + "/undo"); }
-  // the counter's ticket printed again at a kiosk (the one that issued it, if it is online)
-  function reprint() {
-    var t = current();
-    if (!t) { message(T.counter_idle, true); return; }
+  function undo() {
+    if (!chosen) return;
+    post("/api/v1/counters/" + encodeURIComponent(chosen) + "/undo", {}, function (r) {
+      var back = r.data.tickets.map(function (t) { return t.number + " " + (T[t.status] || t.status); });
+      return back.length ? T.undone + ": " + back.join(", ") : T.nothing_to_undo;
+    });
+  }
+  // any open ticket printed again at a kiosk (the one that issued it, if it is online)
+  function reprintTicket(id) {
     message("");
-    api("POST", "/api/v1/tickets/" + encodeURIComponent(t.id) + "/reprint", {}, headers).then(function (r) {
+    api("POST", "/api/v1/tickets/" + encodeURIComponent(id) + "/reprint", {}, headers).then(function (r) {
       if (!r.ok) message(errorText(r.data), true);
       else message(r.data.ticket.number + " · " + T.reprint_sent + " (" + (r.data.kiosk_name || r.data.kiosk) + ")");
     });
+  }
+  function reprint() {
+    var t = current();
+    if (!t) { message(T.counter_idle, true); return; }
+    reprintTicket(t.id);
   }
 
   document.getElementById("call-next").addEventListener("click", callNext);
@@ -79,16 +126,27 @@
   document.querySelectorAll("button[data-action]").forEach(function (b) {
     b.addEventListener("click", function () { act(b.getAttribute("data-action")); });
   });
+  document.querySelectorAll("button[data-transfer]").forEach(function (b) {
+    b.addEventListener("click", function () { act("transfer", b.getAttribute("data-transfer")); });
+  });
+  document.querySelectorAll("button[data-walkin]").forEach(function (b) {
+    b.addEventListener("click", function () {
+      post("/api/v1/tickets", {service: b.getAttribute("data-walkin")}, function (r) {
+        return r.data.number + " · " + T.walkin_issued;
+      });
+    });
+  });
   document.getElementById("logout").addEventListener("click", function () {
     api("POST", "/api/v1/logout", {}, headers).then(function () { window.location.reload(); });
   });
-  var keys = {"r": "recall", "s": "start", "c": "complete", "n": "no-show", "t": "transfer"};
+  var keys = {"r": "recall", "s": "start", "c": "complete", "n": "no-show"};
   document.addEventListener("keydown", function (ev) {
     if (ev.target.tagName === "INPUT" || ev.target.tagName === "SELECT" || ev.ctrlKey || ev.metaKey || ev.altKey) return;
     var k = ev.key.toLowerCase();
     if (ev.key === " " || ev.key === "F1") { ev.preventDefault(); callNext(); }
     else if (k === "u") undo();
     else if (k === "p") reprint();
+    else if (k === "t") { var first = document.querySelector("button[data-transfer]:not([disabled])"); if (first) first.focus(); }
     else if (keys[k]) act(keys[k]);
   });
 
@@ -100,12 +158,30 @@
     return out;
   }
 
+  // a button is enabled only when its action can be done now
+  var CAN = {recall: ["called"], start: ["called"], "no-show": ["called"],
+             complete: ["serving"], transfer: ["serving"]};
+  function enable(t, waiting) {
+    var status = t ? t.status : null;
+    document.querySelectorAll("button[data-action]").forEach(function (b) {
+      b.disabled = !chosen || (CAN[b.getAttribute("data-action")] || []).indexOf(status) < 0;
+    });
+    document.querySelectorAll("button[data-transfer]").forEach(function (b) {
+      b.disabled = !chosen || status !== "serving" || (t && b.getAttribute("data-transfer") === t.service);
+    });
+    document.getElementById("call-next").disabled = !chosen || (!waiting && status !== "serving");
+    document.getElementById("reprint").disabled = !t;
+    document.getElementById("undo").disabled = !chosen;
+  }
+
   function render(q) {
     if (!q.state) return;
-    var me = q.counter(counterId());
+    var me = chosen ? q.counter(chosen) : null;
     var t = me ? me.ticket : null;
+    document.getElementById("counter-picker").classList.toggle("unset", !chosen);
     document.getElementById("current-number").textContent = t ? t.number : "—";
-    document.getElementById("current-status").textContent = t ? (T[t.status] || t.status) + (t.recalls ? " ×" + (t.recalls + 1) : "") : T.counter_idle;
+    document.getElementById("current-status").textContent = !chosen ? T.choose_counter :
+      t ? (T[t.status] || t.status) + (t.recalls ? " ×" + (t.recalls + 1) : "") : T.counter_idle;
     var rows = [];
     (me ? me.services : []).forEach(function (code) {
       q.waiting(code).forEach(function (w) { rows.push(w); });
@@ -114,14 +190,46 @@
     body.textContent = "";
     rows.forEach(function (w) {
       var tags = el("td", {}, marks(w).map(function (m) { return el("span", {"class": "tag " + m[0], text: m[1]}); }));
+      var again = el("button", {type: "button", "class": "small", text: T.reprint, "aria-label": T.reprint + " " + w.number});
+      again.addEventListener("click", function () { reprintTicket(w.id); });
       body.appendChild(el("tr", {"data-ticket": w.id}, [
         el("td", {"class": "num", text: w.number}), tags,
-        el("td", {text: w.slot || ""}), el("td", {text: w.name_masked || ""}),
-        el("td", {text: (w.issued_at || "").slice(11, 16)})]));
+        el("td", {text: w.slot || ""}), el("td", {text: w.name || w.name_masked || ""}),
+        el("td", {text: (w.issued_at || "").slice(11, 16)}), el("td", {}, [again])]));
     });
-    if (!rows.length) body.appendChild(el("tr", {}, [el("td", {colspan: "5", "class": "empty", text: T.nothing})]));
+    if (!rows.length) body.appendChild(el("tr", {}, [el("td", {colspan: "6", "class": "empty", text: T.nothing})]));
     document.getElementById("waiting-count").textContent = "(" + rows.length + ")";
+    enable(t, rows.length);
+    noShowsSoon(q.state.seq);
     if (window.Vaccination) window.Vaccination.render(q, t);
+  }
+
+  // today's no-shows: Restore puts one back into the queue with its number; Reprint
+  var noShowSeq = null, noShowTimer = null;
+  function noShowsSoon(seq) {
+    if (seq === noShowSeq || noShowTimer) return;
+    noShowTimer = setTimeout(function () { noShowTimer = null; noShowSeq = seq; showNoShows(); }, 300);
+  }
+  function showNoShows() {
+    api("GET", "/api/v1/no-shows").then(function (r) {
+      var out = document.getElementById("noshows");
+      if (!r.ok) return;
+      out.textContent = "";
+      r.data.tickets.forEach(function (m) {
+        var back = el("button", {type: "button", "class": "small", text: T.restore, "aria-label": T.restore + " " + m.number});
+        back.addEventListener("click", function () {
+          post("/api/v1/tickets/" + encodeURIComponent(m.id) + "/restore", {counter: chosen}, function (res) {
+            return res.data.number + " · " + T.restored;
+          }).then(showNoShows);
+        });
+        var again = el("button", {type: "button", "class": "small", text: T.reprint, "aria-label": T.reprint + " " + m.number});
+        again.addEventListener("click", function () { reprintTicket(m.id); });
+        out.appendChild(el("tr", {"data-ticket": m.id}, [el("td", {"class": "num", text: m.number}),
+          el("td", {text: (m.finished_at || m.called_at || "").slice(11, 16)}), el("td", {}, [back, again])]));
+      });
+      if (!r.data.tickets.length) out.appendChild(el("tr", {}, [el("td", {colspan: "3", "class": "empty", text: T.no_no_shows})]));
+      document.getElementById("noshow-count").textContent = "(" + r.data.tickets.length + ")";
+    });
   }
 
   // staff-assisted check-in: find today's booking by name fragment or phone digits
@@ -176,7 +284,7 @@
     onChange: render,
     onConnection: function (up) {
       document.getElementById("conn").hidden = up;
-      if (up) live.socket.emit("watch", {counter: counterId()});
+      if (up && chosen) live.socket.emit("watch", {counter: chosen});
     },
   });
 

@@ -114,8 +114,8 @@
     var go = el("button", {type: "button", "class": "primary", text: V.record});
     go.addEventListener("click", record);
     return [el("h2", {text: V.vaccination}), facts, el("div", {"class": "checklist"}, checks),
-      el("p", {"class": "where"}, [el("label", {text: V.site}), options("vax-site", V.sites),
-        el("label", {text: V.route}), options("vax-route", V.routes)]),
+      el("p", {"class": "where"}, [el("label", {text: V.site, "for": "vax-site"}), options("vax-site", V.sites),
+        el("label", {text: V.route, "for": "vax-route"}), options("vax-route", V.routes)]),
       el("p", {"class": "trace"}, [code, go])];
   }
 
