@@ -110,20 +110,10 @@ class StationProcess:
              "--host", "127.0.0.1", "--port", str(self.port), "--database", str(database),
              *extra],
             cwd=Path(__file__).resolve().parent.parent, stdout=output, stderr=output)
-        deadline = started + 30
-        while time.perf_counter() < deadline:
-            if self.proc.poll() is not None:
-                raise RuntimeError(f"station exited with {self.proc.returncode}")
-            try:
-                if requests.get(f"{self.url}/healthz", timeout=1).status_code == 200:
-                    self.healthy_after = time.perf_counter() - started
-                    return
-            except requests.ConnectionError:
-                time.sleep(0.01)
-            except requests.Timeout:
-                pass  # gunicorn listens before its worker has loaded the app
-        self.stop()
-        raise RuntimeError("station did not become healthy in 30 s")
+        if not _healthy(self.proc, self.url, "station"):
+            self.stop()
+            raise RuntimeError("station did not become healthy in 30 s")
+        self.healthy_after = time.perf_counter() - started
 
     def pids(self) -> list[int]:
         """The station's processes: gunicorn's arbiter and its worker (or the one --dev)."""
@@ -152,16 +142,38 @@ class StationProcess:
 
     def stop(self, timeout: float = 10) -> int:
         """SIGTERM (a graceful stop), SIGKILL after `timeout` s; returns the exit code."""
-        if self.proc.poll() is None:
-            self.proc.terminate()
-        try:
-            self.proc.wait(timeout=timeout)
-        except subprocess.TimeoutExpired:
-            self.proc.kill()
-            self.proc.wait()
+        _terminate(self.proc, timeout)
         if self._log:
             self._log.close()
         return self.proc.returncode
+
+
+def _healthy(proc: subprocess.Popen[bytes], url: str, what: str, within: float = 30) -> bool:
+    """Wait until `url/healthz` answers 200 (True), or `within` s pass (False); a process
+    that exits first is an error."""
+    deadline = time.monotonic() + within
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise RuntimeError(f"{what} exited with {proc.returncode}")
+        try:
+            if requests.get(f"{url}/healthz", timeout=1).status_code == 200:
+                return True
+        except requests.ConnectionError:
+            time.sleep(0.01)
+        except requests.Timeout:
+            pass  # gunicorn listens before its worker has loaded the app
+    return False
+
+
+def _terminate(proc: subprocess.Popen[bytes], timeout: float) -> None:
+    """SIGTERM, then SIGKILL after `timeout` s; reaped either way."""
+    if proc.poll() is None:
+        proc.terminate()
+    try:
+        proc.wait(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait()
 
 
 def free_port() -> int:
@@ -193,29 +205,14 @@ class CentralProcess:
             cwd=Path(__file__).resolve().parent.parent, stdout=output, stderr=output)
         if self.log:
             output.close()
-        deadline = time.monotonic() + 30
-        while time.monotonic() < deadline:
-            if self.proc.poll() is not None:
-                raise RuntimeError(f"central exited with {self.proc.returncode}")
-            try:
-                if requests.get(f"{self.url}/healthz", timeout=1).status_code == 200:
-                    return
-            except requests.RequestException:
-                time.sleep(0.02)
-        self.stop()
-        raise RuntimeError("central did not become healthy in 30 s")
+        if not _healthy(self.proc, self.url, "central"):
+            self.stop()
+            raise RuntimeError("central did not become healthy in 30 s")
 
     def stop(self, timeout: float = 10) -> None:
-        if self.proc is None:
-            return
-        if self.proc.poll() is None:
-            self.proc.terminate()
-        try:
-            self.proc.wait(timeout=timeout)
-        except subprocess.TimeoutExpired:
-            self.proc.kill()
-            self.proc.wait()
-        self.proc = None
+        if self.proc is not None:
+            _terminate(self.proc, timeout)
+            self.proc = None
 
 
 def station_config(tmp_path: Path, **central: object) -> Path:

@@ -15,7 +15,7 @@ from support import KIOSK, TEST_CONFIG, login, wait_until
 
 from contracts.syncwire import event_sha256, reconciliation
 from server import config
-from server.platform import PlatformClient, Reply, Request
+from server.platform import PlatformClient, PlatformUnavailable, Reply, Request
 from server.push import Pusher
 from server.store import Store
 from server.web import create_app
@@ -187,11 +187,16 @@ def test_retry_after_as_a_date() -> None:
     from datetime import UTC, datetime, timedelta
     from email.utils import format_datetime
 
-    from server.platform import _retry_after
+    def asked(value: str) -> float | None:
+        client = PlatformClient("http://central", "demo-station", "t", transport=lambda req:
+                                Reply(503, None, {"retry-after": value}))
+        with pytest.raises(PlatformUnavailable) as err:
+            client.push_events([])
+        return err.value.retry_after
 
     when = format_datetime(datetime.now(UTC) + timedelta(seconds=30), usegmt=True)
-    assert 25 <= (_retry_after({"retry-after": when}) or 0) <= 30
-    assert _retry_after({"Retry-After": "soon"}) is None
+    assert 25 <= (asked(when) or 0) <= 30
+    assert asked("soon") is None
 
 
 def test_the_worker_survives_any_error(app: Flask, client: FlaskClient) -> None:

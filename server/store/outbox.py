@@ -39,6 +39,7 @@ def wire_event(row: dict[str, Any]) -> dict[str, Any]:
 
 
 _COLUMNS = "id, seq, type, at, counter, reason, ticket, detail"
+_KEYS = _COLUMNS.split(", ")
 
 
 class OutboxStore:
@@ -61,8 +62,7 @@ class OutboxStore:
             rows = self.db.execute(
                 f"SELECT {_COLUMNS} FROM events WHERE seq > ? ORDER BY seq LIMIT ?",
                 [acked, limit]).fetchall()
-        keys = _COLUMNS.split(", ")
-        return [wire_event(dict(zip(keys, r, strict=True))) for r in rows]
+        return [wire_event(dict(zip(_KEYS, r, strict=True))) for r in rows]
 
     def settle(self, answers: Iterable[Answer], answered_at: str) -> int:
         """Record the platform's answers; returns the new watermark. Only the unbroken run
@@ -110,6 +110,5 @@ class OutboxStore:
             rows = self.db.execute(
                 f"SELECT {_COLUMNS} FROM events WHERE at >= ? AND at < ? ORDER BY seq",
                 [day, day + "U"]).fetchall()  # 'U' follows the 'T' of an ISO time
-        keys = _COLUMNS.split(", ")
         for r in rows:
-            yield wire_event(dict(zip(keys, r, strict=True)))
+            yield wire_event(dict(zip(_KEYS, r, strict=True)))
