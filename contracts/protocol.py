@@ -47,6 +47,7 @@ class TicketView:
     late: bool = False
     slot: str | None = None
     name_masked: str | None = None
+    name: str | None = None  # the full name: staff at the console only, never a public screen
     recalls: int = 0
     code: str | None = None  # the phone status page's key; only sent to staff and the kiosk
     transferred_from: str | None = None

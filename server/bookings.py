@@ -109,6 +109,7 @@ class BookingDirectory:
             slot_start=midnight + timedelta(minutes=claims.slot_start),
             slot_end=midnight + timedelta(minutes=claims.slot_end),
             priority=claims.priority, name_masked=claims.masked_name or None,
+            name=(row or {}).get("name") or None,
             birth_year=_birth_year(row), **_vaccine(row),
         )
 
@@ -124,6 +125,7 @@ class BookingDirectory:
             id=row["id"], service=row["service"], day=day,
             slot_start=self._at(day, row["slot_start"]), slot_end=self._at(day, row["slot_end"]),
             priority=bool(row["priority"]), name_masked=row["name_masked"],
+            name=row.get("name") or None,
             birth_year=_birth_year(row), **_vaccine(row),
         )
 

@@ -24,9 +24,11 @@ def _iso(value: datetime | None) -> str | None:
 
 
 def ticket_view(state: State, ticket: Ticket, now: datetime, *, position: int | None = None,
-                private: bool = True, show_names: bool = True) -> TicketView:
+                private: bool = True, show_names: bool = True,
+                staff: bool = False) -> TicketView:
     """A ticket as the API shows it; `private=False` for screens anyone can see, which get no
-    booking id or status-page key, and a masked name only where `show_names`."""
+    booking id or status-page key, and a masked name only where `show_names`. The full name
+    only for `staff` (a nurse's console: not the kiosk, which prints the masked name)."""
     if position is None:
         position = policy.position(state, ticket, now)
     eta = policy.eta_minutes(state, ticket.service, position, ticket.stage) if position else None
@@ -43,6 +45,7 @@ def ticket_view(state: State, ticket: Ticket, now: datetime, *, position: int | 
         issued_at=_iso(ticket.issued_at) or "", called_at=_iso(ticket.called_at),
         kind=ticket.kind, priority=ticket.priority, late=ticket.late, slot=slot,
         name_masked=clean_name(ticket.name_masked) if private or show_names else None,
+        name=ticket.name if staff and private else None,
         recalls=ticket.recalls,
         code=ticket.code if private else None,
         transferred_from=ticket.transferred_from, transferred_to=ticket.transferred_to,
@@ -81,8 +84,9 @@ def queue_summary(state: State, service: str, now: datetime,
 
 
 def snapshot(state: State, settings: Settings, now: datetime, *,
-             private: bool = True) -> dict[str, Any]:
-    """The full state a client starts from (`GET /api/v1/state`, Socket.IO `state`)."""
+             private: bool = True, staff: bool = False) -> dict[str, Any]:
+    """The full state a client starts from (`GET /api/v1/state`, Socket.IO `state`); `staff`
+    adds the full names (ticket_view)."""
     names = private or settings.show_masked_names
     services = []
     for code, svc in settings.services.items():
@@ -92,7 +96,7 @@ def snapshot(state: State, settings: Settings, now: datetime, *,
         for stage in svc.rules.queue_stages:  # positions count within the stage's queue
             queue = policy.order(state, code, now, stage)
             tickets += [ticket_view(state, t, now, position=i, private=private,
-                                    show_names=names).to_dict()
+                                    show_names=names, staff=staff).to_dict()
                         for i, t in enumerate(queue, start=1)]
             if stage is not None:
                 stages.append({"stage": stage, "waiting": len(queue),
@@ -114,7 +118,7 @@ def snapshot(state: State, settings: Settings, now: datetime, *,
             "id": cid, "name": info.name, "name_en": info.name_en,
             "services": list(info.services), "stages": list(info.stages),
             "ticket": ticket_view(state, ticket, now, private=private,
-                                  show_names=names).to_dict()
+                                  show_names=names, staff=staff).to_dict()
             if ticket else None,
             "can_undo": cid in state.undo,
         })
@@ -137,7 +141,8 @@ def snapshot(state: State, settings: Settings, now: datetime, *,
         # under observation, the first to be free first; `observation_ends_at` and `now` let
         # a page count down by itself and stay right across a clock difference
         "observing": [
-            ticket_view(state, t, now, private=private, show_names=names).to_dict()
+            ticket_view(state, t, now, private=private, show_names=names,
+                        staff=staff).to_dict()
             for t in sorted((t for t in state.tickets.values() if t.status == "observing"),
                             key=lambda t: (t.observation_ends_at or now, t.seq_no))
         ],
@@ -148,6 +153,7 @@ def snapshot(state: State, settings: Settings, now: datetime, *,
 
 def event_message(event: Event, state: State, settings: Settings, now: datetime,
                   queues: dict[str, QueueSummary], *, private: bool = False,
+                  staff: bool = False,
                   speak: Callable[[Event], dict[str, Any] | None] | None = None
                   ) -> EventMessage:
     """One delta. `queues` carries the summaries of the services the command touched;
@@ -172,7 +178,7 @@ def event_message(event: Event, state: State, settings: Settings, now: datetime,
     return EventMessage(
         seq=event.seq, type=event.type,
         ticket=ticket_view(state, event.ticket, now, position=position, private=private,
-                           show_names=settings.show_masked_names).to_dict(),
+                           show_names=settings.show_masked_names, staff=staff).to_dict(),
         counter=event.counter, at=_iso(event.at) or "", reason=event.reason,
         queues={code: q.to_dict() for code, q in queues.items()},
         announcement=spoken,
@@ -183,7 +189,7 @@ def alert(event: Event, state: State, now: datetime) -> dict[str, Any]:
     """The Socket.IO `alert` to every console: `{"seq", "type", "at", "ticket", "detail"}`
     (an adverse reaction: its symptoms, severity, action and the new end of observation)."""
     return {"seq": event.seq, "type": event.type, "at": _iso(event.at),
-            "ticket": ticket_view(state, event.ticket, now).to_dict(),
+            "ticket": ticket_view(state, event.ticket, now, staff=True).to_dict(),
             "detail": dict(event.detail or {})}
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 
 import pytest
@@ -9,6 +10,8 @@ import socketio
 from flask import Flask
 from flask.testing import FlaskClient
 from support import DISPLAY, KIOSK, LiveServer, login
+
+from server.demo import demo_bookings
 
 PUBLIC = {"/healthz", "/api/v1/login", "/api/v1/logout", "/", "/console", "/kiosk", "/display",
           # the ticket's phone page (its code is the key) and the calls' audio (what the
@@ -44,6 +47,32 @@ def test_public_pages_hold_no_data(client: FlaskClient) -> None:
         assert r.status_code == 200
         # the ticket's number (not the demo code DEMO-V001 a placeholder may show)
         assert not re.search(r"(?<![\w-])V001\b", r.get_data(as_text=True)), page
+
+
+def test_full_names_reach_staff_only(app: Flask, client: FlaskClient) -> None:
+    """The booking's full name is for the nurse's console; the kiosk (and the ticket it
+    prints), the display and the phone page keep the masked name."""
+    ext = app.extensions["clinicq"]
+    booking = next(b for b in demo_bookings(ext.settings, ext.station.today())
+                   if b["code"] == "DEMO-V001")
+    full = booking["name"]
+
+    def text(r) -> str:  # the answer as a person would read it (jsonify escapes to \\uXXXX)
+        return json.dumps(r.get_json(), ensure_ascii=False) if r.is_json else r.get_data(
+            as_text=True)
+
+    r = client.post("/api/v1/checkins", json={"code": "DEMO-V001"}, headers=KIOSK)
+    ticket = r.get_json()
+    assert ticket["name"] is None and ticket["name_masked"] == booking["name_masked"]
+    assert full not in text(r)
+    for headers in (KIOSK, DISPLAY):
+        assert full not in text(client.get("/api/v1/state", headers=headers))
+    assert full not in text(client.get(f"/api/v1/tickets/{ticket['id']}", headers=KIOSK))
+    assert full not in text(client.get(f"/t/{ticket['code']}"))
+    login(client)
+    state = client.get("/api/v1/state").get_json()
+    assert [t["name"] for s in state["services"] for t in s["tickets"]] == [full]
+    assert client.get(f"/api/v1/tickets/{ticket['id']}").get_json()["name"] == full
 
 
 def test_a_display_can_only_watch(client: FlaskClient) -> None:

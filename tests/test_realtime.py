@@ -109,8 +109,22 @@ def test_consoles_get_the_staff_view_of_each_delta(live_server: LiveServer,
         assert staff[1]["ticket"]["booking_id"] == checked["booking_id"]
         assert public[1]["ticket"]["screening_yes"] is None
         assert public[1]["ticket"]["age"] is None and public[1]["ticket"]["booking_id"] is None
+        # the full name is the console's; the waiting room's screens get the masked one
+        assert staff[0]["ticket"]["name"] == checked_name(base, checked) is not None
+        assert public[0]["ticket"]["name"] is None
+        assert public[0]["ticket"]["name_masked"] == staff[0]["ticket"]["name_masked"]
+        console.client.emit("resync")
+        display.client.emit("resync")
+        names = {kind: [t["name"] for s in w.next()[1]["services"] for t in s["tickets"]]
+                 for kind, w in (("staff", console), ("public", display))}
+        assert names == {"staff": [staff[0]["ticket"]["name"]], "public": [None]}
     finally:
         console.close()
+
+
+def checked_name(base: str, ticket: dict) -> str | None:
+    """The full name staff see on a ticket (a nurse asks)."""
+    return nurse_session(base).get(f"{base}/api/v1/tickets/{ticket['id']}").json()["name"]
 
 
 def test_every_watcher_sees_every_delta(live_server: LiveServer) -> None:

@@ -144,6 +144,23 @@ def test_database_refuses_a_second_ticket_for_one_booking(tmp_path: Path) -> Non
     store.close()
 
 
+def test_the_full_name_stays_on_the_ticket_and_out_of_the_ledger(tmp_path: Path) -> None:
+    """A booking's full name survives a restart on its ticket (the console shows it), but the
+    events, which travel to the platform, carry the masked name only."""
+    store = Store(tmp_path / "s.db")
+    settings = station_settings()
+    clock = FakeClock(START)
+    seed(settings, store, Accounts(store), clock().date())
+    full = store.booking_by_code("DEMO-V001")["name"]
+    ticket = StationService(settings, store, clock=clock).check_in("DEMO-V001").ticket
+    assert ticket.name == full and ticket.name_masked != full
+    again = StationService(settings, store, clock=clock).state.tickets[ticket.id]
+    assert again.name == full
+    assert [full not in e["ticket"] and '"name_masked"' in e["ticket"]
+            for e in store.events()] == [True]
+    store.close()
+
+
 def test_wal_and_full_sync(tmp_path: Path) -> None:
     store = Store(tmp_path / "s.db")
     assert store.db.execute("PRAGMA journal_mode").fetchone()[0] == "wal"

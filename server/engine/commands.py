@@ -27,6 +27,7 @@ class BookingInfo:
     slot_end: datetime | None = None
     priority: bool = False
     name_masked: str | None = None
+    name: str | None = None  # the full name, for staff only
     vaccine: str | None = None  # the product booked (catalog code)
     dose: int | None = None
     previous_dose_on: date | None = None  # the platform's record of the last dose
@@ -119,6 +120,7 @@ class _NewTicketFields(TypedDict, total=False):
     slot_end: datetime | None
     late: bool
     name_masked: str | None
+    name: str | None
     vaccine: str | None
     dose: int | None
     previous_dose_on: date | None
@@ -185,7 +187,8 @@ def check_in(state: State, booking: BookingInfo, *, code: str, now: datetime) ->
         _new_ticket(
             change, booking.service, code=code, kind="booked", priority=booking.priority,
             booking_id=booking.id, slot_start=booking.slot_start, slot_end=booking.slot_end,
-            late=late, name_masked=booking.name_masked, vaccine=booking.vaccine,
+            late=late, name_masked=booking.name_masked, name=booking.name,
+            vaccine=booking.vaccine,
             dose=booking.dose, previous_dose_on=booking.previous_dose_on,
             birth_year=booking.birth_year,
         ),

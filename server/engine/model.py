@@ -117,6 +117,8 @@ class Ticket:
     slot_end: datetime | None = None
     late: bool = False
     name_masked: str | None = None
+    # the booking's full name: for staff at the console, never on a public screen or ticket
+    name: str | None = None
     called_at: datetime | None = None
     started_at: datetime | None = None
     finished_at: datetime | None = None

@@ -48,10 +48,18 @@ def ticket_from_row(row: dict[str, Any]) -> Ticket:
     return Ticket(**values)
 
 
+def _ledger_ticket(t: Ticket) -> dict[str, Any]:
+    """A ticket as the event ledger keeps it: without the full name, which stays in the
+    tickets table for the console and never travels with the events to the platform."""
+    row = ticket_to_row(t)
+    row.pop("name", None)
+    return row
+
+
 def event_to_row(e: Event) -> dict[str, Any]:
     return {"seq": e.seq, "type": e.type, "ticket_id": e.ticket.id, "counter": e.counter,
             "reason": e.reason, "at": e.at.isoformat(),
-            "ticket": json.dumps(ticket_to_row(e.ticket), ensure_ascii=False),
+            "ticket": json.dumps(_ledger_ticket(e.ticket), ensure_ascii=False),
             "detail": json.dumps(e.detail, ensure_ascii=False) if e.detail is not None
             else None}
 

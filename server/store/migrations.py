@@ -176,3 +176,10 @@ def m013_add_birth_year(db: Database) -> None:
     # the booking and its ticket so the vaccination desk can check the age (三查七对).
     db["bookings"].add_column("birth_year", int)
     db["tickets"].add_column("birth_year", int)
+
+
+@migrations()
+def m014_add_ticket_name(db: Database) -> None:
+    # The booking's full name carried onto its ticket, for staff at the console only (public
+    # screens, the phone page and the printed ticket keep the masked one); not in the events.
+    db["tickets"].add_column("name", str)

@@ -28,9 +28,15 @@ def private() -> bool:
     return who is not None and who.role in ("nurse", "doctor", "admin", "kiosk")
 
 
+def staff() -> bool:
+    """A person logged in at a console: sees the full names (a kiosk prints masked ones)."""
+    who = current_principal()
+    return who is not None and who.kind == "staff"
+
+
 def ticket_json(ticket_id: str, status: int = 200) -> tuple[Response, int]:
     state, ticket, now = station().ticket(ticket_id)
-    view = presenter.ticket_view(state, ticket, now, private=private())
+    view = presenter.ticket_view(state, ticket, now, private=private(), staff=staff())
     return jsonify(view.to_dict()), status
 
 
@@ -38,7 +44,8 @@ def checkin_json(result: CheckinResult) -> tuple[Response, int]:
     """A check-in's answer: the ticket (201 new, 200 the same one again), with a notice when
     the resident was late and is queued as a walk-in."""
     state, ticket, now = station().ticket(result.ticket.id)
-    view = presenter.ticket_view(state, ticket, now, private=private()).to_dict()
+    view = presenter.ticket_view(state, ticket, now, private=private(),
+                                 staff=staff()).to_dict()
     if result.created and ticket.late and ticket.slot_end is not None:
         slot = f"{ticket.slot_start:%H:%M}-{ticket.slot_end:%H:%M}"
         view["notice"] = i18n.notice("booking_late", slot=slot)
@@ -173,7 +180,8 @@ def undo(counter: str) -> Response:
     tickets = station().undo(counter)
     state, now = station().current()
     return jsonify({"tickets": [
-        presenter.ticket_view(state, state.tickets.get(t.id, t), now).to_dict() for t in tickets
+        presenter.ticket_view(state, state.tickets.get(t.id, t), now, staff=True).to_dict()
+        for t in tickets
     ]})
 
 
@@ -186,7 +194,8 @@ def no_shows() -> Response:
     state, now = station().current()
     missed = sorted((t for t in state.tickets.values() if t.status == "no_show"),
                     key=lambda t: t.finished_at or t.issued_at, reverse=True)
-    return jsonify({"tickets": [presenter.ticket_view(state, t, now).to_dict() for t in missed]})
+    return jsonify({"tickets": [presenter.ticket_view(state, t, now, staff=True).to_dict()
+                                for t in missed]})
 
 
 @bp.get("/api/v1/state")
@@ -197,4 +206,4 @@ def state() -> Response:
     observation"""
     st, now = station().current()
     settings = current_app.extensions["clinicq"].settings
-    return jsonify(presenter.snapshot(st, settings, now, private=private()))
+    return jsonify(presenter.snapshot(st, settings, now, private=private(), staff=staff()))

@@ -11,7 +11,7 @@ from __future__ import annotations
 from flask import Blueprint, Response, jsonify
 
 from .. import presenter
-from .api import checkin_json, private, station
+from .api import checkin_json, private, staff, station
 from .declare import answers
 from .errors import RequestError
 from .inputs import BookingSearch, FamilyCheckin, takes
@@ -29,7 +29,8 @@ def search(query: BookingSearch) -> Response:
     """Staff: today's bookings matching a name fragment or the phone's last 4 digits"""
     found = station().search_bookings(query.q)
     return jsonify({"bookings": [
-        {"id": f["booking"]["id"], "name_masked": f["booking"]["name_masked"],
+        {"id": f["booking"]["id"], "name": f["booking"].get("name") or None,
+         "name_masked": f["booking"]["name_masked"],
          "service": f["booking"]["service"], "slot": _slot(f["booking"]),
          "status": f["booking"]["status"], "checked_in": f["ticket"] is not None,
          "ticket": f["ticket"].number if f["ticket"] is not None else None,
@@ -75,7 +76,8 @@ def check_in_family(body: FamilyCheckin) -> tuple[Response, int]:
         results = station().check_in_family(body.codes)
     state, now = station().current()
     tickets = [presenter.ticket_view(state, state.tickets.get(r.ticket.id, r.ticket), now,
-                                     private=private()).to_dict() for r in results]
+                                     private=private(), staff=staff()).to_dict()
+               for r in results]
     created = any(r.created for r in results)
     return jsonify({"tickets": tickets, "created": [r.created for r in results]}), \
         201 if created else 200

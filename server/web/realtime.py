@@ -86,7 +86,8 @@ class _Handlers:
         with self.station.lock:
             state, now = self.station.current()
             snapshot = presenter.snapshot(state, self.settings, now,
-                                          private=who.kind == "staff")
+                                          private=who.kind == "staff",
+                                          staff=who.kind == "staff")
             snapshot["notices"] = notices.current(self.station.store, now)
             emit("state", snapshot)
 
@@ -190,7 +191,7 @@ class Broadcaster:
         for event in published.events:
             for room, private in ((STATION_ROOM, False), (STAFF_ROOM, True)):
                 message = presenter.event_message(event, state, self.settings, now, queues,
-                                                  private=private,
+                                                  private=private, staff=private,
                                                   speak=self.announcer.announcement)
                 data = message.to_dict()
                 self.socketio.emit("event", data, to=room)

@@ -47,6 +47,8 @@ class Ticket(BaseModel):
     late: bool = False
     slot: str | None = None
     name_masked: str | None = None
+    name: str | None = Field(None, description="the booking's full name; staff only (not "
+                                              "kiosks, displays or phones)")
     recalls: int = 0
     code: str | None = Field(None, description="key of the phone status page; only for staff "
                                                "and kiosks")
@@ -110,6 +112,7 @@ class Ok(BaseModel):
 
 class BookingMatch(BaseModel):
     id: str
+    name: str | None = Field(description="the full name, for the staff who search")
     name_masked: str | None
     service: str
     slot: str | None
