@@ -105,23 +105,14 @@ def snapshot(state: State, settings: Settings, now: datetime, *,
         services.append({
             "code": code, "name": svc.name, "name_en": svc.name_en, "prefix": svc.rules.prefix,
             "walkins": svc.rules.walkins, "waiting": summary.waiting,
+            # 0: every counter of the service is on a break (the display says so)
+            "open_counters": policy.open_counters(state, code),
             "eta_minutes": summary.eta_minutes,
             "minutes_per_position": summary.minutes_per_position,
             "stages": stages,
             "tickets": tickets,
         })
-    counters = []
-    for cid, info in settings.counters.items():
-        current = state.counter_ticket.get(cid)
-        ticket = state.tickets.get(current) if current else None
-        counters.append({
-            "id": cid, "name": info.name, "name_en": info.name_en,
-            "services": list(info.services), "stages": list(info.stages),
-            "ticket": ticket_view(state, ticket, now, private=private,
-                                  show_names=names, staff=staff).to_dict()
-            if ticket else None,
-            "can_undo": cid in state.undo,
-        })
+    counters = counter_views(state, settings, now, private=private, staff=staff)
     masked = {t.id: clean_name(t.name_masked) for t in state.tickets.values()} if names else {}
     return {
         "station": {"id": settings.station_id, "name": settings.station_name,
@@ -148,6 +139,39 @@ def snapshot(state: State, settings: Settings, now: datetime, *,
         ],
         "display": {"show_masked_names": settings.show_masked_names,
                     "next_count": settings.next_count},
+    }
+
+
+def counter_views(state: State, settings: Settings, now: datetime, *,
+                  private: bool = True, staff: bool = False) -> list[dict[str, Any]]:
+    """Each counter: its services, the ticket at it, whether it is on a break."""
+    names = private or settings.show_masked_names
+    counters = []
+    for cid, info in settings.counters.items():
+        current = state.counter_ticket.get(cid)
+        ticket = state.tickets.get(current) if current else None
+        counters.append({
+            "id": cid, "name": info.name, "name_en": info.name_en,
+            "services": list(info.services), "stages": list(info.stages),
+            "ticket": ticket_view(state, ticket, now, private=private,
+                                  show_names=names, staff=staff).to_dict()
+            if ticket else None,
+            "can_undo": cid in state.undo,
+            "paused": cid in state.paused,
+        })
+    return counters
+
+
+def counters_message(state: State, settings: Settings, now: datetime, *,
+                     private: bool) -> dict[str, Any]:
+    """Socket.IO `counters`: a counter went on a break or came back; every counter, and every
+    service's queue summary (the estimates changed with the counters open)."""
+    return {
+        "seq": state.seq,
+        "counters": counter_views(state, settings, now, private=private, staff=private),
+        "queues": {code: {**queue_summary(state, code, now).to_dict(),
+                          "open_counters": policy.open_counters(state, code)}
+                   for code in settings.services},
     }
 
 

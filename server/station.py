@@ -16,7 +16,7 @@ from typing import Any
 
 from .bookings import BookingDirectory
 from .config import Settings
-from .engine import commands, vaccination
+from .engine import commands, counters, vaccination
 from .engine.commands import BookingInfo
 from .engine.errors import DomainError
 from .engine.events import Event
@@ -163,6 +163,15 @@ class StationService:
             service: str | None = None) -> Ticket:
         events = self._run(commands.act, ticket_id, action, counter=counter, service=service)
         return next(e.ticket for e in reversed(events) if e.ticket.id == ticket_id)
+
+    def pause(self, counter: str) -> bool:
+        """The counter goes on a break (docs: server/engine/counters.py); True: it is paused."""
+        self._run(counters.pause, counter)
+        return counter in self.state.paused
+
+    def resume(self, counter: str) -> bool:
+        self._run(counters.resume, counter)
+        return counter in self.state.paused
 
     def undo(self, counter: str) -> list[Ticket]:
         events = self._run(commands.undo, counter)

@@ -10,6 +10,7 @@ from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, invariant, precondition, rule
 
 from server.engine import commands as c
+from server.engine import counters as breaks
 from server.engine.errors import DomainError
 from server.engine.model import State
 from server.engine.transitions import TRANSITIONS
@@ -43,6 +44,7 @@ class QueueMachine(RuleBasedStateMachine):
                           if v == e.ticket.id and k != e.counter]
                 assert not holder
                 assert self.state.tickets[e.ticket.id].status == "waiting"
+                assert e.counter not in new.paused, "a counter that calls is not on a break"
             if e.type == "ticket.issued" and e.ticket.transferred_from is None:
                 self.issued.append((str(e.ticket.day), e.ticket.service, e.ticket.number))
         self.state = new
@@ -69,6 +71,10 @@ class QueueMachine(RuleBasedStateMachine):
     def act(self, data: st.DataObject, action: str, counter: str | None, service: str) -> None:
         ticket_id = data.draw(st.sampled_from(sorted(self.state.tickets)))
         self.apply(c.act, ticket_id, action, counter=counter, service=service)
+
+    @rule(counter=st.sampled_from(COUNTERS), on=st.booleans())
+    def pause_or_resume(self, counter: str, on: bool) -> None:
+        self.apply(breaks.pause if on else breaks.resume, counter)
 
     @rule(counter=st.sampled_from(COUNTERS))
     def undo(self, counter: str) -> None:

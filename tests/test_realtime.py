@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import queue
+import time
 from typing import Any
 
 import pytest
@@ -21,6 +22,7 @@ class Watcher:
         self.client = socketio.Client(reconnection=False)
         self.client.on("state", lambda data: self.received.put(("state", data)))
         self.client.on("event", lambda data: self.received.put(("event", data)))
+        self.client.on("counters", lambda data: self.received.put(("counters", data)))
         self.client.connect(url, transports=["websocket"], wait_timeout=5, **connect)
 
     def next(self, timeout: float = 5) -> tuple[str, Any]:
@@ -37,9 +39,9 @@ def display(live_server: LiveServer):
     w.close()
 
 
-def nurse_session(base: str) -> requests.Session:
+def nurse_session(base: str, user: str = "demo-nurse") -> requests.Session:
     s = requests.Session()
-    r = s.post(f"{base}/api/v1/login", json={"username": "demo-nurse", "password": "demo-nurse"})
+    r = s.post(f"{base}/api/v1/login", json={"username": user, "password": user})
     s.headers["X-CSRF-Token"] = r.json()["csrf_token"]
     return s
 
@@ -81,7 +83,8 @@ def test_staff_socket_uses_the_session_cookie(live_server: LiveServer) -> None:
     try:
         kind, snapshot = w.next()
         assert kind == "state"
-        assert w.client.call("watch", {"counter": "V1"}, timeout=5) == {"ok": True}
+        assert w.client.call("watch", {"counter": "V1"}, timeout=5) == {"ok": True,
+                                                                        "held_by": []}
     finally:
         w.close()
 
@@ -185,3 +188,91 @@ def test_a_reaction_alerts_every_console_and_no_public_screen(live_server: LiveS
     finally:
         console.close()
         display.close()
+
+
+def _console(base: str, session: requests.Session) -> Watcher:
+    return Watcher(base, headers={"Cookie": "; ".join(
+        f"{c.name}={c.value}" for c in session.cookies)})
+
+
+def test_a_break_reaches_every_screen_and_the_estimate(live_server: LiveServer,
+                                                       display: Watcher) -> None:
+    """No ticket changes, so no numbered delta: a `counters` message, public to screens."""
+    base = live_server.url
+    nurse = nurse_session(base)
+    console = _console(base, nurse)
+    try:
+        console.next()
+        display.next()
+        for _ in range(4):
+            requests.post(f"{base}/api/v1/tickets", json={"service": "A"}, headers=KIOSK)
+        for watcher in (display, console):
+            assert [watcher.next()[0] for _ in range(4)] == ["event"] * 4
+        before = requests.get(f"{base}/api/v1/state", headers=KIOSK).json()
+        eta = {s["code"]: s["eta_minutes"] for s in before["services"]}
+        clinic = [c["id"] for c in before["counters"] if "A" in c["services"]]
+        r = nurse.post(f"{base}/api/v1/counters/{clinic[0]}/pause")
+        assert r.status_code == 200 and r.json()["counter"]["paused"] is True
+        for watcher in (display, console):
+            kind, message = watcher.next()
+            assert kind == "counters"
+            paused = {c["id"]: c["paused"] for c in message["counters"]}
+            assert paused[clinic[0]] is True and not any(
+                v for k, v in paused.items() if k != clinic[0])
+            assert message["queues"]["A"]["open_counters"] == len(clinic) - 1
+        after = requests.get(f"{base}/api/v1/state", headers=KIOSK).json()
+        if len(clinic) > 1:
+            assert {s["code"]: s["eta_minutes"] for s in after["services"]}["A"] > eta["A"]
+        # calling next ends the break, and says so
+        assert nurse.post(f"{base}/api/v1/counters/{clinic[0]}/call-next").status_code == 200
+        kinds = [display.next()[0] for _ in range(2)]
+        assert sorted(kinds) == ["counters", "event"]
+        state = requests.get(f"{base}/api/v1/state", headers=KIOSK).json()
+        assert not any(c["paused"] for c in state["counters"])
+    finally:
+        console.close()
+
+
+def test_pausing_with_a_resident_called_is_refused(live_server: LiveServer) -> None:
+    base = live_server.url
+    nurse = nurse_session(base)
+    requests.post(f"{base}/api/v1/tickets", json={"service": "V"}, headers=KIOSK)
+    called = nurse.post(f"{base}/api/v1/counters/V1/call-next").json()
+    r = nurse.post(f"{base}/api/v1/counters/V1/pause", headers={"Accept-Language": "zh"})
+    assert r.status_code == 409 and r.json()["error"]["code"] == "counter_busy"
+    assert called["number"] in r.json()["error"]["message"]
+    assert nurse.post(f"{base}/api/v1/counters/Z9/pause").status_code == 404
+    assert requests.post(f"{base}/api/v1/counters/V1/pause", headers=KIOSK).status_code == 403
+
+
+def test_the_second_nurse_at_a_counter_is_told_who_holds_it(live_server: LiveServer) -> None:
+    base = live_server.url
+    first = _console(base, nurse_session(base))
+    second = _console(base, nurse_session(base, "demo-doctor"))
+    again = _console(base, nurse_session(base))  # the first nurse's second tab
+    try:
+        for w in (first, second, again):
+            w.next()
+        assert first.client.call("watch", {"counter": "V1"}, timeout=5)["held_by"] == []
+        held = second.client.call("watch", {"counter": "V1"}, timeout=5)["held_by"]
+        assert held == [{"user": "demo-nurse", "name": "演示护士"}]
+        # her own other tab is not someone else
+        assert again.client.call("watch", {"counter": "V1"}, timeout=5)["held_by"] == [
+            {"user": "demo-doctor", "name": "演示医生"}]
+        # the first moves to another counter: V1 is the second's alone, V2 is free
+        assert first.client.call("watch", {"counter": "V2"}, timeout=5)["held_by"] == []
+        again.close()
+        assert _wait_for_held(second, "V1", []) == []
+    finally:
+        for w in (first, second, again):
+            w.close()
+
+
+def _wait_for_held(w: Watcher, counter: str, expected: list, seconds: float = 5) -> list:
+    """The server learns of a closed socket a moment later: ask until it has."""
+    deadline = time.monotonic() + seconds
+    while True:
+        held = w.client.call("watch", {"counter": counter}, timeout=5)["held_by"]
+        if held == expected or time.monotonic() > deadline:
+            return held
+        time.sleep(0.05)

@@ -33,6 +33,8 @@ COMMANDS = st.lists(
                   st.sampled_from(["recall", "start", "complete", "no-show", "requeue",
                                    "cancel", "transfer"])),
         st.tuples(st.just("undo"), st.sampled_from(["V1", "V2", "A1", "B1"])),
+        st.tuples(st.just("pause"), st.sampled_from(["V1", "V2", "A1", "B1"])),
+        st.tuples(st.just("resume"), st.sampled_from(["V1", "V2", "A1", "B1"])),
         st.tuples(st.just("wait"), st.integers(1, 30)),
         # the vaccination pathway: answers (some "yes"), a doctor's decisions, the dose, and
         # what follows it
@@ -63,6 +65,10 @@ def run(service: StationService, clock: FakeClock, commands: list[tuple]) -> Non
                     service.act(ids[arg % len(ids)], command[2], service="A")
             elif name == "undo":
                 service.undo(arg)
+            elif name == "pause":
+                service.pause(arg)
+            elif name == "resume":
+                service.resume(arg)
             elif name == "wait":
                 clock.advance(minutes=arg)
             elif name == "release_due":

@@ -72,16 +72,21 @@
     counters.replaceChildren.apply(counters, s.counters.map(function (c) {
       var t = c.ticket, f = fresh[c.id];
       var isFresh = t && f && f.id === t.id && f.until > now;
-      return el("div", {"class": "counter" + (t ? " active" : "") + (isFresh ? " fresh" : ""), "data-counter": c.id}, [
+      // on a break: said in words, so nobody waits for this counter to call (a resident still
+      // being served there keeps the number)
+      var cls = "counter" + (t ? " active" : "") + (isFresh ? " fresh" : "") + (c.paused ? " paused" : "");
+      return el("div", {"class": cls, "data-counter": c.id}, [
         el("span", {"class": "cname", text: counterName(c.id)}),
-        el("span", {"class": "cnum", text: t ? t.number : T.idle}),
-        el("span", {"class": "cwho", text: who(t, show)})]);
+        el("span", {"class": "cnum", text: t ? t.number : (c.paused ? T.paused : T.idle)}),
+        el("span", {"class": "cwho", text: t && c.paused ? T.paused : who(t, show)})]);
     }));
     scheduleFreshEnd();
     var services = document.getElementById("services");
     services.replaceChildren.apply(services, s.services.map(function (svc) {
       var next = q.waiting(svc.code).slice(0, s.display.next_count);
-      var stats = svc.waiting + " " + T.waiting + (svc.waiting ? " · " + T.wait.replace("{n}", svc.eta_minutes) : "");
+      // every counter of the service on a break: no estimate to promise, say why
+      var stats = svc.waiting + " " + T.waiting + (svc.open_counters === 0 ? " · " + T.all_paused :
+        svc.waiting ? " · " + T.wait.replace("{n}", svc.eta_minutes) : "");
       return el("div", {"class": "service", "data-service": svc.code}, [
         el("h3", {}, [el("span", {text: D.services[svc.code] || svc.code}),
                       el("span", {"class": "stats", text: stats})]),

@@ -261,7 +261,8 @@ def call_next(state: State, counter: str, *, now: datetime) -> Result:
         _finish(change, current, counter)
     streak = dict(view.streak)
     streak[chosen.service] = policy.streak_after_call(view, chosen, now)
-    change.draft = replace(change.draft, streak=streak)
+    # calling is what a nurse back from a break does first: it ends the break
+    change.draft = replace(change.draft, streak=streak, paused=view.paused - {counter})
     check(chosen, "call")
     called = change.put(_bump(chosen, status="called", called_at=now, counter=counter),
                         ev.TicketCalled, counter=counter)

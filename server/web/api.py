@@ -14,7 +14,7 @@ from .errors import RequestError
 from .inputs import Checkin, Login, TicketAction, WalkIn, takes
 from .kiosklink import kiosks
 from .security import accounts, current_principal, requires, start_session
-from .shapes import CheckinTicket, LoggedIn, Me, Ok, Ticket, Tickets
+from .shapes import CheckinTicket, CounterState, LoggedIn, Me, Ok, Ticket, Tickets
 
 bp = Blueprint("api", __name__)
 
@@ -170,6 +170,35 @@ def ticket_action(ticket_id: str, action: str, body: TicketAction) -> tuple[Resp
     (a no-show back into the queue with its number)"""
     ticket = station().act(ticket_id, action, counter=body.counter, service=body.service)
     return ticket_json(ticket.id)
+
+
+def counter_json(counter: str) -> Response:
+    state, now = station().current()
+    settings = current_app.extensions["clinicq"].settings
+    view = next(c for c in presenter.counter_views(state, settings, now, private=private(),
+                                                   staff=staff())
+                if c["id"] == counter)
+    return jsonify({"counter": view})
+
+
+@bp.post("/api/v1/counters/<counter>/pause")
+@requires("serve")
+@answers(200, "the counter, paused", CounterState)
+def pause(counter: str) -> Response:
+    """The counter goes on a break: it calls nobody and is left out of the wait estimate
+    until resumed or until it calls next; 409 counter_busy while a called resident is on the
+    way"""
+    station().pause(counter)
+    return counter_json(counter)
+
+
+@bp.post("/api/v1/counters/<counter>/resume")
+@requires("serve")
+@answers(200, "the counter, open again", CounterState)
+def resume(counter: str) -> Response:
+    """The counter is back from its break"""
+    station().resume(counter)
+    return counter_json(counter)
 
 
 @bp.post("/api/v1/counters/<counter>/undo")

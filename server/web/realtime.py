@@ -4,6 +4,11 @@ Every watcher joins the room `station` and receives every delta, so a gap in `se
 means a loss. Targeted rooms (`display:<id>`, `kiosk:<id>`, `counter:<id>`, `service:<code>`)
 carry messages for one screen. Connections are authenticated on connect.
 
+A counter's break is no ticket's event: when one begins or ends, every watcher gets
+`counters` (every counter with `paused`, every service's queue summary with `open_counters`).
+A console says which counter it works at with `watch {"counter": id}`; the answer's `held_by`
+names the other staff already at that counter.
+
 A kiosk agent connects with its kiosk's token and `source: "agent"`: it joins only its kiosk's
 room (it prints; it shows no queue), and while it is connected that kiosk can print reprints.
 
@@ -20,7 +25,7 @@ import threading
 from typing import Any
 
 from flask import Flask, request, session
-from flask_socketio import SocketIO, emit, join_room
+from flask_socketio import SocketIO, emit, join_room, leave_room
 
 from contracts.protocol import AGENT
 
@@ -53,7 +58,8 @@ def init_app(app: Flask, station: StationService, settings: Settings,
     socketio.on_event("disconnect", handlers.disconnect)
     socketio.on_event("resync", handlers.resync)
     socketio.on_event("watch", handlers.watch)
-    station.subscribe(Broadcaster(socketio, settings, announcer or Announcer(settings)))
+    station.subscribe(Broadcaster(socketio, settings, announcer or Announcer(settings),
+                                  paused=station.state.paused))
     return socketio
 
 
@@ -76,6 +82,7 @@ class _Handlers:
         self.settings = settings
         self._principals: dict[str, Principal] = {}
         self._phones: dict[str, str] = {}  # sid -> ticket code
+        self._desks: dict[str, str] = {}  # sid -> the counter a console works at
         self._lock = threading.Lock()
 
     def _who(self) -> Principal | None:
@@ -146,6 +153,7 @@ class _Handlers:
         with self._lock:
             self._principals.pop(request.sid, None)  # type: ignore[attr-defined]
             self._phones.pop(request.sid, None)  # type: ignore[attr-defined]
+            self._desks.pop(request.sid, None)  # type: ignore[attr-defined]
         kiosks.agent_disconnected(request.sid)  # type: ignore[attr-defined]
 
     def resync(self, *_: Any) -> dict[str, Any]:
@@ -168,24 +176,45 @@ class _Handlers:
             return {"ok": False, "error": "field_missing"}
         counter, service = data.get("counter"), data.get("service")
         if isinstance(counter, str) and counter in self.settings.counters:
-            join_room(f"counter:{counter}")
-            return {"ok": True}
+            return {"ok": True, "held_by": self._sit_at(who, counter)}
         if isinstance(service, str) and service in self.settings.services:
             join_room(f"service:{service}")
             return {"ok": True}
         return {"ok": False, "error": "field_invalid"}
 
+    def _sit_at(self, who: Principal, counter: str) -> list[dict[str, str]]:
+        """This console now works at `counter` (one counter at a time); answers the other staff
+        already there, so a second nurse is told who holds it."""
+        sid = request.sid  # type: ignore[attr-defined]
+        with self._lock:
+            before = self._desks.get(sid)
+            self._desks[sid] = counter
+            others = {p.id: p for s, c in self._desks.items()
+                      if c == counter and s != sid
+                      and (p := self._principals.get(s)) is not None and p.id != who.id}
+        if before is not None and before != counter:
+            leave_room(f"counter:{before}")
+        join_room(f"counter:{counter}")
+        return [{"user": p.id, "name": p.name} for p in others.values()]
+
 
 class Broadcaster:
     """Listens to the station service and pushes each committed event to every watcher."""
 
-    def __init__(self, socketio: SocketIO, settings: Settings, announcer: Announcer) -> None:
+    def __init__(self, socketio: SocketIO, settings: Settings, announcer: Announcer,
+                 paused: frozenset[str] = frozenset()) -> None:
         self.socketio = socketio
         self.settings = settings
         self.announcer = announcer
+        self._paused = paused  # the breaks last told, to tell each change once
 
     def __call__(self, published: Published) -> None:
         state, now = published.state, published.now
+        if state.paused != self._paused:  # a break began or ended (no event: not a ticket's)
+            self._paused = state.paused
+            for room, private in ((STATION_ROOM, False), (STAFF_ROOM, True)):
+                self.socketio.emit("counters", presenter.counters_message(
+                    state, self.settings, now, private=private), to=room)
         services = {e.ticket.service for e in published.events}
         queues = {code: presenter.queue_summary(state, code, now) for code in services}
         for event in published.events:

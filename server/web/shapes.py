@@ -91,6 +91,22 @@ class Tickets(BaseModel):
     tickets: list[Ticket]
 
 
+class Counter(BaseModel):
+    id: str
+    name: str
+    name_en: str
+    services: list[str]
+    stages: list[str] = Field(description="the stages it serves; empty: every stage")
+    ticket: Ticket | None = Field(description="the ticket called or served at it")
+    can_undo: bool
+    paused: bool = Field(description="on a break: it calls nobody and is left out of the "
+                                     "wait estimate")
+
+
+class CounterState(BaseModel):
+    counter: Counter
+
+
 class LoggedIn(BaseModel):
     user: str
     name: str

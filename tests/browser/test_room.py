@@ -232,3 +232,34 @@ def test_a_wrong_token_says_not_paired_and_a_lost_link_says_offline(browser, roo
     ctx.set_offline(False)
     good.wait_for_selector("#conn", state="hidden", timeout=15000)
     ctx.close()
+
+
+def test_a_counter_on_a_break_says_so_on_the_display(browser, room) -> None:
+    """The nurse pauses: the display says 暂停服务 at once (no reload), the service's estimate
+    goes when all its counters are away; calling next brings the counter back."""
+    server, app = room
+    base = server.url
+    nurse = staff(base)
+    for _ in range(3):
+        requests.post(f"{base}/api/v1/tickets", json={"service": "A"}, headers=KIOSK, timeout=5)
+    clinic = [c for c, info in app.extensions["clinicq"].settings.counters.items()
+              if "A" in info.services]
+    ctx = browser.new_context(viewport={"width": 1920, "height": 1080})
+    page = ctx.new_page()
+    page.goto(f"{base}/display#token=demo-display-token")
+    page.wait_for_selector(".service[data-service=A] .next span")
+    for counter in clinic:
+        nurse.post(f"{base}/api/v1/counters/{counter}/pause").raise_for_status()
+    first = f".counter[data-counter={clinic[0]}]"
+    page.wait_for_selector(f"{first}.paused")
+    assert page.locator(f"{first} .cnum").inner_text() == "暂停服务"
+    page.wait_for_function(
+        "document.querySelector('.service[data-service=A] .stats').textContent"
+        ".includes('窗口暂停服务')")
+    assert "分钟" not in page.locator(".service[data-service=A] .stats").inner_text()
+    shot(page, "display-paused")
+    called = nurse.post(f"{base}/api/v1/counters/{clinic[0]}/call-next").json()
+    page.wait_for_selector(f"{first}:not(.paused) .cnum")
+    page.wait_for_function(
+        f"document.querySelector('{first} .cnum').textContent === {json.dumps(called['number'])}")
+    ctx.close()

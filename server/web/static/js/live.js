@@ -25,6 +25,7 @@
     });
     socket.on("state", function (snapshot) { self.applySnapshot(snapshot); });
     socket.on("event", function (message) { self.applyEvent(message); });
+    socket.on("counters", function (message) { self.applyCounters(message); });
     // community notices changed (the display's and the kiosk's ticker)
     socket.on("notices", function (data) {
       if (self.state) self.state.notices = data.notices;
@@ -88,6 +89,27 @@
       });
     }
     this.render(m);
+  };
+
+  // A counter went on a break or came back: which counters are paused and the estimates that
+  // changed with them. Sent in order with the deltas, so it belongs right after the delta of its
+  // `seq`; otherwise one was lost, and the snapshot says all.
+  LiveQueue.prototype.applyCounters = function (m) {
+    if (this.state === null) return;
+    if (m.seq !== this.seq) { this.resync(); return; }
+    var paused = {};
+    m.counters.forEach(function (c) { paused[c.id] = c.paused; });
+    this.state.counters.forEach(function (c) { c.paused = !!paused[c.id]; });
+    this.state.services.forEach(function (s) {
+      var q = m.queues[s.code];
+      if (!q) return;
+      s.order = q.order;
+      s.waiting = q.waiting;
+      s.eta_minutes = q.eta_minutes;
+      s.minutes_per_position = q.minutes_per_position;
+      s.open_counters = q.open_counters;
+    });
+    this.render({type: "counters"});
   };
 
   // The station's clock as this browser sees it: the station's time in the last message plus
