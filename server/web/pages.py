@@ -4,6 +4,7 @@ kiosk/ and display/)."""
 from __future__ import annotations
 
 from flask import Blueprint, current_app, render_template
+from flask_babel import get_locale
 
 from .security import csrf_token, current_principal
 
@@ -34,6 +35,7 @@ def ui_strings() -> dict[str, str]:
         "walkin_issued": _("walk-in ticket issued"), "no_no_shows": _("No missed numbers"),
         "session_expired": _("Your session has ended. Please log in again."),
         "log_in_again": _("Log in again"),
+        "paused": _("On break · Call next resumes"), "resumed": _("back from the break"),
     }
 
 
@@ -91,6 +93,10 @@ def console() -> str:
     ext = current_app.extensions["clinicq"]
     who = current_principal()
     staff = who if who is not None and who.kind == "staff" else None
+    english = str(get_locale()) == "en"
+    # the station's own names of its services, in the console's language (never the codes)
+    names = {code: (s.name_en or s.name) if english else s.name
+             for code, s in ext.settings.services.items()}
     return render_template("console.html", settings=ext.settings, user=staff,
                            csrf_token=csrf_token() if staff else None, strings=ui_strings(),
-                           vaccination=vaccination_strings())
+                           vaccination=vaccination_strings(), service_names=names)

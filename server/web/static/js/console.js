@@ -42,9 +42,10 @@
     if (document.getElementById("expired")) return;
     var go = el("button", {type: "button", "class": "primary", text: T.log_in_again});
     go.addEventListener("click", function () { window.location.reload(); });
-    var box = el("div", {id: "expired", "class": "expired", role: "alertdialog", "aria-modal": "true",
-                         "aria-labelledby": "expired-text"},
-                 [el("p", {id: "expired-text", text: T.session_expired}), go]);
+    // the words and the button in one white box, over the dimmed console
+    var box = el("div", {id: "expired", "class": "expired"}, [
+      el("div", {"class": "box", role: "alertdialog", "aria-modal": "true", "aria-labelledby": "expired-text"},
+         [el("p", {id: "expired-text", text: T.session_expired}), go])]);
     document.body.appendChild(box);
     go.focus();
   }
@@ -58,9 +59,36 @@
     localStorage.setItem(KEY, id);
     picks.forEach(function (b) { b.setAttribute("aria-pressed", String(b.getAttribute("data-counter") === id)); });
     document.getElementById("counter-picker").classList.remove("unset");
-    if (live && live.socket) live.socket.emit("watch", {counter: id});
+    document.getElementById("held").hidden = true;
+    watch();
     render(live);
   }
+  // say at which counter this console works; another nurse already there is named, and this
+  // nurse may pick another counter or stay (two at one counter is allowed, just not unknowingly)
+  var held = document.getElementById("held");
+  function watch() {
+    if (!chosen || !live || !live.socket) return;
+    var asked = chosen;
+    live.socket.emit("watch", {counter: asked}, function (reply) {
+      var others = (reply && reply.held_by) || [];
+      if (asked !== chosen || !others.length) { if (asked === chosen) held.hidden = true; return; }
+      var pick = picks.filter(function (b) { return b.getAttribute("data-counter") === asked; })[0];
+      document.getElementById("held-text").textContent = held.getAttribute("data-text")
+        .replace("{name}", others.map(function (o) { return o.name || o.user; }).join(", "))
+        .replace("{counter}", pick ? pick.getAttribute("data-name") : asked);
+      held.hidden = false;
+    });
+  }
+  document.getElementById("held-stay").addEventListener("click", function () { held.hidden = true; });
+  document.getElementById("held-other").addEventListener("click", function () {
+    held.hidden = true;
+    chosen = null;
+    localStorage.removeItem(KEY);
+    picks.forEach(function (b) { b.setAttribute("aria-pressed", "false"); });
+    render(live);
+    var first = picks[0];
+    if (first) first.focus();
+  });
   picks.forEach(function (b) {
     b.addEventListener("click", function () { choose(b.getAttribute("data-counter")); });
   });
@@ -120,6 +148,17 @@
     reprintTicket(t.id);
   }
 
+  // a break: the counter calls nobody and leaves the estimate; Call next ends it
+  var pauseButton = document.getElementById("pause");
+  function togglePause() {
+    if (!chosen) return;
+    var me = live.counter(chosen), going = !(me && me.paused);
+    post("/api/v1/counters/" + encodeURIComponent(chosen) + (going ? "/pause" : "/resume"), {}, function (r) {
+      return r.data.counter.name + " · " + (r.data.counter.paused ? T.paused : T.resumed);
+    });
+  }
+  pauseButton.addEventListener("click", togglePause);
+
   document.getElementById("call-next").addEventListener("click", callNext);
   document.getElementById("undo").addEventListener("click", undo);
   document.getElementById("reprint").addEventListener("click", reprint);
@@ -174,6 +213,15 @@
     document.getElementById("undo").disabled = !chosen;
   }
 
+  function showPause(me) {
+    var paused = !!(me && me.paused);
+    pauseButton.disabled = !chosen;
+    pauseButton.setAttribute("aria-pressed", String(paused));
+    pauseButton.textContent = pauseButton.getAttribute(paused ? "data-resume" : "data-pause");
+    document.getElementById("paused-banner").hidden = !paused;
+    document.getElementById("current").classList.toggle("paused", paused);
+  }
+
   function render(q) {
     if (!q.state) return;
     var me = chosen ? q.counter(chosen) : null;
@@ -182,6 +230,8 @@
     document.getElementById("current-number").textContent = t ? t.number : "—";
     document.getElementById("current-status").textContent = !chosen ? T.choose_counter :
       t ? (T[t.status] || t.status) + (t.recalls ? " ×" + (t.recalls + 1) : "") : T.counter_idle;
+    document.getElementById("current-name").textContent = t ? (t.name || t.name_masked || "") : "";
+    showPause(me);
     var rows = [];
     (me ? me.services : []).forEach(function (code) {
       q.waiting(code).forEach(function (w) { rows.push(w); });
@@ -201,7 +251,8 @@
     document.getElementById("waiting-count").textContent = "(" + rows.length + ")";
     enable(t, rows.length);
     noShowsSoon(q.state.seq);
-    if (window.Vaccination) window.Vaccination.render(q, t);
+    // the vaccination desk only at a counter that serves a vaccination stage
+    if (window.Vaccination) window.Vaccination.render(q, t, !!(me && me.stages && me.stages.length));
   }
 
   // today's no-shows: Restore puts one back into the queue with its number; Reprint
@@ -225,9 +276,10 @@
         var again = el("button", {type: "button", "class": "small", text: T.reprint, "aria-label": T.reprint + " " + m.number});
         again.addEventListener("click", function () { reprintTicket(m.id); });
         out.appendChild(el("tr", {"data-ticket": m.id}, [el("td", {"class": "num", text: m.number}),
+          el("td", {text: m.name || m.name_masked || ""}),
           el("td", {text: (m.finished_at || m.called_at || "").slice(11, 16)}), el("td", {}, [back, again])]));
       });
-      if (!r.data.tickets.length) out.appendChild(el("tr", {}, [el("td", {colspan: "3", "class": "empty", text: T.no_no_shows})]));
+      if (!r.data.tickets.length) out.appendChild(el("tr", {}, [el("td", {colspan: "4", "class": "empty", text: T.no_no_shows})]));
       document.getElementById("noshow-count").textContent = "(" + r.data.tickets.length + ")";
     });
   }
@@ -244,7 +296,8 @@
       if (!r.ok) { message(errorText(r.data), true); return; }
       r.data.bookings.forEach(function (b) {
         var open = !b.checked_in && b.status !== "cancelled";
-        var tick = el("input", {type: "checkbox", "data-id": b.id, "aria-label": b.name_masked || b.id});
+        var who = b.name || b.name_masked || "";
+        var tick = el("input", {type: "checkbox", "data-id": b.id, "aria-label": who || b.id});
         tick.disabled = !open;
         tick.addEventListener("change", familyButton);
         var action = b.checked_in ? el("span", {"class": "num", text: b.ticket}) :
@@ -255,7 +308,7 @@
           });
         });
         else if (!b.checked_in) action.disabled = true;
-        out.appendChild(el("tr", {}, [el("td", {}, [tick]), el("td", {text: b.name_masked || ""}), el("td", {text: b.service}),
+        out.appendChild(el("tr", {}, [el("td", {}, [tick]), el("td", {text: who}), el("td", {text: C.services[b.service] || b.service}),
           el("td", {text: b.slot || ""}), el("td", {text: T[b.status] || b.status}), el("td", {}, [action])]));
       });
       if (!r.data.bookings.length) out.appendChild(el("tr", {}, [el("td", {colspan: "6", "class": "empty", text: assist.getAttribute("data-none")})]));
@@ -284,7 +337,7 @@
     onChange: render,
     onConnection: function (up) {
       document.getElementById("conn").hidden = up;
-      if (up && chosen) live.socket.emit("watch", {counter: chosen});
+      if (up) watch();
     },
   });
 

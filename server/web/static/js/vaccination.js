@@ -8,7 +8,7 @@
   var headers = {"X-CSRF-Token": C.csrf};
   var panel = document.getElementById("vax");
   if (!panel) return;
-  var questions = [], vaccines = {}, shownFor = null, live = null, atDesk = null;
+  var questions = [], vaccines = {}, shownFor = null, live = null, atDesk = null, shown = false;
 
   api("GET", "/api/v1/screening/questions").then(function (r) {
     if (r.ok) questions = r.data.questions;
@@ -88,7 +88,7 @@
     var facts = el("p", {"class": "booked"}, [
       el("b", {text: booked.product ? vaccineName(booked.product) : V.no_vaccine_booked}),
       el("span", {text: booked.dose ? " · " + V.dose.replace("{n}", booked.dose) : ""}),
-      el("span", {text: t.name_masked ? " · " + t.name_masked : ""}),
+      el("span", {text: (t.name || t.name_masked) ? " · " + (t.name || t.name_masked) : ""}),
       el("span", {"class": "age", text: " · " + (t.age === null || t.age === undefined ? V.age_unknown : V.age.replace("{n}", t.age))})]);
     var checks = V.checklist.map(function (c) {
       return el("label", {"class": "check"}, [el("input", {type: "checkbox", "data-check": c[0]}),
@@ -158,9 +158,13 @@
 
   // Redraw the desk's part only when the ticket at this counter changes, so ticks and a
   // half-typed trace code survive the live updates; the observation list redraws each time.
-  function render(q, t) {
+  // `show`: the counter serves a vaccination stage; elsewhere the panel stays hidden
+  function render(q, t, show) {
     live = q;
     atDesk = t;
+    shown = show !== false;
+    panel.hidden = !shown;
+    if (!shown) { shownFor = null; return; }
     var key = t ? t.id + ":" + t.stage + ":" + t.status + ":" + t.flagged + ":" + t.cleared : null;
     var desk = document.getElementById("vax-desk");
     if (key !== shownFor) {
@@ -177,7 +181,7 @@
     obs.replaceChildren.apply(obs, observation(q));
     panel.hidden = false;
   }
-  setInterval(function () { if (live) render(live, atDesk); }, 15000);  // minutes left
+  setInterval(function () { if (live && shown) render(live, atDesk, true); }, 15000);  // minutes left
 
   // A wedge scanner types into whatever has the focus, and a nurse who has just ticked the
   // checks has it on a checkbox: a digit typed outside any text field goes to the trace code
