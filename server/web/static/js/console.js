@@ -300,18 +300,20 @@
         var tick = el("input", {type: "checkbox", "data-id": b.id, "aria-label": who || b.id});
         tick.disabled = !open;
         tick.addEventListener("change", familyButton);
+        // one cell says where the booking stands: its ticket, cancelled, or the button
         var action = b.checked_in ? el("span", {"class": "num", text: b.ticket}) :
+          b.status === "cancelled" ? el("span", {"class": "empty", text: T.cancelled}) :
           el("button", {type: "button", text: assist.getAttribute("data-checkin")});
         if (!b.checked_in && b.status !== "cancelled") action.addEventListener("click", function () {
           post("/api/v1/bookings/" + encodeURIComponent(b.id) + "/checkin").then(function (res) {
             if (res.ok) searchBookings();
           });
         });
-        else if (!b.checked_in) action.disabled = true;
-        out.appendChild(el("tr", {}, [el("td", {}, [tick]), el("td", {text: who}), el("td", {text: C.services[b.service] || b.service}),
-          el("td", {text: b.slot || ""}), el("td", {text: T[b.status] || b.status}), el("td", {}, [action])]));
+        out.appendChild(el("tr", {}, [el("td", {}, [tick]), el("td", {"class": "who", text: who}),
+          el("td", {text: C.services[b.service] || b.service}),
+          el("td", {"class": "slot", text: b.slot || ""}), el("td", {"class": "act"}, [action])]));
       });
-      if (!r.data.bookings.length) out.appendChild(el("tr", {}, [el("td", {colspan: "6", "class": "empty", text: assist.getAttribute("data-none")})]));
+      if (!r.data.bookings.length) out.appendChild(el("tr", {}, [el("td", {colspan: "5", "class": "empty", text: assist.getAttribute("data-none")})]));
       familyButton();
     });
   }
