@@ -176,3 +176,18 @@ def m013_add_birth_year(db: Database) -> None:
     # the booking and its ticket so the vaccination desk can check the age (三查七对).
     db["bookings"].add_column("birth_year", int)
     db["tickets"].add_column("birth_year", int)
+
+
+@migrations()
+def m016_create_pairings(db: Database) -> None:
+    # A device started without a token asks to be paired: a short code it shows, a secret
+    # `poll` it keeps (only its hash here). An admin approves the code, naming the device; the
+    # device's token is made when the device collects it, so it is never stored in plain.
+    db["pairings"].create(
+        {"code": str, "poll_hash": str, "kind": str, "remote": str, "created_at": str,
+         "expires_at": str, "approved_at": str, "approved_by": str, "device_id": str,
+         "name": str, "claimed_at": str},
+        pk="code", not_null={"poll_hash", "created_at", "expires_at"},
+    )
+    db["pairings"].create_index(["poll_hash"], unique=True)
+    db["pairings"].create_index(["expires_at"])

@@ -28,6 +28,7 @@ from . import (
     devices_api,
     errors,
     pages,
+    pairing_api,
     phone,
     realtime,
     room_api,
@@ -105,6 +106,7 @@ def create_app(settings: Settings, *, store: Store | None = None, clock: Clock |
     app.register_blueprint(room_api.bp)
     app.register_blueprint(phone.bp)
     app.register_blueprint(sync_api.bp)
+    pairing_api.init_app(app)
     app.register_blueprint(pages.bp)
     app.register_blueprint(kiosk_bp)
     app.register_blueprint(display_bp)
