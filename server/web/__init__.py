@@ -23,6 +23,7 @@ from ..config import Settings
 from ..station import Clock, StationService
 from ..store import Store
 from . import (
+    admin_pages,
     api,
     bookings_api,
     devices_api,
@@ -108,6 +109,7 @@ def create_app(settings: Settings, *, store: Store | None = None, clock: Clock |
     app.register_blueprint(sync_api.bp)
     pairing_api.init_app(app)
     app.register_blueprint(pages.bp)
+    app.register_blueprint(admin_pages.bp)
     app.register_blueprint(kiosk_bp)
     app.register_blueprint(display_bp)
 

@@ -209,6 +209,7 @@ class Device(BaseModel):
 class Devices(BaseModel):
     devices: list[Device]
     online_seconds: int
+    now: str = Field(description="the station's time, to say how long ago from")
 
 
 class ScreeningQuestion(BaseModel):
