@@ -20,6 +20,7 @@ from .. import demo, presenter, sync
 from ..announcer import Announcer
 from ..auth import Accounts
 from ..config import Settings
+from ..device_watch import DeviceWatch
 from ..station import Clock, StationService
 from ..store import Store
 from . import (
@@ -92,6 +93,10 @@ def create_app(settings: Settings, *, store: Store | None = None, clock: Clock |
         state, now = station.current()
         return presenter.heartbeat(state, settings, now)
 
+    # kiosks out of paper or gone silent: an alert on every console (started by serving.py)
+    app.extensions["clinicq.devicewatch"] = DeviceWatch(
+        store, station.clock, lambda alert: socketio.emit("device_alert", alert,
+                                                          to=realtime.STAFF_ROOM))
     worker = sync.init_app(app, settings, store, station.keyring, heartbeat=heartbeat)
     station.subscribe(worker.pusher.wake)  # every commit wakes the push of its events
 
