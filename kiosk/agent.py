@@ -40,6 +40,7 @@ from kiosk.client import Answer, StationClient
 from kiosk.codes import foreign_kind, masked
 from kiosk.errors import KioskError, StationRefused, StationUnreachable
 from kiosk.link import PrintJob, StationLink
+from kiosk.pairing import PairingFailed, pair, read_token, save_token
 from kiosk.ticket import ticket_content, ticket_layout
 
 log = logging.getLogger("kiosk.agent")
@@ -382,7 +383,10 @@ def build_parser() -> argparse.ArgumentParser:
                     "the station server, prints the ticket; the kiosk screen shows the result.")
     p.add_argument("--server", required=True, help="the station server's URL, e.g. "
                    "http://127.0.0.1:5000")
-    p.add_argument("--token", required=True, help="this kiosk's device token (from pairing)")
+    p.add_argument("--token", help="this kiosk's device token; without it, the token file's, "
+                   "or the kiosk pairs itself: it prints a code an admin approves")
+    p.add_argument("--token-file", default="var/kiosk.token",
+                   help="where the token from pairing is kept (default var/kiosk.token)")
     p.add_argument("--scanner", required=True,
                    help="camera:N, hid:/dev/input/eventN, serial:DEV[:BAUD], stdin, images:DIR "
                         "(created if missing; drop QR photos into it) or fake")
@@ -429,8 +433,16 @@ def main(argv: Sequence[str] | None = None) -> int:
         feed_server = FeedServer(codes, args.feed_port)
         log.info("feed scans at %s/scan (curl -d DEMO-V001 %s/scan)", feed_server.url,
                  feed_server.url)
-    client = StationClient(args.server, args.token)
-    link = StationLink(args.server, args.token)
+    token = args.token or read_token(Path(args.token_file))
+    if token is None:
+        try:
+            token = pair(args.server.rstrip("/"), printer=printer, paper_mm=args.paper_mm)
+        except (PairingFailed, KeyboardInterrupt) as err:
+            print(f"clinicq kiosk: not paired: {err}", file=sys.stderr)
+            return 2
+        save_token(Path(args.token_file), token)
+    client = StationClient(args.server, token)
+    link = StationLink(args.server, token)
     agent = KioskAgent(client, scanner, printer, hold_seconds=args.hold_seconds,
                        health_interval=args.health_interval, paper_mm=args.paper_mm, feed=codes,
                        link=link)

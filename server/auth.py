@@ -15,6 +15,7 @@ from .store import Store
 
 ROLES = ("nurse", "doctor", "admin", "kiosk", "display")
 STAFF_ROLES = ("nurse", "doctor", "admin")
+DEVICE_KINDS = ("kiosk", "display")  # a kiosk's screen and its agent share its token
 
 # permission -> roles that hold it. A display can only watch. A doctor does what a nurse does,
 # and also reviews flagged screenings and may override a dose's interval.
@@ -99,7 +100,7 @@ class Accounts:
     def pair_device(self, device_id: str, kind: str, name: str, *,
                     token: str | None = None) -> str:
         """Pair (or re-pair) a kiosk or display; returns its token, shown once."""
-        if kind not in ("kiosk", "display"):
+        if kind not in DEVICE_KINDS:
             raise ValueError(f"unknown device kind {kind!r}")
         token = token or secrets.token_urlsafe(24)
         self.store.upsert_device({
@@ -112,6 +113,11 @@ class Accounts:
 
     def revoke_device(self, device_id: str) -> None:
         self.store.update_device(device_id, revoked_at=datetime.now(UTC).isoformat())
+        with self._lock:
+            self._devices.clear()
+
+    def rename_device(self, device_id: str, name: str) -> None:
+        self.store.update_device(device_id, name=name)
         with self._lock:
             self._devices.clear()
 

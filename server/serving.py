@@ -61,6 +61,7 @@ class Runtime:
         app.extensions["clinicq.sync"].start()
         # observations that end are released on a timer (at once for those that ended while down)
         app.extensions["clinicq"].station.start_timer()
+        app.extensions["clinicq.devicewatch"].start()
         self.app = app
         return app
 
@@ -88,6 +89,7 @@ class Runtime:
         app, self.app = self.app, None
         app.extensions["clinicq.sync"].stop()
         app.extensions["clinicq"].station.stop_timer()
+        app.extensions["clinicq.devicewatch"].stop()
         app.extensions["clinicq"].store.close()
 
 

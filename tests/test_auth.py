@@ -16,7 +16,10 @@ from server.demo import demo_bookings
 PUBLIC = {"/healthz", "/api/v1/login", "/api/v1/logout", "/", "/console", "/kiosk", "/display",
           # the ticket's phone page (its code is the key) and the calls' audio (what the
           # waiting room hears anyway): tests/test_room_api.py
-          "/t/x", "/audio/x.wav"}
+          "/t/x", "/audio/x.wav",
+          # a device asking to be paired, and collecting its token by its secret: throttled,
+          # tests/test_pairing.py
+          "/api/v1/pairing", "/api/v1/pairing/x"}
 
 
 def api_routes(app: Flask) -> list[tuple[str, str]]:

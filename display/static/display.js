@@ -11,7 +11,17 @@
   var FRESH_MS = 8000, RECENT = 6;
   var flashTimer = null, freshTimer = null, fresh = {}, lastUpdate = null, connected = false;
   var live = null;
-  if (!token) { conn.textContent = T.no_token; conn.hidden = false; }
+  // no token yet, or the one kept was revoked: show a pairing code until an admin approves it
+  function startPairing() {
+    var box = document.getElementById("pairing");
+    box.hidden = false;
+    conn.hidden = true;
+    Clinicq.pair("display", {
+      onCode: function (code) { document.getElementById("pairing-code").textContent = code; },
+      onPaired: function () { window.location.reload(); },
+    });
+  }
+  if (!token) startPairing();
 
   // the station's time, whatever time zone and time the TV's browser was set up with
   var timeFormat = new Intl.DateTimeFormat("zh-CN", {timeZone: D.timezone, hour: "2-digit",
@@ -204,7 +214,13 @@
     onChange: render,
     onNotices: renderTicker,
     onConnection: function (up) { connected = up; offline(); },
-    onRefused: function () { if (token) { conn.textContent = T.no_token; conn.hidden = false; } },
+    onRefused: function () {
+      if (!token) return;
+      localStorage.removeItem("clinicq.display.token");  // revoked or unknown: pair again
+      token = null;
+      live.socket.disconnect();
+      startPairing();
+    },
   });
   window.clinicqDisplay = {sound: sound, live: live};  // for the tests and the figures
 })();

@@ -183,3 +183,18 @@ def m014_add_ticket_name(db: Database) -> None:
     # The booking's full name carried onto its ticket, for staff at the console only (public
     # screens, the phone page and the printed ticket keep the masked one); not in the events.
     db["tickets"].add_column("name", str)
+
+
+@migrations()
+def m016_create_pairings(db: Database) -> None:
+    # A device started without a token asks to be paired: a short code it shows, a secret
+    # `poll` it keeps (only its hash here). An admin approves the code, naming the device; the
+    # device's token is made when the device collects it, so it is never stored in plain.
+    db["pairings"].create(
+        {"code": str, "poll_hash": str, "kind": str, "remote": str, "created_at": str,
+         "expires_at": str, "approved_at": str, "approved_by": str, "device_id": str,
+         "name": str, "claimed_at": str},
+        pk="code", not_null={"poll_hash", "created_at", "expires_at"},
+    )
+    db["pairings"].create_index(["poll_hash"], unique=True)
+    db["pairings"].create_index(["expires_at"])

@@ -22,6 +22,7 @@ from ..engine.model import State, Ticket
 from . import codec
 from .migrations import migrations
 from .outbox import OutboxStore
+from .pairing import PairingStore
 
 
 class StoreError(Exception):
@@ -51,7 +52,7 @@ _VACCINE_FIELDS = ("code", "name", "name_en", "maker", "doses", "interval_days",
                    "observation_minutes")
 
 
-class Store(OutboxStore):
+class Store(OutboxStore, PairingStore):
     """One SQLite database. Every method is safe to call from any thread (one lock)."""
 
     def __init__(self, path: str | Path = ":memory:") -> None:

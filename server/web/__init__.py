@@ -20,14 +20,17 @@ from .. import demo, presenter, sync
 from ..announcer import Announcer
 from ..auth import Accounts
 from ..config import Settings
+from ..device_watch import DeviceWatch
 from ..station import Clock, StationService
 from ..store import Store
 from . import (
+    admin_pages,
     api,
     bookings_api,
     devices_api,
     errors,
     pages,
+    pairing_api,
     phone,
     realtime,
     room_api,
@@ -90,6 +93,10 @@ def create_app(settings: Settings, *, store: Store | None = None, clock: Clock |
         state, now = station.current()
         return presenter.heartbeat(state, settings, now)
 
+    # kiosks out of paper or gone silent: an alert on every console (started by serving.py)
+    app.extensions["clinicq.devicewatch"] = DeviceWatch(
+        store, station.clock, lambda alert: socketio.emit("device_alert", alert,
+                                                          to=realtime.STAFF_ROOM))
     worker = sync.init_app(app, settings, store, station.keyring, heartbeat=heartbeat)
     station.subscribe(worker.pusher.wake)  # every commit wakes the push of its events
 
@@ -105,7 +112,9 @@ def create_app(settings: Settings, *, store: Store | None = None, clock: Clock |
     app.register_blueprint(room_api.bp)
     app.register_blueprint(phone.bp)
     app.register_blueprint(sync_api.bp)
+    pairing_api.init_app(app)
     app.register_blueprint(pages.bp)
+    app.register_blueprint(admin_pages.bp)
     app.register_blueprint(kiosk_bp)
     app.register_blueprint(display_bp)
 

@@ -45,7 +45,9 @@ def device_list() -> Response:
     now = _station().clock()
     store = current_app.extensions["clinicq"].store
     return jsonify({"devices": devices.listing(store, now),
-                    "online_seconds": devices.ONLINE_SECONDS})
+                    "online_seconds": devices.ONLINE_SECONDS,
+                    # the station's time: "3 min ago" is said from it, not from a PC's clock
+                    "now": now.isoformat()})
 
 
 @bp.get("/api/v1/devices/status")

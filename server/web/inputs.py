@@ -354,3 +354,22 @@ class DisplayHealth(Input):
     last_error: Text = None
     dom_nodes: Count = 0
     viewport: Text = None
+
+
+class PairingStart(Input):
+    """What a device says of itself when it asks to be paired (a hint for the admin)."""
+
+    kind: Literal["kiosk", "display"] | None = None
+
+
+class PairDevice(Input):
+    """The admin's approval of the code a new device shows."""
+
+    code: str = Field(min_length=1, max_length=16, description="as the device shows it; case, "
+                      "spaces and the dash do not matter")
+    name: str = Field(min_length=1, max_length=40, description="e.g. 大厅自助机 2")
+    kind: Literal["kiosk", "display"]
+
+
+class RenameDevice(Input):
+    name: str = Field(min_length=1, max_length=40)

@@ -53,7 +53,8 @@ def init_app(app: Flask, station: StationService, settings: Settings,
     """Attach Socket.IO to `app`; one instance per app, so tests can run several side by side."""
     socketio = SocketIO(app, async_mode="threading", max_http_buffer_size=64 * 1024)
     kiosks.init_app(app, socketio)
-    handlers = _Handlers(station, settings)
+    handlers = _Handlers(station, settings, socketio)
+    app.extensions["clinicq.sockets"] = handlers  # revoking a device drops its sockets
     socketio.on_event("connect", handlers.connect)
     socketio.on_event("disconnect", handlers.disconnect)
     socketio.on_event("resync", handlers.resync)
@@ -77,9 +78,11 @@ def _principal_on_connect(auth: Any) -> Principal | None:
 
 
 class _Handlers:
-    def __init__(self, station: StationService, settings: Settings) -> None:
+    def __init__(self, station: StationService, settings: Settings,
+                 socketio: SocketIO) -> None:
         self.station = station
         self.settings = settings
+        self.socketio = socketio
         self._principals: dict[str, Principal] = {}
         self._phones: dict[str, str] = {}  # sid -> ticket code
         self._desks: dict[str, str] = {}  # sid -> the counter a console works at
@@ -148,6 +151,19 @@ class _Handlers:
             if replay is not None:
                 emit("kiosk.result", replay)
         return True
+
+    def drop_device(self, device_id: str) -> int:
+        """Close every connection of a device (it was revoked); answers how many."""
+        with self._lock:
+            sids = [sid for sid, p in self._principals.items()
+                    if p.kind == "device" and p.id == device_id]
+            for sid in sids:
+                self._principals.pop(sid, None)
+        for sid in sids:
+            self.socketio.server.disconnect(sid, namespace="/")
+        if sids:
+            log.info("revoked device %s: %d connection(s) closed", device_id, len(sids))
+        return len(sids)
 
     def disconnect(self, *_: Any) -> None:
         with self._lock:

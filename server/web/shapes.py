@@ -171,6 +171,31 @@ class KioskStatuses(BaseModel):
     kiosks: list[KioskStatus]
 
 
+class PairingStarted(BaseModel):
+    code: str = Field(description="shown to the admin, e.g. K7Q-4PX")
+    poll: str = Field(description="the device's secret: GET /api/v1/pairing/<poll>")
+    expires_at: str
+
+
+class PairingCollected(BaseModel):
+    token: str = Field(description="the device's own bearer token, given once")
+    id: str
+    kind: Literal["kiosk", "display"]
+    name: str
+
+
+class DeviceBrief(BaseModel):
+    id: str
+    kind: Literal["kiosk", "display"]
+    name: str
+    status: Literal["approved", "paired", "revoked"]
+    dropped: int | None = Field(None, description="revoke: the connections closed")
+
+
+class DeviceState(BaseModel):
+    device: DeviceBrief
+
+
 class Device(BaseModel):
     """A paired device; `online`: a health report within `online_seconds`."""
 
@@ -187,6 +212,7 @@ class Device(BaseModel):
 class Devices(BaseModel):
     devices: list[Device]
     online_seconds: int
+    now: str = Field(description="the station's time, to say how long ago from")
 
 
 class ScreeningQuestion(BaseModel):

@@ -220,8 +220,11 @@ def test_a_wrong_token_says_not_paired_and_a_lost_link_says_offline(browser, roo
     ctx = browser.new_context(viewport={"width": 1280, "height": 720})
     page = ctx.new_page()
     page.goto(f"{server.url}/display#token=no-such-token")
-    page.wait_for_function("document.querySelector('#conn').textContent.includes('配对')")
-    assert page.locator("#conn").is_visible()
+    page.wait_for_selector("#pairing:not([hidden])")  # refused: not paired, so pair it
+    assert "配对" in page.locator("#pairing h2").inner_text()
+    page.wait_for_function("/^[A-Z0-9]{3}-[A-Z0-9]{3}$/.test("
+                           "document.querySelector('#pairing-code').textContent)")
+    page.close()
     good = ctx.new_page()
     good.goto(f"{server.url}/display#token=demo-display-token")
     good.wait_for_selector("#conn", state="hidden")
@@ -262,4 +265,33 @@ def test_a_counter_on_a_break_says_so_on_the_display(browser, room) -> None:
     page.wait_for_selector(f"{first}:not(.paused) .cnum")
     page.wait_for_function(
         f"document.querySelector('{first} .cnum').textContent === {json.dumps(called['number'])}")
+    ctx.close()
+
+
+def test_a_new_display_pairs_by_its_code_and_starts_showing_calls(browser, room) -> None:
+    """A TV opened on /display with no token shows a code; the admin approves it; the display
+    starts by itself and shows the next call."""
+    server, _app = room
+    base = server.url
+    ctx = browser.new_context(viewport={"width": 1920, "height": 1080})
+    page = ctx.new_page()
+    page.goto(f"{base}/display")
+    page.wait_for_function("/^[A-Z0-9]{3}-[A-Z0-9]{3}$/.test("
+                           "document.querySelector('#pairing-code').textContent)")
+    shot(page, "display-pairing")
+    code = page.locator("#pairing-code").inner_text()
+    admin = staff(base, "demo-admin")
+    r = admin.post(f"{base}/api/v1/devices/pair", json={"code": code, "name": "二楼候诊屏",
+                                                         "kind": "display"})
+    assert r.status_code == 201, r.text
+    page.wait_for_selector("#pairing", state="hidden", timeout=15000)
+    requests.post(f"{base}/api/v1/tickets", json={"service": "A"}, headers=KIOSK, timeout=5)
+    called = staff(base).post(f"{base}/api/v1/counters/A1/call-next").json()
+    page.wait_for_function(
+        "document.querySelector('.counter[data-counter=A1] .cnum').textContent === "
+        f"{json.dumps(called['number'])}")
+    token = page.evaluate("localStorage.getItem('clinicq.display.token')")
+    assert token and token != "demo-display-token"
+    devices = admin.get(f"{base}/api/v1/devices").json()["devices"]
+    assert any(d["name"] == "二楼候诊屏" and d["kind"] == "display" for d in devices)
     ctx.close()

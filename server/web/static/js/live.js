@@ -15,7 +15,12 @@
                      reconnectionDelayMax: 5000});
     this.socket = socket;
     socket.on("connect", function () { self.setConnected(true); });
-    socket.on("disconnect", function () { self.setConnected(false); });
+    socket.on("disconnect", function (reason) {
+      self.setConnected(false);
+      // the server closed it (a revoked device, a restart): socket.io does not come back by
+      // itself then; try once more, and a refusal says "not paired"
+      if (reason === "io server disconnect") setTimeout(function () { socket.connect(); }, 1000);
+    });
     socket.on("connect_error", function (err) {
       self.setConnected(false);
       // only the server's own refusal (a connect handler that said no) means "not paired";
