@@ -198,3 +198,14 @@ def m016_create_pairings(db: Database) -> None:
     )
     db["pairings"].create_index(["poll_hash"], unique=True)
     db["pairings"].create_index(["expires_at"])
+
+
+@migrations()
+def m018_create_changes(db: Database) -> None:
+    # The administrators' ledger: who changed the station's settings, staff, devices or
+    # notices, and what. Append-only; `layout` in meta holds the services and counters now.
+    db["changes"].create(
+        {"seq": int, "at": str, "user": str, "action": str, "subject": str, "detail": str},
+        pk="seq", not_null={"at", "user", "action"},
+    )
+    db["changes"].create_index(["at"])

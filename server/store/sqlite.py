@@ -21,6 +21,7 @@ from ..engine.events import Event
 from ..engine.model import State, Ticket
 from . import codec
 from .migrations import migrations
+from .changes import ChangesStore
 from .outbox import OutboxStore
 from .pairing import PairingStore
 
@@ -52,7 +53,7 @@ _VACCINE_FIELDS = ("code", "name", "name_en", "maker", "doses", "interval_days",
                    "observation_minutes")
 
 
-class Store(OutboxStore, PairingStore):
+class Store(OutboxStore, PairingStore, ChangesStore):
     """One SQLite database. Every method is safe to call from any thread (one lock)."""
 
     def __init__(self, path: str | Path = ":memory:") -> None:
