@@ -37,6 +37,7 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     "screening.answer": frozenset({"nurse", "doctor", "kiosk"}),  # kiosk screen or desk
     "screening.review": frozenset({"doctor"}),  # clear a flag, defer a vaccination
     "vaccinate": frozenset({"nurse", "doctor"}),  # record a dose, a reaction, an early leave
+    "layout": frozenset({"admin"}),  # change the services and counters (the admin pages)
     "notices": frozenset({"admin"}),  # post and remove the community notices of the ticker
     "display.report": frozenset({"display"}),  # a display's health (its sound on or off)
     "sync.read": frozenset({"nurse", "doctor", "admin"}),  # the console's sync status line

@@ -94,6 +94,8 @@ DELEGATED = {
     "printer": ("print a sample ticket or show a printer's status", "server.cli:_printer_main"),
     "sync": ("the link with the platform: `status`, `reconcile --day D`",
              "server.sync_cli:main"),
+    "config": ("the station's settings: `export` writes them out as TOML",
+               "server.config_cli:main"),
     "doctor": ("list cameras, input devices, serial ports and printers, and what is missing",
                "hardware.doctor:main"),
 }

@@ -5,7 +5,9 @@ from __future__ import annotations
 
 import os
 import tomllib
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
+from datetime import time
 from pathlib import Path
 from typing import Annotated, Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -29,7 +31,50 @@ DEFAULT_CONFIG = Path(__file__).resolve().parent.parent / "config.toml"
 
 
 class ConfigError(Exception):
-    """config.toml is missing a key, has a wrong value, or names an unknown service."""
+    """config.toml is missing a key, has a wrong value, or names an unknown service. `field`
+    and `code` say which setting and what is wrong, for the admin pages' messages."""
+
+    def __init__(self, message: str, *, field: str = "", code: str = "",
+                 **params: Any) -> None:
+        super().__init__(message)
+        self.field = field
+        self.code = code
+        self.params = params
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One thing wrong with the station's layout: where (`services[1].prefix`), a stable
+    code (words `setting.<code>` in the catalog), its parameters, and config.toml's words."""
+
+    where: tuple[int | str, ...]
+    code: str
+    text: str
+    params: dict[str, Any] = field(default_factory=dict)
+
+
+class Live(Mapping[str, Any]):
+    """A mapping replaced whole, at once, when an administrator changes the layout: everyone
+    holding the settings reads the new services and counters from then on, and a reader
+    iterating it meanwhile keeps the mapping it started with."""
+
+    def __init__(self, items: Mapping[str, Any]) -> None:
+        self._items = dict(items)
+
+    def replace(self, items: Mapping[str, Any]) -> None:
+        self._items = dict(items)
+
+    def __getitem__(self, key: str) -> Any:
+        return self._items[key]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._items.copy())
+
+    def __len__(self) -> int:
+        return len(self._items)
+
+    def __repr__(self) -> str:
+        return f"Live({self._items!r})"
 
 
 @dataclass(frozen=True)
@@ -80,8 +125,8 @@ class Settings:
     host: str
     port: int
     secret_key: str
-    services: dict[str, ServiceConfig]
-    counters: dict[str, CounterConfig]
+    services: Mapping[str, ServiceConfig]  # a Live mapping: the admin pages change it
+    counters: Mapping[str, CounterConfig]
     show_masked_names: bool = True
     next_count: int = 5
     recent_calls_kept: int = 8  # [display] recent_calls
@@ -100,6 +145,12 @@ class Settings:
     screening_questions: tuple[str, ...] = ()
     announce: AnnounceConfig = field(default_factory=AnnounceConfig)
     extra: dict[str, Any] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        # the services and counters change live (server/layout.py), each Settings its own
+        # (`dataclasses.replace` gives a copy that changes apart); frozen otherwise
+        for name in ("services", "counters"):
+            object.__setattr__(self, name, Live(getattr(self, name)))
 
     def engine_rules(self) -> StationRules:
         return StationRules.build(
@@ -193,6 +244,7 @@ class CentralTable(_Table):
 
 
 STAGES = ("screening", "vaccination", "observation")
+CLOCK = r"^(|([01][0-9]|2[0-3]):[0-5][0-9])$"  # a clock time HH:MM, or empty
 Stage = Literal["screening", "vaccination", "observation"]
 
 
@@ -218,14 +270,23 @@ class ServiceTable(_Table):
     stages: list[Stage] = Field(default_factory=list)
     observation_minutes: Annotated[int, Field(ge=1)] = 30
     reaction_extend_minutes: Annotated[int, Field(ge=1)] = 30
+    opens: Annotated[str, Field(pattern=CLOCK)] = ""  # walk-ins from (HH:MM; "": all day)
+    closes: Annotated[str, Field(pattern=CLOCK)] = ""  # walk-ins until (HH:MM; "": all day)
+    walkin_capacity: Annotated[int, Field(ge=0)] = 0  # walk-in numbers a day; 0: no limit
 
     @model_validator(mode="after")
     def _stages_in_pathway_order(self) -> ServiceTable:
         if self.stages != sorted(set(self.stages), key=STAGES.index):
             raise ConfigError(f"service '{self.code}': stages must be distinct and in the "
-                              f"order {', '.join(STAGES)}")
+                              f"order {', '.join(STAGES)}", field="stages",
+                              code="stages_order")
         if "observation" in self.stages and "vaccination" not in self.stages:
-            raise ConfigError(f"service '{self.code}': observation follows vaccination")
+            raise ConfigError(f"service '{self.code}': observation follows vaccination",
+                              field="stages", code="observation_alone")
+        if self.opens and self.closes and self.closes <= self.opens:
+            raise ConfigError(f"service '{self.code}': closes ({self.closes}) must be after "
+                              f"opens ({self.opens})", field="closes",
+                              code="closes_before_opens", opens=self.opens, closes=self.closes)
         return self
 
     def config(self) -> ServiceConfig:
@@ -237,7 +298,10 @@ class ServiceTable(_Table):
             number_width=self.number_width, early_policy=self.early_policy,
             late_policy=self.late_policy, stages=tuple(self.stages),
             observation_minutes=self.observation_minutes,
-            reaction_extend_minutes=self.reaction_extend_minutes)
+            reaction_extend_minutes=self.reaction_extend_minutes,
+            opens=time.fromisoformat(self.opens) if self.opens else None,
+            closes=time.fromisoformat(self.closes) if self.closes else None,
+            walkin_capacity=self.walkin_capacity)
         return ServiceConfig(rules, self.name, self.code if self.name_en is None else self.name_en)
 
 
@@ -270,17 +334,55 @@ class ConfigFile(BaseModel):
 
     @model_validator(mode="after")
     def _counters_serve_known_services(self) -> ConfigFile:
-        known = {s.code: s for s in self.services}
-        for i, counter in enumerate(self.counters):
-            for code in counter.services:
-                if code not in known:
-                    raise ConfigError(f"counters[{i}]: unknown service '{code}'")
-            offered = {stage for code in counter.services for stage in known[code].stages}
-            for stage in counter.stages:
-                if stage == "observation" or stage not in offered:
-                    raise ConfigError(f"counters[{i}]: no service of it has a queue at stage "
-                                      f"'{stage}'")
+        problems = layout_problems(self.services, self.counters)
+        if problems:
+            raise ConfigError(problems[0].text)
         return self
+
+
+def layout_problems(services: list[ServiceTable], counters: list[CounterTable]
+                    ) -> list[Problem]:
+    """What is wrong across the services and counters (each table being valid on its own):
+    the one home of these rules, for config.toml and the admin pages alike."""
+    out: list[Problem] = []
+    known: dict[str, ServiceTable] = {}
+    prefixes: dict[str, str] = {}
+    for i, service in enumerate(services):
+        if service.code in known:
+            out.append(Problem(("services", i, "code"), "duplicate_service",
+                               f"services[{i}]: a second service '{service.code}'",
+                               {"code": service.code}))
+        known.setdefault(service.code, service)
+        prefix = service.code if service.prefix is None else service.prefix
+        if prefix in prefixes and prefixes[prefix] != service.code:
+            out.append(Problem(("services", i, "prefix"), "duplicate_prefix",
+                               f"services[{i}]: prefix '{prefix}' is service "
+                               f"'{prefixes[prefix]}'s already",
+                               {"prefix": prefix, "other": prefixes[prefix]}))
+        prefixes.setdefault(prefix, service.code)
+    ids: set[str] = set()
+    for i, counter in enumerate(counters):
+        if counter.id in ids:
+            out.append(Problem(("counters", i, "id"), "duplicate_counter",
+                               f"counters[{i}]: a second counter '{counter.id}'",
+                               {"id": counter.id}))
+        ids.add(counter.id)
+        if not counter.services:
+            out.append(Problem(("counters", i, "services"), "counter_serves_nothing",
+                               f"counters[{i}]: serves no service", {"id": counter.id}))
+        for code in counter.services:
+            if code not in known:
+                out.append(Problem(("counters", i, "services"), "unknown_service",
+                                   f"counters[{i}]: unknown service '{code}'",
+                                   {"code": code, "id": counter.id}))
+        offered = {stage for code in counter.services if code in known
+                   for stage in known[code].stages}
+        for stage in counter.stages:
+            if stage == "observation" or stage not in offered:
+                out.append(Problem(("counters", i, "stages"), "stage_not_offered",
+                                   f"counters[{i}]: no service of it has a queue at stage "
+                                   f"'{stage}'", {"stage": stage, "id": counter.id}))
+    return out
 
 
 def _where(loc: tuple[int | str, ...]) -> str:

@@ -16,11 +16,13 @@ from typing import Any
 
 from .bookings import BookingDirectory
 from .config import Settings
+from . import layout
 from .engine import commands, counters, vaccination
+from .engine import layout as engine_layout
 from .engine.commands import BookingInfo
 from .engine.errors import DomainError
 from .engine.events import Event
-from .engine.model import State, Ticket
+from .engine.model import CounterRules, State, StationRules, Ticket
 from .engine.vaccination import DoseScan, Vaccine
 from .store import Store, StoreError, TraceCodeUsed
 from .sync import KeyRing
@@ -55,6 +57,7 @@ class StationService:
         self._new_code = new_code or (lambda: secrets.token_urlsafe(12))
         self._lock = threading.RLock()
         self._listeners: list[Listener] = []
+        self._layout_listeners: list[Callable[[], None]] = []
         self.keyring = KeyRing(store)
         self.bookings = BookingDirectory(
             settings, store, self.keyring,
@@ -69,6 +72,10 @@ class StationService:
 
     def subscribe(self, listener: Listener) -> None:
         self._listeners.append(listener)
+
+    def on_layout(self, listener: Callable[[], None]) -> None:
+        """`listener()` after the services or counters were changed (pages reload theirs)."""
+        self._layout_listeners.append(listener)
 
     @property
     def lock(self) -> threading.RLock:
@@ -176,6 +183,35 @@ class StationService:
     def undo(self, counter: str) -> list[Ticket]:
         events = self._run(commands.undo, counter)
         return [e.ticket for e in events]
+
+    def configure(self, doc: dict[str, Any], *, by: str, action: str, subject: str,
+                  detail: dict[str, Any] | None = None) -> None:
+        """Replace the services and counters with `doc`'s (server/layout.py), live: refused
+        whole (LayoutInvalid, or a DomainError when a resident would be stranded) or made
+        whole — the engine's rules, the saved layout and its ledger row in one transaction."""
+        services, counters_ = layout.validate(doc)
+        with self._lock:
+            self.current()  # a new day opens first, with its own events
+            now = self.clock()
+            old = self.state.rules
+            rules = StationRules.build(
+                [s.rules for s in services.values()],
+                [CounterRules(c.id, c.services, c.stages) for c in counters_.values()],
+                recent_calls_kept=old.recent_calls_kept,
+                service_time_window=old.service_time_window)
+            new, events = engine_layout.reconfigure(self.state, rules, now=now)
+            assert not events, "a layout change is no step of a ticket"
+            self.store.save_layout(doc, {"at": now.isoformat(timespec="seconds"), "user": by,
+                                         "action": action, "subject": subject,
+                                         "detail": detail or {}}, new)
+            self.state = new
+            self.settings.services.replace(services)  # type: ignore[attr-defined]
+            self.settings.counters.replace(counters_)  # type: ignore[attr-defined]
+            for listener in self._layout_listeners:
+                try:
+                    listener()
+                except Exception:  # the change is made; a broken listener must not hide it
+                    log.exception("layout listener %r failed", listener)
 
     # the vaccination pathway (server/engine/vaccination.py) -----------------------------
 

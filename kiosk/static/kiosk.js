@@ -182,6 +182,12 @@
 
   if (!token) return;
   var live = new Clinicq.LiveQueue({
+    // new services or counters: reload, but never under a resident's hands
+    onLayout: function () {
+      var wait = setInterval(function () {
+        if (scanning()) { clearInterval(wait); window.location.reload(); }
+      }, 1000);
+    },
     auth: {token: token},
     onConnection: function (up) { banner(up ? "" : T.offline); },
     onChange: function (q, m) {

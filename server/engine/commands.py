@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
-from datetime import date, datetime, timedelta
+from datetime import date, datetime, time, timedelta
 from typing import Required, TypedDict, Unpack
 
 from . import events as ev
@@ -147,9 +147,21 @@ def issue_walkin(
     state: State, service: str, *, code: str, now: datetime, priority: bool = False
 ) -> Result:
     """A walk-in number for `service`, if the service takes walk-ins."""
-    if not state.service(service).walkins:
+    rules = state.service(service)
+    if not rules.walkins:
         raise DomainError("walkins_closed", service=service)
+    clock = now.time()
+    if (rules.opens and clock < rules.opens) or (rules.closes and clock >= rules.closes):
+        raise DomainError("outside_hours", service=service,
+                          opens=f"{rules.opens or time.min:%H:%M}",
+                          closes=f"{rules.closes:%H:%M}" if rules.closes else "24:00")
     change = _start(state, now)
+    if rules.walkin_capacity:
+        given = sum(1 for t in change.view().tickets.values()
+                    if t.service == service and t.kind == "walkin" and t.booking_id is None
+                    and t.transferred_from is None)
+        if given >= rules.walkin_capacity:
+            raise DomainError("walkins_full", service=service, capacity=rules.walkin_capacity)
     change.put(_new_ticket(change, service, code=code, kind="walkin", priority=priority),
                ev.TicketIssued)
     return change.result()

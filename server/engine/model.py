@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date, datetime, time
 from types import MappingProxyType
 from typing import Literal
 
@@ -42,6 +42,11 @@ class ServiceRules:
     stages: tuple[str, ...] = ()
     observation_minutes: int = 30  # when the vaccine given does not say
     reaction_extend_minutes: int = 30  # a recorded reaction keeps the resident this much longer
+    # Walk-in numbers are given from `opens` until `closes` (None: from the day's start, to its
+    # end), and at most `walkin_capacity` a day (0: no limit). Bookings keep their slots.
+    opens: time | None = None
+    closes: time | None = None
+    walkin_capacity: int = 0
 
     @property
     def queue_stages(self) -> tuple[str | None, ...]:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import dataclasses
 import secrets
 from dataclasses import dataclass
 from datetime import timedelta
@@ -16,7 +17,7 @@ from contracts import i18n
 from display.pages import bp as display_bp
 from kiosk.screen import bp as kiosk_bp
 
-from .. import demo, presenter, sync
+from .. import demo, layout, presenter, sync
 from ..announcer import Announcer
 from ..auth import Accounts
 from ..config import Settings
@@ -29,6 +30,7 @@ from . import (
     bookings_api,
     devices_api,
     errors,
+    layout_api,
     pages,
     pairing_api,
     phone,
@@ -82,11 +84,16 @@ def create_app(settings: Settings, *, store: Store | None = None, clock: Clock |
     )
     app.json.ensure_ascii = False  # type: ignore[attr-defined]
     accounts = Accounts(store)
+    # the app's own settings: its services and counters change live with the saved layout
+    settings = dataclasses.replace(settings)
+    layout.bootstrap(settings, store)
     station = StationService(settings, store, clock=clock)
     if settings.demo:
         demo.seed(settings, store, accounts, station.today())
     announcer = Announcer(settings)
     socketio = realtime.init_app(app, station, settings, announcer)
+    # the services or counters changed (the admin pages): every open page loads them anew
+    station.on_layout(lambda: socketio.emit("layout", {}))
     app.extensions["clinicq"] = Extension(settings, store, station, accounts, socketio, announcer)
 
     def heartbeat() -> dict[str, Any]:
@@ -110,6 +117,7 @@ def create_app(settings: Settings, *, store: Store | None = None, clock: Clock |
     app.register_blueprint(devices_api.bp)
     app.register_blueprint(vaccination_api.bp)
     app.register_blueprint(room_api.bp)
+    app.register_blueprint(layout_api.bp)
     app.register_blueprint(phone.bp)
     app.register_blueprint(sync_api.bp)
     pairing_api.init_app(app)

@@ -32,6 +32,11 @@
     socket.on("event", function (message) { self.applyEvent(message); });
     socket.on("counters", function (message) { self.applyCounters(message); });
     // community notices changed (the display's and the kiosk's ticker)
+    // an administrator changed the services or counters: the page loads them anew (a page
+    // with a resident in front of it says when: `onLayout` reloads once it is free)
+    socket.on("layout", function () {
+      if (options.onLayout) options.onLayout(); else window.location.reload();
+    });
     socket.on("notices", function (data) {
       if (self.state) self.state.notices = data.notices;
       if (options.onNotices) options.onNotices(data.notices);
