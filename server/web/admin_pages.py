@@ -42,3 +42,23 @@ def devices() -> tuple[str, int]:
         "last_pull": _("last pull"), "last_push": _("last sent"),
         "revoked_done": _("%(name)s revoked", name="{name}"),
     })
+
+
+@bp.get("/admin/services")
+def services() -> tuple[str, int]:
+    return _page("admin/services.html", {
+        "edit": _("Edit"), "remove": _("Remove"), "edit_named": _("Edit %(name)s", name="{name}"),
+        "remove_named": _("Remove %(name)s", name="{name}"),
+        "confirm_remove": _("Remove %(name)s? Kiosks, consoles and displays drop it at once.",
+                            name="{name}"),
+        "removed": _("%(name)s removed", name="{name}"),
+        "saved": _("%(name)s saved: every kiosk, console and display uses it now",
+                   name="{name}"),
+        "new_service": _("New service"), "new_counter": _("New counter"),
+        "required": _("Required."), "all_day": _("all day"),
+        "per_day": _("at most %(n)s a day", n="{n}"), "booked_only": _("booked only"),
+        "windows": _("check-in %(early)s min early, %(grace)s min grace", early="{early}",
+                     grace="{grace}"),
+        "one_stage": _("one stage"), "stage_screening": _("Screening"),
+        "stage_vaccination": _("Vaccination"), "stage_observation": _("Observation"),
+    })
