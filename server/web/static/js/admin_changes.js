@@ -23,7 +23,7 @@
       var body = document.getElementById("changes");
       body.replaceChildren.apply(body, r.data.changes.map(function (c) {
         return el("tr", {"data-seq": String(c.seq), "data-action": c.action}, [
-          el("td", {"class": "when", text: F.when(c.at)}), el("td", {text: c.user}),
+          el("td", {"class": "when", text: F.when(c.at)}),
           el("td", {"class": "what", text: words(c)})]);
       }));
       document.getElementById("empty").hidden = r.data.changes.length > 0;

@@ -37,7 +37,8 @@
     button.addEventListener("click", function () { remove(n); });
     return el("tr", {"data-notice": n.id}, [
       el("td", {"class": "text", text: n.text}), el("td", {lang: "en", text: n.text_en || "—"}),
-      el("td", {text: F.when(n.posted_at)}), el("td", {text: n.until ? F.when(n.until) : T.until_removed}),
+      el("td", {"class": "when", text: F.when(n.posted_at)}),
+      el("td", {"class": "when", text: n.until ? F.when(n.until) : T.until_removed}),
       el("td", {"class": "actions"}, [button])]);
   }
 

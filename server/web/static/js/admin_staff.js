@@ -72,7 +72,7 @@
 
   function row(u) {
     var reset = el("button", {type: "button", "class": "reset", text: T.reset,
-                              "aria-label": F.fill(T.reset_title, {name: who(u)})});
+                              "aria-label": T.reset + " " + who(u)});
     var onoff = el("button", {type: "button", "class": u.disabled ? "enable" : "danger disable",
                               text: u.disabled ? T.enable : T.disable,
                               "aria-label": (u.disabled ? T.enable : T.disable) + " " + who(u)});
