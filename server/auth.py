@@ -41,6 +41,8 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     "notices": frozenset({"admin"}),  # post and remove the community notices of the ticker
     "display.report": frozenset({"display"}),  # a display's health (its sound on or off)
     "sync.read": frozenset({"nurse", "doctor", "admin"}),  # the console's sync status line
+    "staff": frozenset({"admin"}),  # add staff, reset passwords, disable and enable accounts
+    "changes": frozenset({"admin"}),  # read the administrators' ledger of changes
 }
 
 

@@ -54,10 +54,12 @@ def post(store: Store, now: datetime, *, text: str, text_en: str = "",
     return notice
 
 
-def remove(store: Store, notice_id: str) -> bool:
+def remove(store: Store, notice_id: str) -> dict[str, Any] | None:
+    """Take a notice down; answers the notice removed, or None when there was none."""
     notices = _load(store)
+    gone = next((n for n in notices if n.get("id") == notice_id), None)
+    if gone is None:
+        return None
     kept = [n for n in notices if n.get("id") != notice_id]
-    if len(kept) == len(notices):
-        return False
     store.set_meta(KEY, json.dumps(kept, ensure_ascii=False))
-    return True
+    return gone

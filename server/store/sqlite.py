@@ -20,8 +20,8 @@ from sqlite_utils import Database
 from ..engine.events import Event
 from ..engine.model import State, Ticket
 from . import codec
-from .migrations import migrations
 from .changes import ChangesStore
+from .migrations import migrations
 from .outbox import OutboxStore
 from .pairing import PairingStore
 

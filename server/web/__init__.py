@@ -25,6 +25,7 @@ from ..device_watch import DeviceWatch
 from ..station import Clock, StationService
 from ..store import Store
 from . import (
+    admin_api,
     admin_pages,
     api,
     bookings_api,
@@ -113,6 +114,7 @@ def create_app(settings: Settings, *, store: Store | None = None, clock: Clock |
     app.jinja_env.globals["catalog_error"] = lambda code: i18n.error_body(code)["error"]
     errors.init_app(app)
     app.register_blueprint(api.bp)
+    app.register_blueprint(admin_api.bp)
     app.register_blueprint(bookings_api.bp)
     app.register_blueprint(devices_api.bp)
     app.register_blueprint(vaccination_api.bp)

@@ -61,4 +61,75 @@ def services() -> tuple[str, int]:
                      grace="{grace}"),
         "one_stage": _("one stage"), "stage_screening": _("Screening"),
         "stage_vaccination": _("Vaccination"), "stage_observation": _("Observation"),
+def _staff_strings() -> dict[str, str]:
+    name = "{name}"
+    return {
+        "role_nurse": _("Nurse"), "role_doctor": _("Doctor"), "role_admin": _("Administrator"),
+        "said_nurse": _("nurse"), "said_doctor": _("doctor"), "said_admin": _("administrator"),
+        "active": _("in use"), "disabled": _("Account disabled"),
+        "reset": _("Reset password"), "disable": _("Disable"), "enable": _("Enable"),
+        "reset_title": _("New password for %(name)s", name=name),
+        "confirm_disable": _("Disable %(name)s? They are logged out at once and cannot log "
+                             "in until enabled again.", name=name),
+        "confirm_enable": _("Enable %(name)s again? They can log in with their password.",
+                            name=name),
+        "added": _("Added %(role)s %(name)s. They can log in now.", role="{role}", name=name),
+        "password_set": _("The password of %(name)s is changed. Tell them the new one in "
+                          "person.", name=name),
+        "disabled_done": _("%(name)s is disabled", name=name),
+        "enabled_done": _("%(name)s is enabled", name=name),
+        "bad_username": _("2 to 32 characters: small letters a-z, digits, dot, dash or "
+                          "underscore; no spaces"),
+        "need_name": _("Please write the full name"),
+        "short_password": _("At least 8 characters"),
+        "failed": _("That did not work. Please try again."),
+    }
+
+
+@bp.get("/admin/staff")
+def staff() -> tuple[str, int]:
+    strings = _staff_strings()
+    strings.update({"field_username": strings["bad_username"],
+                    "field_display_name": strings["need_name"],
+                    "field_password": strings["short_password"]})
+    return _page("admin/staff.html", strings)
+
+
+@bp.get("/admin/notices")
+def notices() -> tuple[str, int]:
+    text = "{text}"
+    return _page("admin/notices.html", {
+        "remove": _("Remove"), "until_removed": _("until removed"),
+        "confirm_remove": _("Remove the notice “%(text)s”? Screens stop showing it at once.",
+                            text=text),
+        "posted": _("Posted: “%(text)s” is shown on the display and the kiosk now.", text=text),
+        "removed": _("Removed: “%(text)s”", text=text),
+        "need_text": _("Please write the notice in Chinese"),
+        "bad_minutes": _("A whole number of minutes from 1 to 44640 (31 days), or empty"),
+        "field_text": _("Please write the notice in Chinese"),
+        "field_minutes": _("A whole number of minutes from 1 to 44640 (31 days), or empty"),
+        "failed": _("That did not work. Please try again."),
+    })
+
+
+@bp.get("/admin/changes")
+def changes() -> tuple[str, int]:
+    f = {k: "{" + k + "}" for k in ("user", "role", "name", "username", "text", "was", "kind",
+                                    "until")}
+    return _page("admin/changes.html", {
+        "role_nurse": _("nurse"), "role_doctor": _("doctor"), "role_admin": _("administrator"),
+        "kind_kiosk": _("kiosk"), "kind_display": _("display"),
+        "until_removed": _("until removed"),
+        "did_staff_added": _("%(user)s added %(role)s %(name)s (%(username)s)", **f),
+        "did_staff_password_reset": _("%(user)s reset the password of %(name)s "
+                                      "(%(username)s)", **f),
+        "did_staff_disabled": _("%(user)s disabled %(name)s (%(username)s)", **f),
+        "did_staff_enabled": _("%(user)s enabled %(name)s (%(username)s)", **f),
+        "until_time": _("until %(time)s", time="{time}"),
+        "did_notice_posted": _("%(user)s posted the notice “%(text)s” (%(until)s)", **f),
+        "did_notice_removed": _("%(user)s removed the notice “%(text)s”", **f),
+        "did_device_paired": _("%(user)s paired the %(kind)s %(name)s", **f),
+        "did_device_renamed": _("%(user)s renamed the %(kind)s %(was)s to %(name)s", **f),
+        "did_device_revoked": _("%(user)s revoked the %(kind)s %(name)s", **f),
+        "failed": _("That did not work. Please try again."),
     })

@@ -87,6 +87,10 @@ STATUS: dict[str, int] = {
     "pairing_busy": 429,
     "too_many_attempts": 429,
     "device_unknown": 404,
+    "username_taken": 409,
+    "user_unknown": 404,
+    "cannot_disable_self": 409,
+    "last_admin": 409,
     "unauthorized": 401,
     "login_failed": 401,
     "forbidden": 403,
@@ -108,7 +112,11 @@ def describe(code: str, params: dict[str, Any]) -> tuple[int, ApiError]:
 
 def error_response(code: str, params: dict[str, Any] | None = None) -> Response:
     status, error = describe(code, params or {})
-    response = jsonify(error.to_dict())
+    body = error.to_dict()
+    field = (params or {}).get("field")
+    if isinstance(field, str) and field:  # a form shows the message next to this field
+        body["error"]["field"] = field
+    response = jsonify(body)
     response.status_code = status
     return response
 

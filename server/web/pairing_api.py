@@ -12,7 +12,7 @@ from flask_limiter import Limiter
 from flask_limiter.errors import RateLimitExceeded
 from flask_limiter.util import get_remote_address
 
-from .. import pairing
+from .. import ledger, pairing
 from ..station import StationService
 from .declare import answers
 from .errors import RequestError, error_response
@@ -74,8 +74,11 @@ def approve(body: PairDevice) -> tuple[Response, int]:
     are throttled)"""
     who = current_principal()
     assert who is not None
+    now = _station().clock()
     device = pairing.approve(_ext().store, body.code, name=body.name, kind=body.kind,
-                             by=who.id, now=_station().clock())
+                             by=who.id, now=now)
+    ledger.record(_ext().store, now, who.id, "device.paired", device["id"],
+                  name=device["name"], kind=device["kind"])
     return jsonify({"device": device}), 201
 
 
@@ -87,6 +90,7 @@ def revoke(device_id: str) -> Response:
     device = _device(device_id)
     _ext().accounts.revoke_device(device_id)
     dropped = current_app.extensions["clinicq.sockets"].drop_device(device_id)
+    _record("device.revoked", device, name=device["name"], kind=device["kind"])
     return jsonify({"device": {**device, "status": "revoked", "dropped": dropped}})
 
 
@@ -96,12 +100,19 @@ def revoke(device_id: str) -> Response:
 @takes(RenameDevice)
 def rename(device_id: str, body: RenameDevice) -> Response:
     """Give a device another name (what the console and the lists call it)"""
-    _device(device_id)
+    before = _device(device_id)
     name = " ".join(body.name.split())
     if not name:
         raise RequestError("field_missing", field="name")
     _ext().accounts.rename_device(device_id, name)
+    _record("device.renamed", before, name=name, was=before["name"], kind=before["kind"])
     return jsonify({"device": _device(device_id)})
+
+
+def _record(action: str, device: dict, **detail: object) -> None:
+    who = current_principal()
+    assert who is not None  # `requires` let them in
+    ledger.record(_ext().store, _station().clock(), who.id, action, device["id"], **detail)
 
 
 def _device(device_id: str) -> dict:

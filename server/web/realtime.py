@@ -154,15 +154,22 @@ class _Handlers:
 
     def drop_device(self, device_id: str) -> int:
         """Close every connection of a device (it was revoked); answers how many."""
+        return self._drop("device", device_id)
+
+    def drop_staff(self, username: str) -> int:
+        """Close every connection of a staff member (their account was disabled)."""
+        return self._drop("staff", username)
+
+    def _drop(self, kind: str, principal_id: str) -> int:
         with self._lock:
             sids = [sid for sid, p in self._principals.items()
-                    if p.kind == "device" and p.id == device_id]
+                    if p.kind == kind and p.id == principal_id]
             for sid in sids:
                 self._principals.pop(sid, None)
         for sid in sids:
             self.socketio.server.disconnect(sid, namespace="/")
         if sids:
-            log.info("revoked device %s: %d connection(s) closed", device_id, len(sids))
+            log.info("%s %s stopped: %d connection(s) closed", kind, principal_id, len(sids))
         return len(sids)
 
     def disconnect(self, *_: Any) -> None:

@@ -7,7 +7,7 @@ from datetime import timedelta
 
 from flask import Blueprint, Response, current_app, jsonify
 
-from .. import devices, notices
+from .. import devices, ledger, notices
 from ..station import StationService
 from .declare import answers
 from .errors import RequestError
@@ -21,6 +21,12 @@ bp = Blueprint("room", __name__)
 
 def _station() -> StationService:
     return current_app.extensions["clinicq"].station  # type: ignore[no-any-return]
+
+
+def _who() -> str:
+    who = current_principal()
+    assert who is not None  # `requires` let them in
+    return who.id
 
 
 def _changed() -> list[dict[str, object]]:
@@ -54,6 +60,8 @@ def notice_post(body: NoticePost) -> tuple[Response, int]:
     until = now + timedelta(minutes=body.minutes) if body.minutes else None
     notice = notices.post(ext.store, now, text=body.text.strip(), text_en=body.text_en.strip(),
                           until=until)
+    ledger.record(ext.store, now, _who(), "notice.posted", notice["id"], text=notice["text"],
+                  text_en=notice["text_en"], until=notice["until"])
     _changed()
     return jsonify(notice), 201
 
@@ -63,8 +71,12 @@ def notice_post(body: NoticePost) -> tuple[Response, int]:
 @answers(200, "removed", Ok)
 def notice_remove(notice_id: str) -> Response:
     """Remove a community notice; `notice_not_found` 404 when there is none by that id"""
-    if not notices.remove(current_app.extensions["clinicq"].store, notice_id):
+    ext = current_app.extensions["clinicq"]
+    gone = notices.remove(ext.store, notice_id)
+    if gone is None:
         raise RequestError("notice_not_found")
+    ledger.record(ext.store, ext.station.clock(), _who(), "notice.removed", notice_id,
+                  text=gone.get("text", ""), text_en=gone.get("text_en", ""))
     _changed()
     return jsonify({"ok": True})
 

@@ -15,6 +15,8 @@ class ErrorBody(BaseModel):
     code: str
     message: str
     message_zh: str
+    field: str | None = Field(None, description="field_missing, field_invalid: the field, "
+                                                "for a form to show the message next to it")
 
 
 class Error(BaseModel):

@@ -32,6 +32,16 @@ def staff_console(context, base: str, username: str = "demo-nurse"):
     return page
 
 
+def admin_page(browser, base: str, path: str, size: tuple[int, int] = (1366, 768)):
+    """An admin page in its own browser context, the demo admin logged in at the console;
+    answers (context, page)."""
+    ctx = browser.new_context(viewport={"width": size[0], "height": size[1]})
+    staff_console(ctx, base, "demo-admin").close()
+    page = ctx.new_page()
+    page.goto(f"{base}{path}")
+    return ctx, page
+
+
 def shot(page, name: str, **options: object) -> Path:
     OUTPUT.mkdir(exist_ok=True)
     path = OUTPUT / f"{name}.png"

@@ -1,0 +1,38 @@
+// Admin change history: the ledger newest first, each row said in words ("demo-admin added
+// nurse 王芳 (wangfang)"), paged back with "Older changes".
+(function () {
+  "use strict";
+  var F = window.AdminForms, T = F.T, el = Clinicq.el;
+  var PAGE = 50, pages = [null];  // the `before` of each page shown, the first is the newest
+
+  function role(r) { return T["role_" + r] || r; }
+  function kind(k) { return T["kind_" + k] || k; }
+
+  function words(c) {
+    var d = c.detail || {}, template = T["did_" + c.action.replace(".", "_")];
+    if (!template) return c.action + " " + c.subject;
+    return F.fill(template, {user: c.user, role: role(d.role), name: d.display_name || d.name || c.subject,
+                             username: c.subject, text: d.text || "", was: d.was || "",
+                             kind: kind(d.kind), until: d.until ? F.fill(T.until_time, {time: F.when(d.until)}) : T.until_removed});
+  }
+
+  function show(before) {
+    var q = "?limit=" + PAGE + (before ? "&before=" + before : "");
+    Clinicq.api("GET", "/api/v1/admin/changes" + q).then(function (r) {
+      if (!r.ok) { F.say(F.errorText(r), true); return; }
+      var body = document.getElementById("changes");
+      body.replaceChildren.apply(body, r.data.changes.map(function (c) {
+        return el("tr", {"data-seq": String(c.seq), "data-action": c.action}, [
+          el("td", {"class": "when", text: F.when(c.at)}),
+          el("td", {"class": "what", text: words(c)})]);
+      }));
+      document.getElementById("empty").hidden = r.data.changes.length > 0;
+      var older = document.getElementById("older");
+      older.hidden = r.data.next_before === null;
+      older.onclick = function () { pages.push(r.data.next_before); show(r.data.next_before); };
+      document.getElementById("newest").hidden = pages.length < 2;
+    });
+  }
+  document.getElementById("newest").addEventListener("click", function () { pages = [null]; show(null); });
+  show(null);
+})();
