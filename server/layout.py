@@ -9,9 +9,9 @@ shape — `{"services": [...], "counters": [...]}`, each entry a `[[services]]` 
 
 from __future__ import annotations
 
+import json
 import logging
 from collections.abc import Mapping
-from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -132,11 +132,8 @@ def bootstrap(settings: Settings, store: Store) -> None:
     database's, saying so when config.toml's differs."""
     mine = document(settings.services, settings.counters)
     saved = store.layout()
-    if saved is None:
-        store.save_layout(mine, {"at": _now(settings), "user": "config.toml",
-                                 "action": "layout.seeded", "subject": "",
-                                 "detail": {"services": len(mine["services"]),
-                                            "counters": len(mine["counters"])}})
+    if saved is None:  # not a change anyone made: no row in the ledger
+        store.set_meta("layout", json.dumps(mine, ensure_ascii=False))
         return
     try:
         services, counters = validate(saved)
@@ -148,10 +145,6 @@ def bootstrap(settings: Settings, store: Store) -> None:
                     "config.toml's; `clinicq config export` writes them to config.toml")
     settings.services.replace(services)  # type: ignore[attr-defined]
     settings.counters.replace(counters)  # type: ignore[attr-defined]
-
-
-def _now(settings: Settings) -> str:
-    return datetime.now(settings.timezone).isoformat(timespec="seconds")
 
 
 def _merge(tables: Any, entries: list[dict[str, Any]], key: str) -> Any:

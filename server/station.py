@@ -14,9 +14,9 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
+from . import layout
 from .bookings import BookingDirectory
 from .config import Settings
-from . import layout
 from .engine import commands, counters, vaccination
 from .engine import layout as engine_layout
 from .engine.commands import BookingInfo

@@ -33,12 +33,12 @@ def reconfigure(state: State, rules: StationRules, *, now: datetime) -> Result:
         if waiting and (after is None or after.stages != before.stages):
             raise DomainError("service_has_tickets", service=code, count=waiting)
     for counter_id, held in view.counter_ticket.items():
-        ticket = view.tickets.get(held) if held else None
-        if ticket is None or not ticket.is_open:
+        held_ticket = view.tickets.get(held) if held else None
+        if held_ticket is None or not held_ticket.is_open:
             continue
         after_counter = rules.counters.get(counter_id)
-        if after_counter is None or ticket.service not in after_counter.services:
-            raise DomainError("counter_has_ticket", counter=counter_id, ticket=ticket.number)
+        if after_counter is None or held_ticket.service not in after_counter.services:
+            raise DomainError("counter_has_ticket", counter=counter_id, ticket=held_ticket.number)
     change.draft = replace(
         change.draft, rules=rules,
         counter_ticket={c: t for c, t in view.counter_ticket.items() if c in rules.counters},

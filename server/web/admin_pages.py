@@ -61,6 +61,9 @@ def services() -> tuple[str, int]:
                      grace="{grace}"),
         "one_stage": _("one stage"), "stage_screening": _("Screening"),
         "stage_vaccination": _("Vaccination"), "stage_observation": _("Observation"),
+    })
+
+
 def _staff_strings() -> dict[str, str]:
     name = "{name}"
     return {
@@ -115,7 +118,7 @@ def notices() -> tuple[str, int]:
 @bp.get("/admin/changes")
 def changes() -> tuple[str, int]:
     f = {k: "{" + k + "}" for k in ("user", "role", "name", "username", "text", "was", "kind",
-                                    "until")}
+                                    "until", "settings")}
     return _page("admin/changes.html", {
         "role_nurse": _("nurse"), "role_doctor": _("doctor"), "role_admin": _("administrator"),
         "kind_kiosk": _("kiosk"), "kind_display": _("display"),
@@ -131,5 +134,11 @@ def changes() -> tuple[str, int]:
         "did_device_paired": _("%(user)s paired the %(kind)s %(name)s", **f),
         "did_device_renamed": _("%(user)s renamed the %(kind)s %(was)s to %(name)s", **f),
         "did_device_revoked": _("%(user)s revoked the %(kind)s %(name)s", **f),
+        "did_service_added": _("%(user)s added the service %(name)s", **f),
+        "did_service_changed": _("%(user)s changed the service %(name)s: %(settings)s", **f),
+        "did_service_removed": _("%(user)s removed the service %(name)s", **f),
+        "did_counter_added": _("%(user)s added the counter %(name)s", **f),
+        "did_counter_changed": _("%(user)s changed the counter %(name)s: %(settings)s", **f),
+        "did_counter_removed": _("%(user)s removed the counter %(name)s", **f),
         "failed": _("That did not work. Please try again."),
     })

@@ -11,7 +11,12 @@
   function words(c) {
     var d = c.detail || {}, template = T["did_" + c.action.replace(".", "_")];
     if (!template) return c.action + " " + c.subject;
-    return F.fill(template, {user: c.user, role: role(d.role), name: d.display_name || d.name || c.subject,
+    // a service or counter: added or removed whole, or changed setting by setting
+    var entry = d.added || d.removed, name = entry ? entry.name :
+      (Array.isArray(d.name) ? d.name[1] : d.display_name || d.name || c.subject);
+    var settings = Object.keys(d).filter(function (k) { return Array.isArray(d[k]) && d[k].length === 2; })
+      .map(function (k) { return k + ": " + JSON.stringify(d[k][0]) + " → " + JSON.stringify(d[k][1]); }).join("; ");
+    return F.fill(template, {user: c.user, role: role(d.role), name: name, settings: settings,
                              username: c.subject, text: d.text || "", was: d.was || "",
                              kind: kind(d.kind), until: d.until ? F.fill(T.until_time, {time: F.when(d.until)}) : T.until_removed});
   }
