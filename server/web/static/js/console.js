@@ -344,6 +344,25 @@
   });
 
   // Kiosks' scanner and printer state in one small line; a problem shows in red.
+  // alerts of the kiosks (server/device_watch.py): shown while they last, on every console
+  var alertBox = document.getElementById("device-alerts"), alerts = {};
+  var alertWords = JSON.parse(alertBox.getAttribute("data-labels"));
+  function showAlerts() {
+    var keys = Object.keys(alerts);
+    alertBox.textContent = "";
+    keys.forEach(function (k) {
+      var a = alerts[k];
+      alertBox.appendChild(el("p", {"data-device": a.device, "data-problem": a.problem,
+                                    text: "⚠ " + a.name + ": " + (alertWords[a.problem] || a.problem)}));
+    });
+    alertBox.hidden = keys.length === 0;
+  }
+  live.socket.on("device_alert", function (a) {
+    var key = a.device + " " + a.problem.split("_")[0];
+    if (a.active) alerts[key] = a; else delete alerts[key];
+    showAlerts();
+    showKiosks();
+  });
   var kioskLine = document.getElementById("kiosk-status");
   function showKiosks() {
     if (!kioskLine) return;
