@@ -110,10 +110,8 @@ def _at(clock: str) -> datetime:
 
 def shown_estimate(state: State, ticket: Ticket, now: datetime) -> float | None:
     """What the station shows the resident: the estimate server/presenter.py puts on a ticket."""
-    pos = policy.position(state, ticket, now)
-    if not pos:
-        return None
-    return float(policy.eta_minutes(state, ticket.service, pos, ticket.stage))
+    eta = policy.ticket_eta(state, ticket, now)
+    return None if eta is None else float(eta)
 
 
 def legacy_estimate(state: State, ticket: Ticket, now: datetime) -> float | None:
