@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import hmac
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import asdict
 from datetime import datetime
 from typing import Any
@@ -24,14 +24,17 @@ def _iso(value: datetime | None) -> str | None:
 
 
 def ticket_view(state: State, ticket: Ticket, now: datetime, *, position: int | None = None,
-                private: bool = True, show_names: bool = True,
-                staff: bool = False) -> TicketView:
+                waits: Mapping[str, int] | None = None, private: bool = True,
+                show_names: bool = True, staff: bool = False) -> TicketView:
     """A ticket as the API shows it; `private=False` for screens anyone can see, which get no
     booking id or status-page key, and a masked name only where `show_names`. The full name
-    only for `staff` (a nurse's console: not the kiosk, which prints the masked name)."""
+    only for `staff` (a nurse's console: not the kiosk, which prints the masked name).
+    `waits`: policy.stage_waits of the ticket's queue, when the caller has it already."""
     if position is None:
         position = policy.position(state, ticket, now)
-    eta = policy.eta_minutes(state, ticket.service, position, ticket.stage) if position else None
+    eta = None
+    if position:
+        eta = waits.get(ticket.id) if waits is not None else policy.ticket_eta(state, ticket, now)
     slot = None
     if ticket.slot_start is not None:
         slot = f"{ticket.slot_start:%H:%M}"
@@ -77,7 +80,7 @@ def queue_summary(state: State, service: str, now: datetime,
     return QueueSummary(
         service=service, waiting=len(order),
         # nobody waiting: no wait to promise ("无需等候"), not one service time
-        eta_minutes=policy.eta_minutes(state, service, len(order) + 1) if order else 0,
+        eta_minutes=policy.eta_minutes(state, service, len(order) + 1, now=now) if order else 0,
         minutes_per_position=round(policy.mean_service_minutes(state, service) / counters, 2),
         order=[t.id for t in order[:QUEUE_HEAD]],
     )
@@ -95,13 +98,15 @@ def snapshot(state: State, settings: Settings, now: datetime, *,
         tickets, stages = [], []
         for stage in svc.rules.queue_stages:  # positions count within the stage's queue
             queue = policy.order(state, code, now, stage)
-            tickets += [ticket_view(state, t, now, position=i, private=private,
+            waits = policy.stage_waits(state, code, stage, now)
+            tickets += [ticket_view(state, t, now, position=i, waits=waits, private=private,
                                     show_names=names, staff=staff).to_dict()
                         for i, t in enumerate(queue, start=1)]
             if stage is not None:
                 stages.append({"stage": stage, "waiting": len(queue),
                                "eta_minutes": policy.eta_minutes(state, code, len(queue) + 1,
-                                                                 stage) if queue else 0})
+                                                                 stage, now=now)
+                               if queue else 0})
         services.append({
             "code": code, "name": svc.name, "name_en": svc.name_en, "prefix": svc.rules.prefix,
             "walkins": svc.rules.walkins, "waiting": summary.waiting,

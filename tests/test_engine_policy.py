@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import replace
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 import engine_support
 import pytest
@@ -201,3 +201,88 @@ def test_position_counts_from_one_and_ends_when_called() -> None:
     s, _ = c.call_next(s, "V1", now=T0)
     assert policy.position(s, s.tickets[second], T0) == 1
     assert policy.position(s, s.tickets[first], T0) is None
+
+
+# The estimate with `now` (what the station shows): what the counters are doing counts.
+
+def busy(state: State, at: datetime = T0) -> State:
+    """V1, V2 and X1 each call a walk-in of V at `at` and start serving them."""
+    for counter in ("V1", "V2", "X1"):
+        state, _ = walkin(state, at=at)
+        state, events = c.call_next(state, counter, now=at)
+        state, _ = c.act(state, events[-1].ticket.id, "start", now=at)
+    return state
+
+
+def test_a_free_counter_calls_at_once_a_busy_one_after_its_resident() -> None:
+    s, first = walkin(station(default_service_minutes=5.0))
+    assert policy.ticket_eta(s, s.tickets[first], T0) == 0
+    assert policy.eta_minutes(s, "V", 1, now=T0) == 0
+    assert policy.eta_minutes(s, "V", 1) == 2  # without now: as if every desk had just begun
+    s = busy(station(default_service_minutes=5.0))
+    s, waiting = walkin(s)
+    # two minutes into three five-minute services: the next call in about three minutes
+    assert policy.ticket_eta(s, s.tickets[waiting], T0 + timedelta(minutes=2)) == 3
+    # a service running long is expected to end soon, not to have ended
+    assert policy.ticket_eta(s, s.tickets[waiting], T0 + timedelta(minutes=30)) == 1
+
+
+def test_seven_people_at_one_free_desk_wait_six_services() -> None:
+    rules = engine_support.rules(default_service_minutes=5.0)
+    one_desk = replace(rules, counters={"V1": rules.counters["V1"]})
+    s = served(State(rules=one_desk), [5 / 60])  # one five-second service: a slip of the hand
+    ids = []
+    for _ in range(7):
+        s, tid = walkin(s)
+        ids.append(tid)
+    waits = policy.stage_waits(s, "V", None, T0)
+    # six services before the seventh, each at least (3 × 5 + 1.25) ÷ 4 minutes
+    assert waits[ids[-1]] >= 24 and waits[ids[0]] == 0
+    assert [waits[i] for i in ids] == sorted(waits[i] for i in ids)
+
+
+def test_a_booking_whose_slot_opens_goes_ahead_of_earlier_walkins() -> None:
+    s = busy(station(default_service_minutes=5.0))
+    walkins = []
+    for _ in range(6):
+        s, tid = walkin(s)
+        walkins.append(tid)
+    s, early = booking(s, "b1", slot="09:10")  # checked in at 09:00: waits for its slot
+    assert policy.position(s, s.tickets[early], T0) == 7
+    waits = policy.stage_waits(s, "V", None, T0)
+    # calls at 5 (three walk-ins), then at 10 the slot is open: the booking goes first
+    assert waits[early] == 10 < policy.eta_minutes(s, "V", 7, now=T0) == 15
+    assert [waits[w] for w in walkins] == [5, 5, 5, 10, 10, 15]
+
+
+def test_a_call_costs_the_walk_to_the_desk_and_the_no_shows() -> None:
+    s, tid = walkin(station(default_service_minutes=5.0))
+    s, _ = c.call_next(s, "V1", now=T0)
+    s, _ = c.act(s, tid, "start", now=T0 + timedelta(minutes=1))
+    s, _ = c.act(s, tid, "complete", now=T0 + timedelta(minutes=6))
+    s, gone = walkin(s, at=T0 + timedelta(minutes=6))
+    s, _ = c.call_next(s, "V1", now=T0 + timedelta(minutes=6))
+    s, _ = c.act(s, gone, "no-show", now=T0 + timedelta(minutes=8))
+    assert policy.mean_service_minutes(s, "V") == 5.0
+    # with the prior of three plain services: (4 served × 5 + 1 walk + 2 waiting) ÷ 5
+    assert policy.minutes_per_call(s, "V") == pytest.approx((4 * 5 + 1 + 2) / 5)
+
+
+def test_paused_counters_are_left_out_with_now_too() -> None:
+    s = station(default_service_minutes=5.0)
+    for _ in range(3):
+        s, last = walkin(s)
+    assert policy.ticket_eta(s, s.tickets[last], T0) == 0  # three free counters
+    s = replace(s, paused=frozenset({"V2", "X1"}))
+    assert policy.ticket_eta(s, s.tickets[last], T0) == 10
+    s = replace(s, paused=frozenset({"V1", "V2", "X1"}))  # all on a break: one counter, no now
+    assert policy.ticket_eta(s, s.tickets[last], T0) == policy.eta_minutes(s, "V", 3) == 15
+
+
+def test_no_estimate_for_an_empty_queue_or_a_called_ticket() -> None:
+    s = station()
+    assert policy.stage_waits(s, "V", None, T0) == {}
+    s, tid = walkin(s)
+    s, _ = c.call_next(s, "V1", now=T0)
+    assert policy.ticket_eta(s, s.tickets[tid], T0) is None
+    assert policy.stage_waits(s, "V", None, T0) == {}

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import math
 from collections import deque
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from .model import ServiceRules, State, Ticket
 
@@ -113,22 +113,175 @@ def open_counters(state: State, service: str, stage: str | None = ALL_STAGES) ->
 
 
 def eta_minutes(state: State, service: str, position: int,
-                stage: str | None = ALL_STAGES) -> int:
-    """Estimated wait: position × recent mean service time ÷ counters serving the stage, plus
-    one service time for each stage of the pathway still ahead after this one."""
+                stage: str | None = ALL_STAGES, *, now: datetime | None = None) -> int:
+    """Estimated wait of the `position`-th ticket in the queue of `service` (at `stage`), plus
+    one service time for each stage of the pathway still ahead after this one.
+
+    Without `now`: position × recent mean service time ÷ counters serving the stage, as if
+    every counter had just begun a service. With `now` (what the station shows), what the
+    counters are doing counts: a free counter calls at once, a busy one after the rest of its
+    current resident, and a call also costs the walk to the desk and the residents who do not
+    come (minutes_per_call)."""
     if position <= 0:
         return 0
     rules = state.service(service)
     if stage == ALL_STAGES:
         stage = rules.queue_stages[0]
     mean = mean_service_minutes(state, service)
-    counters = max(open_counters(state, service, stage), 1)
-    ahead = 0
-    following = rules.stage_after(stage)
+    ahead = _stages_after(rules, stage)
+    free = _free_in(state, service, stage, now) if now is not None else []
+    if not free:
+        counters = max(open_counters(state, service, stage), 1)
+        return math.ceil(position * mean / counters + ahead * mean)
+    per_call = minutes_per_call(state, service)
+    # counter k (soonest free first) calls at free[k], free[k] + per_call, ...: the
+    # position-th call is the ((position - 1) mod c)-th counter's ((position - 1) // c)-th
+    rounds, k = divmod(position - 1, len(free))
+    return round(free[k] + rounds * per_call + ahead * mean)
+
+
+# The walk to the desk and the no-shows are learnt from this many recent calls, starting from
+# none of either (so that a station with no history estimates as before).
+CALL_WINDOW = 10
+
+
+def minutes_per_call(state: State, service: str) -> float:
+    """How long a call occupies a counter on average: a resident who comes walks up and is
+    served; one who does not costs the wait before the no-show."""
+    closed = [(t.finished_at, t.called_at, t) for t in state.tickets.values()
+              if t.service == service and t.status in ("done", "no_show")
+              and t.called_at is not None and t.finished_at is not None]
+    closed.sort(key=lambda c: (c[0], c[2].seq_no))
+    mean = mean_service_minutes(state, service)
+    cap = mean * DURATION_SPREAD  # a resident called and forgotten is not a walk
+    overhead, served = 0.0, float(PRIOR_SERVICES)
+    recent = closed[-CALL_WINDOW:]
+    for finished, called, t in recent:
+        if t.status == "done" and t.started_at is not None:
+            overhead += min((t.started_at - called).total_seconds() / 60, cap)
+            served += 1
+        elif t.status == "no_show":
+            overhead += min((finished - called).total_seconds() / 60, cap)
+    n = PRIOR_SERVICES + len(recent)
+    return served / n * mean + overhead / n
+
+
+def _free_in(state: State, service: str, stage: str | None, now: datetime) -> list[float]:
+    """Minutes until each open counter serving the stage is free to call, soonest first,
+    each within [0, minutes_per_call]: free now, or after the rest of its current ticket."""
+    rules = state.service(service)
+    per_call = minutes_per_call(state, service)
+    mean = mean_service_minutes(state, service)
+    out = []
+    for cid, c in state.rules.counters.items():
+        if service not in c.services or cid in state.paused or stage not in c.serves(rules):
+            continue
+        tid = state.counter_ticket.get(cid)
+        current = state.tickets.get(tid) if tid else None
+        if current is None or current.status not in ("called", "serving"):
+            out.append(0.0)
+            continue
+        if current.status == "serving" and current.started_at is not None:
+            elapsed = (now - current.started_at).total_seconds() / 60
+            left = max(mean - elapsed, mean * REMAINING_FLOOR)
+        else:
+            since = (now - (current.called_at or now)).total_seconds() / 60
+            left = max(per_call - since, mean * REMAINING_FLOOR)
+        out.append(min(left, per_call))
+    return sorted(out)
+
+
+def ticket_eta(state: State, ticket: Ticket, now: datetime) -> int | None:
+    """The wait shown on a waiting ticket; None once it is not waiting (stage_waits)."""
+    if ticket.status != "waiting":
+        return None
+    return stage_waits(state, ticket.service, ticket.stage, now).get(ticket.id)
+
+
+def stage_waits(state: State, service: str, stage: str | None, now: datetime) -> dict[str, int]:
+    """The estimated wait of every ticket waiting at `stage` of `service`, by ticket id.
+
+    The queue is played forward with the call rules of `order`, at the times the counters are
+    expected to call (eta_minutes with `now`): a booking that came early is not promised a
+    call before its slot opens, and then goes ahead of the walk-ins as it will; walk-ins still
+    to come (at today's recent rate) take their share of calls ahead of bookings. Bookings
+    still to come are not counted: most come early and wait for their slot, and the
+    simulation (bench/simulate.py) found counting them an overestimate."""
+    rules = state.service(service)
+    waiting = [t for t in state.tickets.values() if t.service == service
+               and t.status == "waiting" and t.stage == stage]
+    free = _free_in(state, service, stage, now)
+    if not free:  # every counter on a break: as eta_minutes, one counter
+        return {t.id: eta_minutes(state, service, i, stage)
+                for i, t in enumerate(order(state, service, now, stage), start=1)}
+    mean = mean_service_minutes(state, service)
+    ahead = _stages_after(rules, stage) * mean
+    per_call = minutes_per_call(state, service)
+    lanes: dict[str, list[Ticket]] = {"priority": [], "booked": [], "walkin": [], "early": []}
+    for t in waiting:
+        lanes[lane(t, now)].append(t)
+    priority = deque(sorted(lanes["priority"], key=_issued_key))
+    booked = deque(sorted(lanes["booked"], key=_booked_key))
+    # None: a walk-in expected to have come by then
+    queued_walkins: list[Ticket] = sorted(lanes["walkin"], key=_issued_key)
+    walkins: deque[Ticket | None] = deque(queued_walkins)
+    early = deque(sorted(lanes["early"], key=_booked_key))
+    walkin_rate = walkin_rate_per_minute(state, service, now)
+    came, streak = 0, state.streak.get(service, 0)
+    out: dict[str, int] = {}
+    j = 0
+    while len(out) < len(waiting):
+        rounds, k = divmod(j, len(free))
+        j += 1
+        at = free[k] + rounds * per_call
+        when = now + timedelta(minutes=at)
+        while early and early[0].slot_start is not None and early[0].slot_start <= when:
+            booked.append(early.popleft())  # its slot has opened: it queues by slot
+        while came < min(int(walkin_rate * at), MAX_EXPECTED):
+            walkins.append(None)
+            came += 1
+        chosen: Ticket | None
+        if priority:
+            chosen = priority.popleft()
+        elif walkins and (not booked or _walkin_due(rules, streak)):
+            chosen, streak = walkins.popleft(), 0
+        elif booked:
+            chosen, streak = booked.popleft(), streak + 1
+        elif early:  # only early bookings wait: a free counter takes the first
+            chosen = early.popleft()
+        else:  # pragma: no cover - a ticket is left, so some lane holds it
+            break
+        if chosen is not None:
+            out[chosen.id] = round(at + ahead)
+    return out
+
+
+def _stages_after(rules: ServiceRules, stage: str | None) -> int:
+    """How many queue stages of the pathway follow `stage`."""
+    n, following = 0, rules.stage_after(stage)
     while following is not None:
-        ahead += 1
-        following = rules.stage_after(following)
-    return math.ceil(position * mean / counters + ahead * mean)
+        n, following = n + 1, rules.stage_after(following)
+    return n
+
+
+# Walk-ins are expected at the rate of this many minutes before now; and the wait played
+# forward counts at most this many of them (a bound on the loop, not a figure).
+RATE_MINUTES = 60
+MAX_EXPECTED = 200
+
+
+def walkin_rate_per_minute(state: State, service: str, now: datetime) -> float:
+    """Walk-ins issued per minute over the last RATE_MINUTES (priority tickets left out:
+    they are not a steady stream)."""
+    since = now - timedelta(minutes=RATE_MINUTES)
+    walkins = sum(1 for t in state.tickets.values() if t.service == service
+                  and t.kind == "walkin" and not t.priority and t.issued_at > since)
+    return walkins / RATE_MINUTES
+
+
+# A service running over its mean is expected to end soon, not now: at least this share of a
+# mean service time is left.
+REMAINING_FLOOR = 0.2
 
 
 def position(state: State, ticket: Ticket, now: datetime) -> int | None:
@@ -139,3 +292,4 @@ def position(state: State, ticket: Ticket, now: datetime) -> int | None:
         if t.id == ticket.id:
             return i
     return None  # pragma: no cover - a waiting ticket is always in its service's order
+
