@@ -2,10 +2,10 @@
 queue engine (server/engine) on a simulated clock, recording each ticket's estimate at issue
 and the wait that happened (issue 13 item 5).
 
-simpy is not installed in the project's environment, so the event loop is our own: a heap of
-(time, order, action) entries, each action a function of the simulated now that may schedule
-more. Everything random comes from one `random.Random(seed)`, and ties in time are broken by
-the order of scheduling, so a seed gives the same day every time.
+The event loop is simpy's: each planned action is a timeout on its Environment (minutes since
+the day's start) whose callback runs the action at its simulated now and may plan more.
+Everything random comes from one `random.Random(seed)`, and simpy breaks ties in time by the
+order of scheduling, so a seed gives the same day every time.
 
 The day: booked residents arrive around their 30-minute slot (some early, some late, a few
 not at all), walk-ins arrive as a Poisson process, each call takes the resident a moment to
@@ -17,7 +17,6 @@ one else will come.
 
 from __future__ import annotations
 
-import heapq
 import itertools
 import math
 import random
@@ -25,6 +24,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
+
+import simpy
 
 from server.engine import commands, counters, policy
 from server.engine.errors import DomainError
@@ -150,13 +151,14 @@ def station(scenario: Scenario) -> State:
 
 
 class _Loop:
-    """The event heap and the station: actions run in time order against the engine."""
+    """The simulated day (a simpy Environment) and the station: actions run in time order
+    against the engine."""
 
     def __init__(self, scenario: Scenario, seed: int, estimators: dict[str, Estimator]) -> None:
         self.sc = scenario
         self.rng = random.Random(seed)
-        self.heap: list[tuple[datetime, int, Callable[[datetime], None]]] = []
-        self.order = itertools.count()
+        self.env = simpy.Environment()
+        self.start = _at("00:00")
         self.codes = itertools.count()
         self.state = station(scenario)
         self.day = Day(scenario, seed)
@@ -168,16 +170,15 @@ class _Loop:
         self.break_minutes = 0
 
     def at(self, when: datetime, action: Callable[[datetime], None]) -> None:
-        heapq.heappush(self.heap, (when, next(self.order), action))
+        delay = max(0.0, (when - self.start).total_seconds() / 60 - self.env.now)
+        self.env.timeout(delay).callbacks.append(lambda _event: action(when))
 
     def run(self) -> Day:
         self._plan_arrivals()
         if self.sc.pause is not None:
             counter, clock, minutes = self.sc.pause
             self.at(_at(clock), lambda now: self._break(now, counter, minutes))
-        while self.heap:
-            now, _, action = heapq.heappop(self.heap)
-            action(now)
+        self.env.run()
         self.day.state = self.state
         return self.day
 
