@@ -40,6 +40,7 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     "notices": frozenset({"admin"}),  # post and remove the community notices of the ticker
     "display.report": frozenset({"display"}),  # a display's health (its sound on or off)
     "sync.read": frozenset({"nurse", "doctor", "admin"}),  # the console's sync status line
+    "reports": frozenset({"admin"}),  # the day's and the range's figures, and their CSVs
 }
 
 

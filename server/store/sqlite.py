@@ -23,6 +23,7 @@ from . import codec
 from .migrations import migrations
 from .outbox import OutboxStore
 from .pairing import PairingStore
+from .reports import ReportStore
 
 
 class StoreError(Exception):
@@ -40,8 +41,8 @@ _UPSERT_TICKET = (
     + ", ".join(f"{c}=excluded.{c}" for c in codec.TICKET_COLUMNS if c != "id")
 )
 _INSERT_EVENT = (
-    "INSERT INTO events (id, seq, type, ticket_id, counter, reason, at, ticket, detail) "
-    "VALUES (:id, :seq, :type, :ticket_id, :counter, :reason, :at, :ticket, :detail)"
+    "INSERT INTO events (id, seq, type, ticket_id, counter, reason, at, ticket, detail, stage) "
+    "VALUES (:id, :seq, :type, :ticket_id, :counter, :reason, :at, :ticket, :detail, :stage)"
 )
 _INSERT_VACCINATION = (
     "INSERT INTO vaccinations (seq, ticket_id, booking_id, trace_code, product, lot, expires, "
@@ -52,7 +53,7 @@ _VACCINE_FIELDS = ("code", "name", "name_en", "maker", "doses", "interval_days",
                    "observation_minutes")
 
 
-class Store(OutboxStore, PairingStore):
+class Store(OutboxStore, PairingStore, ReportStore):
     """One SQLite database. Every method is safe to call from any thread (one lock)."""
 
     def __init__(self, path: str | Path = ":memory:") -> None:
@@ -111,7 +112,8 @@ class Store(OutboxStore, PairingStore):
             conn.executemany(_UPSERT_TICKET, [codec.ticket_to_row(t) for t in changed])
             events = list(events)
             # each event's id, unique for ever, is given here, as it is committed (docs/sync.md)
-            conn.executemany(_INSERT_EVENT, [{**codec.event_to_row(e), "id": uuid.uuid4().hex}
+            conn.executemany(_INSERT_EVENT, [{**codec.event_to_row(e), "id": uuid.uuid4().hex,
+                                              "stage": e.ticket.stage}
                                              for e in events])
             conn.executemany(_INSERT_VACCINATION, [
                 {"seq": e.seq, "ticket_id": e.ticket.id, "booking_id": e.ticket.booking_id,

@@ -82,6 +82,8 @@ STATUS: dict[str, int] = {
     "pairing_busy": 429,
     "too_many_attempts": 429,
     "device_unknown": 404,
+    "range_reversed": 400,
+    "range_too_long": 400,
     "unauthorized": 401,
     "login_failed": 401,
     "forbidden": 403,
