@@ -302,7 +302,10 @@ def test_a_nurse_and_a_kiosk_are_refused(client: FlaskClient) -> None:
         assert r.status_code == 403 and r.get_json()["error"]["code"] == "forbidden"
     assert client.get("/admin/reports").status_code == 403
     assert client.get(f"/admin/reports/print?day={DAY}").status_code == 403
-    assert client.get("/api/v1/reports/secrets.csv" + q).status_code == 404
+    assert client.get("/api/v1/reports/secrets.csv" + q).status_code == 403
+    admin(client)
+    r = client.get("/api/v1/reports/secrets.csv" + q)
+    assert r.status_code == 404 and r.get_json()["error"]["code"] == "not_found"
 
 
 def test_the_print_page_has_the_days_figures(client: FlaskClient, day: dict[str, int]) -> None:
