@@ -1,10 +1,11 @@
 """SQLite store (layer 3): the admin's reports — aggregates of a date range, computed by SQLite.
 
-Every figure is a GROUP BY over the range's rows, read through the indexes of
-`m017_add_report_columns` (each covers what its query reads); percentiles are picked by rank
-with window functions, so no row of the range travels to Python except in the CSV export,
-which reads the tickets a page at a time. Days are the station's own: a ticket's `day` and the
-date its id starts with, and its times are stored in the station's timezone.
+Counts are GROUP BYs over the range's rows, read through the indexes of
+`m017_add_report_columns` (each covers what its query reads, as plain numbers: no JSON or
+date parsing per row). For the percentiles, SQLite hands over each group's numbers (waits,
+service times) as one sorted list, and Python picks the ranks; the CSV export reads the
+tickets a page at a time. Days are the station's own: a ticket's `day` and the date its id
+starts with; its times are stored in the station's timezone.
 
 Definitions (the reports page says them too):
 - arrivals: tickets issued (a transfer's continuation is not a new arrival); booked includes
@@ -22,6 +23,7 @@ Definitions (the reports page says them too):
 
 from __future__ import annotations
 
+import math
 import threading
 from collections.abc import Iterator
 from datetime import date, timedelta
@@ -29,9 +31,6 @@ from typing import Any
 
 from sqlite_utils import Database
 
-# What ends a stage served at a counter (the next such event after `ticket.started`).
-STAGE_ENDS = ("ticket.completed", "ticket.advanced", "vaccination.recorded",
-              "observation.started", "ticket.transferred")
 CSV_PAGE = 2000  # tickets read per page of the export; the lock is let go between pages
 
 TICKET_CSV_COLUMNS = ("id", "day", "service", "number", "kind", "late", "priority", "status",
@@ -50,41 +49,32 @@ def _minutes(value: float | None) -> float | None:
     return None if value is None else round(value, 1)
 
 
-_HOUR = "CAST(substr(issued_at, 12, 2) AS INTEGER)"
-_WAIT = "(julianday(called_at) - julianday(issued_at)) * 1440.0"
-_ARRIVALS = f"""
-SELECT day, {_HOUR} AS hour, count(*) AS arrivals,
+# One row per day and hour of check-in: the counts, and the waits (seconds) of the residents
+# who came with the estimate's error, each as a list (`group_concat` skips the NULLs). The
+# index is in (day, hour) order, so SQLite groups as it reads, without sorting.
+_BY_HOUR = """
+SELECT day, issued_hour AS hour, count(*) AS arrivals,
        sum(kind = 'booked') AS booked, sum(kind = 'walkin') AS walkin,
        sum(kind = 'booked' AND late = 1) AS late, sum(priority = 1) AS priority,
-       sum(status = 'no_show') AS no_show, sum(status = 'cancelled') AS cancelled
+       sum(status = 'no_show') AS no_show, sum(status = 'cancelled') AS cancelled,
+       group_concat(CASE WHEN status != 'no_show' THEN wait_seconds END) AS waits,
+       group_concat(CASE WHEN status != 'no_show'
+                    THEN wait_seconds - 60 * issued_eta_minutes END) AS errors
 FROM tickets INDEXED BY tickets_report
 WHERE day BETWEEN :first AND :last AND transferred_from IS NULL
-GROUP BY day, hour
+GROUP BY day, issued_hour
 """
-# waits and the estimate's error, one row per called ticket of the range
-_WAITS = f"""
-SELECT day AS k1, {_HOUR} AS k2, {_WAIT} AS wait,
-       {_WAIT} - issued_eta_minutes AS err
-FROM tickets INDEXED BY tickets_report
-WHERE day BETWEEN :first AND :last AND transferred_from IS NULL AND called_at IS NOT NULL
-  AND status != 'no_show'
-"""
-_SERVICE_TIMES = f"""
-SELECT t.day AS k1, t.service AS k2, e.stage AS k3, e.counter AS k4,
-       (julianday(e.next_at) - julianday(e.at)) * 1440.0 AS x
-FROM (SELECT ticket_id, type, at, stage, counter,
-             lead(type) OVER w AS next_type, lead(at) OVER w AS next_at
-      FROM events INDEXED BY events_report
-      WHERE ticket_id >= :lo AND ticket_id < :hi
-        AND type IN ('ticket.started', {", ".join(f"'{t}'" for t in STAGE_ENDS)})
-      WINDOW w AS (PARTITION BY ticket_id ORDER BY seq)) AS e
-JOIN tickets AS t ON t.id = e.ticket_id
-WHERE e.type = 'ticket.started'
-  AND e.next_type IN ({", ".join(f"'{t}'" for t in STAGE_ENDS)})
+# Each stage served at a counter (`served_ms` sits on the event that ended it), as one list
+# per day, service, stage and counter.
+_SERVICE_TIMES = """
+SELECT substr(ticket_id, 1, 8) AS day, service, served_stage, counter,
+       group_concat(served_ms) AS ms
+FROM events INDEXED BY events_served
+WHERE ticket_id >= :lo AND ticket_id < :hi AND served_ms IS NOT NULL
+GROUP BY 1, 2, 3, 4
 """
 _VACCINATIONS = """
-SELECT substr(v.ticket_id, 1, 4) || '-' || substr(v.ticket_id, 5, 2) || '-' ||
-       substr(v.ticket_id, 7, 2) AS day, v.product, v.dose, count(*) AS n,
+SELECT substr(v.ticket_id, 1, 8) AS day, v.product, v.dose, count(*) AS n,
        c.name AS name, c.name_en AS name_en
 FROM vaccinations AS v INDEXED BY vaccinations_report
 LEFT JOIN vaccines AS c ON c.code = v.product
@@ -92,38 +82,50 @@ WHERE v.ticket_id >= :lo AND v.ticket_id < :hi
 GROUP BY day, v.product, v.dose
 ORDER BY day, v.product, v.dose
 """
+_COUNTS = ("arrivals", "booked", "walkin", "late", "priority", "no_show", "cancelled")
+Key = Any
 
 
-def _spreads(source: str, value: str, groupings: dict[str, tuple[str, ...]],
-             mean_of: str | None = None) -> str:
-    """A query answering, for each grouping of `source`'s rows by some of its key columns
-    (k1..k4), per group: n, mean, median and p90 of `value`, and the mean of `mean_of`.
-    The source is read once (materialised); each grouping ranks it with a window."""
-    keys = ("k1", "k2", "k3", "k4")
-    arms = []
-    for name, cols in groupings.items():
-        by = ", ".join(cols) or "NULL"
-        picked = ", ".join(c if c in cols else f"NULL AS {c}" for c in keys)
-        part = f"PARTITION BY {by} " if cols else ""
-        arms.append(
-            f"SELECT '{name}' AS g, {picked}, x, y, "
-            f"row_number() OVER ({part}ORDER BY x) AS rn, count(*) OVER ({part.strip()}) AS n "
-            f"FROM v")
-    return (
-        f"WITH src AS MATERIALIZED ({source}), "
-        f"v AS MATERIALIZED (SELECT k1, k2, k3, k4, {value} AS x, {mean_of or 'NULL'} AS y "
-        f"FROM src WHERE {value} IS NOT NULL), "
-        f"r AS ({' UNION ALL '.join(arms)}) "
-        "SELECT g, k1, k2, k3, k4, max(n) AS n, avg(x) AS mean, "
-        "avg(CASE WHEN rn IN ((n + 1) / 2, (n + 2) / 2) THEN x END) AS median, "
-        "max(CASE WHEN rn = (9 * n + 9) / 10 THEN x END) AS p90, avg(y) AS mean_y "
-        "FROM r GROUP BY g, k1, k2, k3, k4 ORDER BY g, k1, k2, k3, k4"
-    )
+def spread(ordered: list[int], unit: float = 60.0) -> dict[str, Any]:
+    """n, median (the mean of the middle one or two), p90 (rank ⌈0.9·n⌉) and mean of values
+    in order, divided by `unit` (seconds to minutes), to a tenth."""
+    n = len(ordered)
+    if not n:
+        return {"n": 0, "median": None, "p90": None, "mean": None}
+    middle = (ordered[(n - 1) // 2] + ordered[n // 2]) / 2
+    return {"n": n, "median": _minutes(middle / unit),
+            "p90": _minutes(ordered[math.ceil(0.9 * n) - 1] / unit),
+            "mean": _minutes(sum(ordered) / n / unit)}
 
 
-def _with_keys(source: str) -> str:
-    """`_WAITS` names only k1, k2: the other key columns, empty."""
-    return f"SELECT k1, k2, NULL AS k3, NULL AS k4, wait, err FROM ({source})"
+def _errors(ordered_abs: list[int], total: int) -> dict[str, Any]:
+    """The estimate's absolute errors in order, and the sum of the signed ones."""
+    out = spread(ordered_abs)
+    out["bias"] = _minutes(total / len(ordered_abs) / 60) if ordered_abs else None
+    return out
+
+
+def _numbers(text: str | None) -> list[int]:
+    """A `group_concat` of integers, back as a list in order (a cell's waits come in order
+    from the index: then sorting is only a check)."""
+    values = list(map(int, text.split(","))) if text else []
+    values.sort()
+    return values
+
+
+def _pooled(cells: dict[Key, list[int]], key: Any) -> dict[Key, list[int]]:
+    """Sorted lists pooled by `key(cell key)`, each pool sorted: timsort merges the runs it is
+    handed, so a pool costs about one pass."""
+    pools: dict[Key, list[int]] = {}
+    for cell, values in cells.items():
+        pools.setdefault(key(cell), []).extend(values)
+    for values in pools.values():
+        values.sort()
+    return pools
+
+
+def _day(compact: str) -> str:
+    return f"{compact[:4]}-{compact[4:6]}-{compact[6:8]}"
 
 
 class ReportStore:
@@ -142,17 +144,11 @@ class ReportStore:
         """The summary of days `first`..`last` (inclusive): per day, per hour of the day (over
         the whole range), per service and stage, per counter, and the doses given."""
         params = _id_range(first, last)
-        counts = self._rows(_ARRIVALS, params)
-        waits = self._rows(_spreads(_with_keys(_WAITS), "wait",
-                                    {"day": ("k1",), "hour": ("k2",), "all": ()}), params)
-        errors = self._rows(_spreads(_with_keys(_WAITS), "abs(err)",
-                                     {"day": ("k1",), "hour": ("k2",), "all": ()},
-                                     mean_of="err"), params)
-        services = self._rows(_spreads(_SERVICE_TIMES, "x", {
-            "day": ("k1", "k2", "k3"), "all": ("k2", "k3"),
-            "counter_day": ("k1", "k4"), "counter": ("k4",)}), params)
-        doses = self._rows(_VACCINATIONS, params)
-        return _assemble(first, last, counts, waits, errors, services, doses)
+        with self._lock:
+            hours = self._rows(_BY_HOUR, params)
+            served = self._rows(_SERVICE_TIMES, params)
+            doses = self._rows(_VACCINATIONS, params)
+        return _assemble(first, last, hours, served, doses)
 
     def report_tickets(self, first: date, last: date) -> Iterator[dict[str, Any]]:
         """The range's tickets, in id order, a page at a time (names and booking ids left out:
@@ -160,7 +156,7 @@ class ReportStore:
         params = _id_range(first, last)
         after = ""
         columns = ", ".join(c for c in TICKET_CSV_COLUMNS if c != "wait_minutes")
-        sql = (f"SELECT {columns}, round({_WAIT}, 1) AS wait_minutes FROM tickets "
+        sql = (f"SELECT {columns}, round(wait_seconds / 60.0, 1) AS wait_minutes FROM tickets "
                "WHERE id >= :lo AND id < :hi AND id > :after ORDER BY id LIMIT :limit")
         while True:
             page = self._rows(sql, {**params, "after": after, "limit": CSV_PAGE})
@@ -170,69 +166,75 @@ class ReportStore:
             after = page[-1]["id"]
 
 
-def _spread(row: dict[str, Any] | None, bias: bool = False) -> dict[str, Any]:
-    if row is None:
-        out: dict[str, Any] = {"n": 0, "median": None, "p90": None, "mean": None}
-        if bias:
-            out["bias"] = None
-        return out
-    out = {"n": row["n"], "median": _minutes(row["median"]), "p90": _minutes(row["p90"]),
-           "mean": _minutes(row["mean"])}
-    if bias:
-        out["bias"] = _minutes(row["mean_y"])
-    return out
 
-
-_COUNTS = ("arrivals", "booked", "walkin", "late", "priority", "no_show", "cancelled")
-
-
-def _assemble(first: date, last: date, counts: list[dict[str, Any]],
-              waits: list[dict[str, Any]], errors: list[dict[str, Any]],
-              services: list[dict[str, Any]], doses: list[dict[str, Any]]) -> dict[str, Any]:
-    """The summary's shape from the queries' rows (a few hundred at most: one per group)."""
+def _assemble(first: date, last: date, hours: list[dict[str, Any]],
+              served: list[dict[str, Any]], doses: list[dict[str, Any]]) -> dict[str, Any]:
+    """The summary's shape from the queries' rows (one per group, a few hundred at most)."""
     days = [(first + timedelta(days=i)).isoformat() for i in range((last - first).days + 1)]
     by_day = {d: dict.fromkeys(_COUNTS, 0) for d in days}
     by_hour: dict[int, dict[str, int]] = {}
-    for row in counts:
+    waits: dict[Key, list[int]] = {}
+    errors: dict[Key, list[int]] = {}
+    signed: dict[Key, int] = {}
+    for row in hours:
         hour = by_hour.setdefault(row["hour"], dict.fromkeys(_COUNTS, 0))
         for name in _COUNTS:
             by_day[row["day"]][name] += row[name]
             hour[name] += row[name]
+        cell = (row["day"], row["hour"])
+        waits[cell] = _numbers(row["waits"])
+        told = _numbers(row["errors"])
+        signed[cell] = sum(told)
+        errors[cell] = sorted(map(abs, told))
     if by_hour:  # every hour between the first and the last arrival, so a chart has no gaps
         for h in range(min(by_hour), max(by_hour) + 1):
             by_hour.setdefault(h, dict.fromkeys(_COUNTS, 0))
+    w_day, w_hour = _pooled(waits, lambda c: c[0]), _pooled(waits, lambda c: c[1])
+    e_day, e_hour = _pooled(errors, lambda c: c[0]), _pooled(errors, lambda c: c[1])
+    s_day: dict[Key, int] = {}
+    s_hour: dict[Key, int] = {}
+    for (d, h), total in signed.items():
+        s_day[d] = s_day.get(d, 0) + total
+        s_hour[h] = s_hour.get(h, 0) + total
+    # stages served, milliseconds: per (day, service, stage, counter), pooled four ways
+    cells = {(r["day"], r["service"], r["served_stage"], r["counter"]): _numbers(r["ms"])
+             for r in served}
+    by_stage_day = _pooled(cells, lambda c: c[:3])
+    by_stage = _pooled(cells, lambda c: c[1:3])
+    by_counter_day = _pooled(cells, lambda c: (c[0], c[3]))
+    by_counter = _pooled(cells, lambda c: c[3])
 
-    def pick(rows: list[dict[str, Any]], group: str) -> dict[Any, dict[str, Any]]:
-        key = {"day": "k1", "hour": "k2"}.get(group, "k1")
-        return {r[key]: r for r in rows if r["g"] == group}
+    def ms(values: list[int]) -> dict[str, Any]:
+        return spread(values, unit=60_000.0)
 
-    w_day, w_hour = pick(waits, "day"), pick(waits, "hour")
-    e_day, e_hour = pick(errors, "day"), pick(errors, "hour")
     totals: dict[str, Any] = {name: sum(d[name] for d in by_day.values()) for name in _COUNTS}
-    totals["wait"] = _spread(next((r for r in waits if r["g"] == "all"), None))
-    totals["estimate_error"] = _spread(next((r for r in errors if r["g"] == "all"), None),
-                                       bias=True)
+    totals["wait"] = spread(_pooled(w_day, lambda c: 0).get(0, []))
+    totals["estimate_error"] = _errors(_pooled(e_day, lambda c: 0).get(0, []),
+                                       sum(signed.values()))
     return {
         "from": first.isoformat(), "to": last.isoformat(), "unit": "minutes",
         "totals": totals,
-        "days": [{"day": d, **by_day[d], "wait": _spread(w_day.get(d)),
-                  "estimate_error": _spread(e_day.get(d), bias=True)} for d in days],
-        "hours": [{"hour": h, **by_hour[h], "wait": _spread(w_hour.get(h)),
-                   "estimate_error": _spread(e_hour.get(h), bias=True)}
+        "days": [{"day": d, **by_day[d], "wait": spread(w_day.get(d, [])),
+                  "estimate_error": _errors(e_day.get(d, []), s_day.get(d, 0))}
+                 for d in days],
+        "hours": [{"hour": h, **by_hour[h], "wait": spread(w_hour.get(h, [])),
+                   "estimate_error": _errors(e_hour.get(h, []), s_hour.get(h, 0))}
                   for h in sorted(by_hour)],
-        "service_times": [
-            {"service": r["k2"], "stage": r["k3"], **_spread(r)}
-            for r in services if r["g"] == "all"],
-        "service_times_by_day": [
-            {"day": r["k1"], "service": r["k2"], "stage": r["k3"], **_spread(r)}
-            for r in services if r["g"] == "day"],
-        "counters": [
-            {"counter": r["k4"], "served": r["n"], "service_time": _spread(r)}
-            for r in services if r["g"] == "counter"],
-        "counters_by_day": [
-            {"day": r["k1"], "counter": r["k4"], "served": r["n"], "service_time": _spread(r)}
-            for r in services if r["g"] == "counter_day"],
+        "service_times": [{"service": k[0], "stage": k[1], **ms(v)}
+                          for k, v in sorted(by_stage.items(), key=_order)],
+        "service_times_by_day": [{"day": _day(k[0]), "service": k[1], "stage": k[2], **ms(v)}
+                                 for k, v in sorted(by_stage_day.items(), key=_order)],
+        "counters": [{"counter": k, "served": len(v), "service_time": ms(v)}
+                     for k, v in sorted(by_counter.items(), key=_order)],
+        "counters_by_day": [{"day": _day(k[0]), "counter": k[1], "served": len(v),
+                             "service_time": ms(v)}
+                            for k, v in sorted(by_counter_day.items(), key=_order)],
         "vaccinations": [
-            {"day": r["day"], "product": r["product"], "name": r["name"],
+            {"day": _day(r["day"]), "product": r["product"], "name": r["name"],
              "name_en": r["name_en"], "dose": r["dose"], "n": r["n"]} for r in doses],
     }
+
+
+def _order(item: tuple[Any, Any]) -> tuple[str, ...]:
+    key = item[0] if isinstance(item[0], tuple) else (item[0],)
+    return tuple("" if k is None else str(k) for k in key)
