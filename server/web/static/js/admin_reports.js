@@ -53,7 +53,8 @@
   function bars(label, data, color, extra) {
     return Object.assign({label: label, data: data, backgroundColor: color, borderColor: color}, extra || {});
   }
-  var stacked = {scales: {x: {stacked: true}, y: {stacked: true, beginAtZero: true}}};
+  var whole = {precision: 0};  // counts of people: no 2.5 on the axis
+  var stacked = {scales: {x: {stacked: true}, y: {stacked: true, beginAtZero: true, ticks: whole}}};
   var minutes = {scales: {y: {beginAtZero: true, title: {display: true, text: T.minutes}}}};
 
   function render(s) {
@@ -61,9 +62,11 @@
     var totals = document.getElementById("totals");
     totals.textContent = "";
     [[T.arrivals, t.arrivals], [T.booked, t.booked], [T.walkin, t.walkin], [T.no_show, t.no_show],
-     [T.wait_median, t.wait.median], [T.wait_p90, t.wait.p90],
-     [T.error_median, t.estimate_error.median]].forEach(function (p) {
-      totals.appendChild(el("div", {}, [el("dt", {text: p[0]}), el("dd", {text: num(p[1])})]));
+     [T.wait_median, t.wait.median, true], [T.wait_p90, t.wait.p90, true],
+     [T.error_median, t.estimate_error.median, true]].forEach(function (p) {
+      var unit = p[2] && p[1] !== null ? el("small", {text: " " + T.minutes}) : null;
+      totals.appendChild(el("div", {}, [el("dt", {text: p[0]}),
+                                        el("dd", {}, [document.createTextNode(num(p[1])), unit])]));
     });
     var days = s.days, hours = s.hours;
     function counts(rows, key, fmt) {
@@ -111,7 +114,8 @@
 
     var cs = s.counters;
     draw("counters", "bar", cs.map(function (c) { return counter(c.counter); }), [
-      bars(T.served, cs.map(function (c) { return c.served; }), C.blue)]);
+      bars(T.served, cs.map(function (c) { return c.served; }), C.blue)],
+      {scales: {y: {beginAtZero: true, ticks: whole}}});
     table("counters", [T.counter, T.served, T.median, T.mean], cs.map(function (c) {
       return [counter(c.counter), c.served, c.service_time.median, c.service_time.mean];
     }));
