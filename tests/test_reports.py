@@ -270,3 +270,24 @@ def test_the_summary_reads_through_the_indexes(store: Store) -> None:
         for step in on_tables:
             assert step.startswith("SEARCH"), plan
             assert "COVERING INDEX" in step or "(id=?)" in step or "(code=?)" in step, plan
+
+
+def test_a_transfer_is_no_new_arrival_and_is_told_no_wait(client: FlaskClient, store: Store,
+                                                          clock: FakeClock) -> None:
+    nurse = login(client)
+    r = client.post("/api/v1/tickets", json={"service": "A"}, headers=KIOSK)
+    ticket = r.get_json()["id"]
+    clock.advance(minutes=3)
+    client.post("/api/v1/counters/A1/call-next", headers=nurse)
+    client.post(f"/api/v1/tickets/{ticket}/start", headers=nurse)
+    clock.advance(minutes=5)
+    r = client.post(f"/api/v1/tickets/{ticket}/transfer", json={"service": "B"}, headers=nurse)
+    assert r.status_code == 200, r.get_json()
+    told = dict(store.db.execute("SELECT id, issued_eta_minutes FROM tickets").fetchall())
+    assert told == {ticket: 4, f"{ticket}-B": None}
+    admin(client)
+    s = summary(client)
+    assert s["totals"]["arrivals"] == 1 and s["totals"]["wait"]["median"] == 3.0
+    # the stage served at A1 ended with the transfer: 5 minutes
+    assert [(c["counter"], c["served"], c["service_time"]["median"]) for c in s["counters"]] \
+        == [("A1", 1, 5.0)]
