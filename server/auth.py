@@ -43,6 +43,7 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     "sync.read": frozenset({"nurse", "doctor", "admin"}),  # the console's sync status line
     "staff": frozenset({"admin"}),  # add staff, reset passwords, disable and enable accounts
     "changes": frozenset({"admin"}),  # read the administrators' ledger of changes
+    "reports": frozenset({"admin"}),  # the day's and the range's figures, and their CSVs
 }
 
 

@@ -136,11 +136,24 @@ def _new_ticket(change: _Change, service: str, *, code: str,
     change.draft = replace(change.draft, numbering=numbering)
     day = change.now.date()
     number = f"{rules.prefix}{n:0{rules.number_width}d}"
-    return Ticket(
+    ticket = Ticket(
         id=f"{day:%Y%m%d}-{number}", day=day, service=service, number=number, seq_no=n,
         status="waiting", issued_at=change.now, code=code, stage=rules.queue_stages[0],
         **fields,
     )
+    return _told_wait(change, ticket)
+
+
+def _told_wait(change: _Change, ticket: Ticket) -> Ticket:
+    """The ticket with the wait it is issued with: the number the kiosk screen and the printed
+    ticket show at that moment (the presenter asks policy the same question), kept so that
+    reports can set it against the wait that happened."""
+    change.tickets[ticket.id] = ticket
+    view = change.view()
+    place = policy.position(view, ticket, change.now)
+    eta = policy.eta_minutes(view, ticket.service, place, ticket.stage) if place else None
+    del change.tickets[ticket.id]
+    return replace(ticket, issued_eta_minutes=eta)
 
 
 def issue_walkin(
@@ -468,7 +481,7 @@ def _transfer(change: _Change, ticket: Ticket, counter: str, service: str | None
                     started_at=None, finished_at=None, counter=None, recalls=0, version=1,
                     transferred_from=ticket.id, transferred_to=None,
                     stage=change.state.service(service).queue_stages[0],
-                    observation_ends_at=None)
+                    observation_ends_at=None, issued_eta_minutes=None)
     change.put(moved, ev.TicketIssued, reason="transfer")
     return new_id
 

@@ -141,6 +141,9 @@ class Ticket:
     previous_dose_on: date | None = None  # the platform's record of the last dose, if known
     observation_ends_at: datetime | None = None
     birth_year: int | None = None  # the booking's resident's, for the desk's age check
+    # the wait told to the resident when the ticket was issued (kiosk, printed ticket), in
+    # minutes; kept so that reports can set it against the wait that happened
+    issued_eta_minutes: int | None = None
 
     @property
     def is_open(self) -> bool:

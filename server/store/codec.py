@@ -16,6 +16,8 @@ _DATE_FIELDS = {"day", "previous_dose_on"}
 _BOOL_FIELDS = {"priority", "late", "flagged", "cleared"}
 _LIST_FIELDS = {"screening_yes"}  # tuples of texts, as a JSON list
 TICKET_COLUMNS = tuple(f.name for f in fields(Ticket))
+# stored beside a ticket for the reports (m017), derived from it, never read back into it
+REPORT_COLUMNS = ("issued_hour", "wait_seconds")
 
 
 def ticket_to_row(t: Ticket) -> dict[str, Any]:
@@ -46,6 +48,37 @@ def ticket_from_row(row: dict[str, Any]) -> Ticket:
             value = tuple(json.loads(value)) if value else ()
         values[name] = value
     return Ticket(**values)
+
+
+def report_cells(t: Ticket) -> dict[str, Any]:
+    """What the reports read of a ticket as plain numbers: the station's hour of check-in and
+    the seconds from check-in to its (last) call."""
+    wait = None if t.called_at is None else round((t.called_at - t.issued_at).total_seconds())
+    return {"issued_hour": t.issued_at.hour, "wait_seconds": wait}
+
+
+# The events that end a stage served at a counter (the ticket was `serving` before them).
+STAGE_ENDS = ("ticket.completed", "ticket.advanced", "vaccination.recorded",
+              "observation.started", "ticket.transferred")
+
+
+def events_report_cells(before: State, events: list[Event]) -> list[dict[str, Any]]:
+    """What the reports read of each event beside its JSON: the ticket's service and stage;
+    and on the first event of a command that ends a stage the ticket was being served at
+    (`before`: the state the command started from), the milliseconds since it started and
+    that stage."""
+    out, credited = [], set()
+    for e in events:
+        cells: dict[str, Any] = {"service": e.ticket.service, "stage": e.ticket.stage,
+                                 "served_ms": None, "served_stage": None}
+        was = before.tickets.get(e.ticket.id)
+        if e.type in STAGE_ENDS and e.ticket.id not in credited and was is not None \
+                and was.status == "serving" and was.started_at is not None:
+            credited.add(e.ticket.id)
+            cells["served_ms"] = round((e.at - was.started_at).total_seconds() * 1000)
+            cells["served_stage"] = was.stage
+        out.append(cells)
+    return out
 
 
 def _ledger_ticket(t: Ticket) -> dict[str, Any]:

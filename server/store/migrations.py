@@ -5,6 +5,8 @@ from __future__ import annotations
 from sqlite_utils import Database
 from sqlite_utils.migrations import Migrations
 
+from .codec import STAGE_ENDS
+
 migrations = Migrations("clinicq")
 
 
@@ -198,6 +200,61 @@ def m016_create_pairings(db: Database) -> None:
     )
     db["pairings"].create_index(["poll_hash"], unique=True)
     db["pairings"].create_index(["expires_at"])
+
+
+@migrations()
+def m017_add_report_columns(db: Database) -> None:
+    # Reports (server/store/reports.py). `issued_eta_minutes`: the wait the resident was told
+    # when the ticket was issued, to set against the wait that happened. Written by the store
+    # beside each ticket (derived, not engine fields): `issued_hour`, the station's hour of
+    # check-in, and `wait_seconds`, check-in to the (last) call. Beside each event: the
+    # ticket's `service` and `stage` after it; and on the event that ends a stage served at a
+    # counter, `served_ms` since its `ticket.started` and `served_stage`. A report then reads
+    # plain numbers from an index, not each event's JSON and times.
+    db["tickets"].add_column("issued_eta_minutes", int)
+    db["tickets"].add_column("issued_hour", int)
+    db["tickets"].add_column("wait_seconds", int)
+    db.execute(
+        "UPDATE tickets SET issued_hour = CAST(substr(issued_at, 12, 2) AS INTEGER), "
+        "wait_seconds = CAST(round((julianday(called_at) - julianday(issued_at)) * 86400) "
+        "AS INTEGER)"
+    )
+    db.execute("DROP TRIGGER events_no_update")
+    for column in ("service TEXT", "stage TEXT", "served_ms INTEGER", "served_stage TEXT"):
+        db.execute(f"ALTER TABLE events ADD COLUMN {column}")
+    db.execute("UPDATE events SET service = json_extract(ticket, '$.service'), "
+               "stage = json_extract(ticket, '$.stage')")
+    ends = ", ".join(f"'{t}'" for t in STAGE_ENDS)
+    db.execute(
+        "UPDATE events SET served_ms = s.ms, served_stage = s.stage FROM ("
+        " SELECT end_seq, ms, stage FROM ("
+        "  SELECT type, stage, lead(seq) OVER w AS end_seq, lead(type) OVER w AS end_type,"
+        "   CAST(round((julianday(lead(at) OVER w) - julianday(at)) * 86400000) AS INTEGER)"
+        "   AS ms"
+        f"  FROM events WHERE type IN ('ticket.started', {ends})"
+        "  WINDOW w AS (PARTITION BY ticket_id ORDER BY seq))"
+        f" WHERE type = 'ticket.started' AND end_type IN ({ends})) AS s "
+        "WHERE events.seq = s.end_seq"
+    )
+    db.execute(
+        "CREATE TRIGGER events_no_update BEFORE UPDATE ON events "
+        "BEGIN SELECT RAISE(ABORT, 'events are append-only'); END"
+    )
+    # A report reads a date range: tickets by day (their id starts with the day, so the
+    # events and doses of a range are a range of ticket ids), each index covering what its
+    # queries read so the rows themselves are not visited (and the waits of an hour come in
+    # order, so sorting them is only a check).
+    db.execute(
+        "CREATE INDEX tickets_report ON tickets(day, issued_hour, wait_seconds, kind, late, "
+        "priority, status, transferred_from, issued_eta_minutes)"
+    )
+    db.execute(
+        "CREATE INDEX events_served ON events(ticket_id, served_ms, service, served_stage, "
+        "counter) WHERE served_ms IS NOT NULL"
+    )
+    db.execute(
+        "CREATE INDEX vaccinations_report ON vaccinations(ticket_id, product, dose)"
+    )
 
 
 @migrations()

@@ -24,6 +24,7 @@ from .changes import ChangesStore
 from .migrations import migrations
 from .outbox import OutboxStore
 from .pairing import PairingStore
+from .reports import ReportStore
 
 
 class StoreError(Exception):
@@ -34,15 +35,17 @@ class TraceCodeUsed(StoreError):
     """A dose's trace code was recorded before at this station (the unique index said so)."""
 
 
+_STORED_TICKET_COLUMNS = codec.TICKET_COLUMNS + codec.REPORT_COLUMNS
 _UPSERT_TICKET = (
-    f"INSERT INTO tickets ({', '.join(codec.TICKET_COLUMNS)}) "
-    f"VALUES ({', '.join(':' + c for c in codec.TICKET_COLUMNS)}) "
+    f"INSERT INTO tickets ({', '.join(_STORED_TICKET_COLUMNS)}) "
+    f"VALUES ({', '.join(':' + c for c in _STORED_TICKET_COLUMNS)}) "
     f"ON CONFLICT(id) DO UPDATE SET "
-    + ", ".join(f"{c}=excluded.{c}" for c in codec.TICKET_COLUMNS if c != "id")
+    + ", ".join(f"{c}=excluded.{c}" for c in _STORED_TICKET_COLUMNS if c != "id")
 )
 _INSERT_EVENT = (
-    "INSERT INTO events (id, seq, type, ticket_id, counter, reason, at, ticket, detail) "
-    "VALUES (:id, :seq, :type, :ticket_id, :counter, :reason, :at, :ticket, :detail)"
+    "INSERT INTO events (id, seq, type, ticket_id, counter, reason, at, ticket, detail, service, "
+    "stage, served_ms, served_stage) VALUES (:id, :seq, :type, :ticket_id, :counter, :reason, "
+    ":at, :ticket, :detail, :service, :stage, :served_ms, :served_stage)"
 )
 _INSERT_VACCINATION = (
     "INSERT INTO vaccinations (seq, ticket_id, booking_id, trace_code, product, lot, expires, "
@@ -53,7 +56,7 @@ _VACCINE_FIELDS = ("code", "name", "name_en", "maker", "doses", "interval_days",
                    "observation_minutes")
 
 
-class Store(OutboxStore, PairingStore, ChangesStore):
+class Store(OutboxStore, PairingStore, ReportStore, ChangesStore):
     """One SQLite database. Every method is safe to call from any thread (one lock)."""
 
     def __init__(self, path: str | Path = ":memory:") -> None:
@@ -109,11 +112,14 @@ class Store(OutboxStore, PairingStore, ChangesStore):
         changed = [t for tid, t in new.tickets.items() if old.tickets.get(tid) is not t]
         with self._write() as db:
             conn = db.conn
-            conn.executemany(_UPSERT_TICKET, [codec.ticket_to_row(t) for t in changed])
+            conn.executemany(_UPSERT_TICKET, [{**codec.ticket_to_row(t), **codec.report_cells(t)}
+                                              for t in changed])
             events = list(events)
             # each event's id, unique for ever, is given here, as it is committed (docs/sync.md)
-            conn.executemany(_INSERT_EVENT, [{**codec.event_to_row(e), "id": uuid.uuid4().hex}
-                                             for e in events])
+            cells = codec.events_report_cells(old, events)
+            conn.executemany(_INSERT_EVENT, [{**codec.event_to_row(e), "id": uuid.uuid4().hex,
+                                              **more} for e, more in zip(events, cells,
+                                                                         strict=True)])
             conn.executemany(_INSERT_VACCINATION, [
                 {"seq": e.seq, "ticket_id": e.ticket.id, "booking_id": e.ticket.booking_id,
                  **{k: (e.detail or {}).get(k) for k in ("trace_code", "product", "lot",

@@ -36,6 +36,8 @@ from . import (
     pairing_api,
     phone,
     realtime,
+    reports_api,
+    reports_pages,
     room_api,
     sync_api,
     vaccination_api,
@@ -125,6 +127,8 @@ def create_app(settings: Settings, *, store: Store | None = None, clock: Clock |
     pairing_api.init_app(app)
     app.register_blueprint(pages.bp)
     app.register_blueprint(admin_pages.bp)
+    app.register_blueprint(reports_api.bp)
+    app.register_blueprint(reports_pages.bp)
     app.register_blueprint(kiosk_bp)
     app.register_blueprint(display_bp)
 

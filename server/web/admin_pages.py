@@ -3,6 +3,8 @@ thin: they carry their words; the data comes from the API they call."""
 
 from __future__ import annotations
 
+from typing import Any
+
 from flask import Blueprint, current_app, render_template
 from flask_babel import gettext as _
 
@@ -11,13 +13,14 @@ from .security import csrf_token, current_principal
 bp = Blueprint("admin", __name__)
 
 
-def _page(template: str, strings: dict[str, str]) -> tuple[str, int]:
+def _page(template: str, strings: dict[str, str], **context: Any) -> tuple[str, int]:
     ext = current_app.extensions["clinicq"]
     who = current_principal()
     admin = who if who is not None and who.kind == "staff" and who.role == "admin" else None
     status = 200 if admin else (403 if who is not None else 401)
     return render_template(template, settings=ext.settings, user=admin, signed_in=who,
-                           csrf_token=csrf_token() if admin else None, strings=strings), status
+                           csrf_token=csrf_token() if admin else None, strings=strings,
+                           **context), status
 
 
 @bp.get("/admin")

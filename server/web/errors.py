@@ -91,6 +91,8 @@ STATUS: dict[str, int] = {
     "user_unknown": 404,
     "cannot_disable_self": 409,
     "last_admin": 409,
+    "range_reversed": 400,
+    "range_too_long": 400,
     "unauthorized": 401,
     "login_failed": 401,
     "forbidden": 403,
