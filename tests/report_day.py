@@ -36,15 +36,16 @@ def build_day(client: FlaskClient, store: Store, clock: FakeClock) -> dict[str, 
     """The hand-built day; returns the wait each ticket was told, as the API answered it.
 
     service A (one stage; A1 and B1 serve it: 2 counters; default 8 min), V (screening →
-    vaccination; 3 counters screen; default 4 min):
-      08:00 A001 walk-in      told ⌈1×8/2⌉ = 4   called 08:06 (wait 6, error +2)
-      08:00 A002 walk-in      told ⌈2×8/2⌉ = 8   called 08:15 (wait 15, +7)
-      08:10 A003 walk-in      told 8             called 08:21, recalled twice: no-show
-      08:40 A004 booked       told ⌈1×7.2/2⌉ = 4 called 08:50 (wait 10, +6)
-            (A's mean is (3×8 + 8 + 4) / 5 = 7.2 after A001 and A002)
-      08:40 A005 booked, late told ⌈2×7.2/2⌉ = 8 called 08:55 by B1 (wait 15, +7)
-      09:00 V001 booked HepB  told ⌈1×4/3 + 4⌉ = 6  screened at the kiosk 09:01, called to
-            the vaccination desk 09:05 (wait 5, −1)
+    vaccination; 3 counters screen; default 4 min). What each is told is the station's
+    estimate (server/engine/policy.py stage_waits: a free counter calls at once, a busy one
+    after the rest of its resident), checked on its own in tests/test_engine_policy.py:
+      08:00 A001 walk-in      told 0 (both counters free)   called 08:06 (wait 6, error +6)
+      08:00 A002 walk-in      told 0 (the second counter)   called 08:15 (wait 15, +15)
+      08:10 A003 walk-in      told 5             called 08:21, recalled twice: no-show
+      08:40 A004 booked       told 0             called 08:50 (wait 10, +10)
+      08:40 A005 booked, late told 0             called 08:55 by B1 (wait 15, +15)
+      09:00 V001 booked HepB  told 4             screened at the kiosk 09:01, called to
+            the vaccination desk 09:05 (wait 5, +1)
       10:00 A006 walk-in, cancelled 10:05
     service times: A001 08:07→08:15 (8, A1), A002 08:16→08:20 (4, A1), A004 08:51→09:01
     (10, A1), A005 08:56→09:02 (6, B1), V001 vaccination 09:06→09:09 (3, V1).

@@ -40,8 +40,8 @@ def summary(client: FlaskClient, start: str = DAY, end: str = DAY) -> dict:
 
 def test_the_wait_told_at_check_in_is_kept_on_the_ticket(client: FlaskClient, store: Store,
                                                          day: dict[str, int]) -> None:
-    assert day == {"A001": 4, "A002": 8, "A003": 8, "A004": 4, "A005": 8, "V001": 6,
-                   "A006": 4}
+    assert day == {"A001": 0, "A002": 0, "A003": 5, "A004": 0, "A005": 0, "V001": 4,
+                   "A006": 0}
     kept = dict(store.db.execute("SELECT number, issued_eta_minutes FROM tickets").fetchall())
     assert kept == day
 
@@ -56,8 +56,9 @@ def test_the_days_figures_are_the_hand_worked_ones(client: FlaskClient,
     assert {k: t[k] for k in counts} == counts
     # waits 5, 6, 10, 15, 15 (the no-show and the cancelled left out)
     assert t["wait"] == {"n": 5, "median": 10.0, "p90": 15.0, "mean": 10.2}
-    # errors +2, +7, +6, +7, −1: absolute 1, 2, 6, 7, 7; bias 21 / 5
-    assert t["estimate_error"] == {"n": 5, "median": 6.0, "p90": 7.0, "mean": 4.6, "bias": 4.2}
+    # errors +6, +15, +10, +15, +1: absolute 1, 6, 10, 15, 15; bias 47 / 5
+    assert t["estimate_error"] == {"n": 5, "median": 10.0, "p90": 15.0, "mean": 9.4,
+                                   "bias": 9.4}
     assert len(s["days"]) == 1 and s["days"][0]["day"] == DAY
     assert {k: s["days"][0][k] for k in counts} == counts
     assert s["days"][0]["wait"] == t["wait"]
@@ -71,8 +72,8 @@ def test_the_days_figures_are_the_hand_worked_ones(client: FlaskClient,
     assert hours[8]["wait"] == {"n": 4, "median": 12.5, "p90": 15.0, "mean": 11.5}
     assert hours[9]["wait"] == {"n": 1, "median": 5.0, "p90": 5.0, "mean": 5.0}
     assert hours[10]["wait"]["n"] == 0 and hours[10]["wait"]["median"] is None
-    assert hours[8]["estimate_error"]["median"] == 6.5  # |errors| 2, 6, 7, 7
-    assert hours[9]["estimate_error"]["bias"] == -1.0
+    assert hours[8]["estimate_error"]["median"] == 12.5  # |errors| 6, 10, 15, 15
+    assert hours[9]["estimate_error"]["bias"] == 1.0
 
 
 def test_service_times_counters_and_doses(client: FlaskClient, day: dict[str, int]) -> None:
@@ -121,7 +122,7 @@ def test_the_tickets_csv(client: FlaskClient, day: dict[str, int]) -> None:
     assert [r["number"] for r in rows] == ["A001", "A002", "A003", "A004", "A005", "A006",
                                            "V001"]
     by = {r["number"]: r for r in rows}
-    assert by["A002"]["wait_minutes"] == "15.0" and by["A002"]["issued_eta_minutes"] == "8"
+    assert by["A002"]["wait_minutes"] == "15.0" and by["A002"]["issued_eta_minutes"] == "0"
     assert by["A003"]["status"] == "no_show" and by["A006"]["wait_minutes"] == ""
     assert "name" not in rows[0] and "booking_id" not in rows[0]  # no names leave this way
     assert read_csv(client, "/api/v1/reports/tickets.csv?from=2026-11-28&to=2026-11-28") == []
@@ -139,7 +140,7 @@ def test_the_tickets_csv_pages_through_many(client: FlaskClient, store: Store,
 
 @pytest.mark.parametrize("table, first", [
     ("days", {"day": DAY, "arrivals": "7", "wait_median_min": "10.0",
-              "estimate_error_bias_min": "4.2"}),
+              "estimate_error_bias_min": "9.4"}),
     ("hours", {"hour": "8", "arrivals": "5", "wait_median_min": "12.5"}),
     ("service_times", {"service": "A", "stage": "", "service_n": "4",
                        "service_median_min": "7.0"}),
@@ -284,7 +285,7 @@ def test_a_transfer_is_no_new_arrival_and_is_told_no_wait(client: FlaskClient, s
     r = client.post(f"/api/v1/tickets/{ticket}/transfer", json={"service": "B"}, headers=nurse)
     assert r.status_code == 200, r.get_json()
     told = dict(store.db.execute("SELECT id, issued_eta_minutes FROM tickets").fetchall())
-    assert told == {ticket: 4, f"{ticket}-B": None}
+    assert told == {ticket: 0, f"{ticket}-B": None}  # a free counter: no wait
     admin(client)
     s = summary(client)
     assert s["totals"]["arrivals"] == 1 and s["totals"]["wait"]["median"] == 3.0

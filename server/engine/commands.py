@@ -150,8 +150,7 @@ def _told_wait(change: _Change, ticket: Ticket) -> Ticket:
     reports can set it against the wait that happened."""
     change.tickets[ticket.id] = ticket
     view = change.view()
-    place = policy.position(view, ticket, change.now)
-    eta = policy.eta_minutes(view, ticket.service, place, ticket.stage) if place else None
+    eta = policy.ticket_eta(view, view.tickets[ticket.id], change.now)
     del change.tickets[ticket.id]
     return replace(ticket, issued_eta_minutes=eta)
 
