@@ -21,6 +21,7 @@ from central.inputs import (
     parse_vaccine,
 )
 from central.store import Store
+from contracts.demo import DEMO_STATION_ID, demo_bookings
 
 api = Blueprint("central_api", __name__, url_prefix="/api/v1")
 pages = Blueprint("central_pages", __name__)
@@ -201,8 +202,12 @@ def station_day_page(station: str) -> str:
     qr = {b["id"]: Markup(segno.make(b["token"], error="m", micro=False).svg_inline(scale=3))
           for b in bookings}
     services = {s["code"]: s["name"] for s in info["services"]}
+    # the demo's bookings have a code to type at the kiosk too (the same set the demo station
+    # seeds, contracts.demo)
+    typed = {b["id"]: b["code"] for b in demo_bookings(day)} if station == DEMO_STATION_ID \
+        else {}
     return render_template("station_bookings.html", station=info, day=day,
-                           bookings=bookings, qr=qr, services=services)
+                           bookings=bookings, qr=qr, services=services, typed=typed)
 
 
 @pages.get("/healthz")

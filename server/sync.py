@@ -152,6 +152,28 @@ def feed_row(entry: Mapping[str, Any], station_id: str) -> dict[str, Any]:
     }
 
 
+def keep_local(row: dict[str, Any], known: Mapping[str, Any] | None) -> dict[str, Any]:
+    """A feed row over a booking the station already has keeps what only the station knows:
+    its typed code (a demo station's `DEMO-V001`; the feed has only the signed one), and the
+    date of the dose before when the feed books the same product and dose (the platform keeps
+    no such record)."""
+    if known is None:
+        return row
+    row = {**row, "code": known["code"]}
+    if row["vaccine"] and known.get("vaccine"):
+        try:
+            mine, theirs = json.loads(known["vaccine"]), json.loads(row["vaccine"])
+        except ValueError:
+            return row
+        previous = mine.get("previous_dose_on") if isinstance(mine, dict) else None
+        if previous and isinstance(theirs, dict) and "previous_dose_on" not in theirs and (
+                mine.get("product"), mine.get("dose")) == (theirs.get("product"),
+                                                            theirs.get("dose")):
+            row["vaccine"] = json.dumps({**theirs, "previous_dose_on": previous},
+                                        ensure_ascii=False)
+    return row
+
+
 class Sync:
     """Keeps the key ring, the vaccine catalog and the bookings table in step with the platform."""
 
@@ -199,6 +221,8 @@ class Sync:
                     rows.append(feed_row(entry, self.settings.station_id))
                 except (KeyError, TypeError, ValueError):
                     log.warning("skipping a feed entry that does not parse: %.200r", entry)
+            known = self.store.bookings_by_id(row["id"] for row in rows)
+            rows = [keep_local(row, known.get(row["id"])) for row in rows]
             self.store.apply_feed_page(rows, FEED_CURSOR, page.next_cursor)
             applied += len(rows)
             cursor = page.next_cursor
