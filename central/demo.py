@@ -17,29 +17,22 @@ from central.store import Store
 from contracts.demo import (
     DEMO_BOOKING_COUNT,
     DEMO_KEY_ID,
+    DEMO_NEIGHBOURS,
     DEMO_STATION_ID,
+    DEMO_STATION_NAME,
+    DEMO_STATION_PLACE,
     DEMO_STATION_TOKEN,
     DEMO_VACCINES,
     demo_bookings,
     demo_seed,
 )
 
-DEMO_STATION_NAME = "幸福社区卫生服务站"
 DEMO_ADMIN_TOKEN = "demo-central-admin-token"
 DEMO_SERVICES: dict[str, tuple[str, str]] = {
     "V": ("接种", "vaccination"), "A": ("门诊", "clinic"), "B": ("体检", "exam"),
 }
 DEMO_BOOKINGS = DEMO_BOOKING_COUNT
-# Where the demo stations are: community health stations of one city (Hangzhou). The demo
-# station first; the others have public demo tokens `demo-<id>-token` (demo only).
-DEMO_STATION_PLACE = (30.2741, 120.1551)
-DEMO_NEIGHBOURS: tuple[tuple[str, str, float, float], ...] = (
-    ("hz-wulin", "武林街道社区卫生服务站", 30.2765, 120.1638),
-    ("hz-xihu", "西湖区北山街道卫生服务站", 30.2591, 120.1370),
-    ("hz-gongshu", "拱墅区米市巷社区卫生服务站", 30.3006, 120.1596),
-    ("hz-binjiang", "滨江区长河社区卫生服务站", 30.1936, 120.2100),
-    ("hz-xiaoshan", "萧山区城厢街道卫生服务站", 30.1674, 120.2656),
-)
+# The neighbours have public demo tokens `demo-<id>-token` (demo only).
 
 
 def seed_demo(store: Store, now: int, bookings: int = DEMO_BOOKINGS) -> int:

@@ -187,7 +187,10 @@ def station_feed(station: str) -> dict[str, Any]:
     page = get_store().feed(station, query.cursor, query.limit)
     return {
         "station": station,
-        "bookings": [{key: b[key] for key in FEED_FIELDS} for b in page.bookings],
+        # of the resident only the birth year, for the desk's age check (三查七对)
+        "bookings": [{**{key: b[key] for key in FEED_FIELDS},
+                      "resident": {"birth_year": b["resident"]["birth_year"]}}
+                     for b in page.bookings],
         "next_cursor": str(page.next_cursor),
         "has_more": page.has_more,
     }

@@ -18,7 +18,19 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from .bookingcode import KeyInfo, mask_name, public_key_bytes
 
 DEMO_STATION_ID = "demo-station"
+DEMO_STATION_NAME = "幸福社区卫生服务站"
 DEMO_STATION_TOKEN = "demo-station-token"
+# Where the demo stations are: community health stations of one city (Hangzhou), the demo
+# station and its neighbours (id, name, lat, lon). The platform registers them all; a demo
+# station knows their names, to say where a booking of another station belongs.
+DEMO_STATION_PLACE = (30.2741, 120.1551)
+DEMO_NEIGHBOURS: tuple[tuple[str, str, float, float], ...] = (
+    ("hz-wulin", "武林街道社区卫生服务站", 30.2765, 120.1638),
+    ("hz-xihu", "西湖区北山街道卫生服务站", 30.2591, 120.1370),
+    ("hz-gongshu", "拱墅区米市巷社区卫生服务站", 30.3006, 120.1596),
+    ("hz-binjiang", "滨江区长河社区卫生服务站", 30.1936, 120.2100),
+    ("hz-xiaoshan", "萧山区城厢街道卫生服务站", 30.1674, 120.2656),
+)
 DEMO_KEY_ID = "d1"
 
 

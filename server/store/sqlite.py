@@ -10,7 +10,7 @@ import json
 import sqlite3
 import threading
 import uuid
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -265,6 +265,21 @@ class Store(OutboxStore, PairingStore):
             db.execute("INSERT INTO meta(key, value) VALUES (?, ?) "
                        "ON CONFLICT(key) DO UPDATE SET value = excluded.value",
                        [cursor_key, cursor])
+
+    # other stations -------------------------------------------------------------------------
+
+    def put_station_names(self, names: Mapping[str, str], updated_at: str) -> None:
+        """Station names by id (the platform's directory, the demo's); others are kept."""
+        with self._write() as db:
+            db["stations"].upsert_all(
+                [{"id": k, "name": v, "updated_at": updated_at} for k, v in names.items()],
+                pk="id")
+
+    def station_name(self, station_id: str) -> str | None:
+        with self._lock:
+            row = self.db.execute("SELECT name FROM stations WHERE id = ?",
+                                  [station_id]).fetchone()
+        return row[0] if row else None
 
     # platform keys --------------------------------------------------------------------------
 
