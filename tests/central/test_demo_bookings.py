@@ -25,9 +25,9 @@ from contracts.demo import (
     demo_bookings,
     demo_public_keys,
 )
+from server import demo
 from server.platform import PlatformClient
 from server.store import Store
-from server import demo
 from server.sync import KeyRing, Sync
 from server.web import create_app
 
