@@ -98,13 +98,22 @@ def push_10k(tmp: Path, database_url: str, label: str) -> None:
 
 def pull_5k(tmp: Path) -> None:
     from central.demo import seed_demo
+    from central.inputs import NewBooking
     from central.store import Store as CentralStore
 
     url = f"sqlite:///{tmp / 'central-feed.db'}"
     now = int(time.time())
     central_store = CentralStore(url, tz=TZ)
     central_store.migrate(now)
-    created = seed_demo(central_store, now, bookings=5000)
+    created = seed_demo(central_store, now)  # the demo's day, then more of it to 5,000
+    today = central_store.local_today(now)
+    for i in range(created, 5000):
+        start = 8 * 60 + 30 * (i % 18)
+        central_store.create_booking(NewBooking(
+            station="demo-station", service="AB"[i % 2], day=today, slot_start=start,
+            slot_end=start + 30, name=f"居民{i}", phone=f"139{i:08d}", birth_year=1970,
+            priority=None, vaccine_product=None, vaccine_dose=None), now)
+        created += 1
     central_store.close()
     central = CentralProcess(url, log=tmp / "central-feed.log")
     station = Store(tmp / "feed-station.db")

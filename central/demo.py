@@ -1,6 +1,7 @@
 """Demo data of the reference central platform: station, services, vaccines, key, bookings.
 
-The vaccine catalog is `contracts.demo.DEMO_VACCINES`, the one a demo station holds too.
+The vaccine catalog is `contracts.demo.DEMO_VACCINES` and today's bookings are
+`contracts.demo.demo_bookings` (same ids, names and slots): a demo station holds both too.
 
 The demo signing key comes from a fixed, public seed so that a station server
 can be seeded with the matching public key (`contracts.demo`); never use
@@ -9,37 +10,29 @@ it outside the demo.
 
 from __future__ import annotations
 
-import random
 from datetime import timedelta
 
-from central.inputs import NewBooking, parse_vaccine
+from central.inputs import NewBooking, minutes, parse_vaccine
 from central.store import Store
 from contracts.demo import (
+    DEMO_BOOKING_COUNT,
     DEMO_KEY_ID,
+    DEMO_NEIGHBOURS,
     DEMO_STATION_ID,
+    DEMO_STATION_NAME,
+    DEMO_STATION_PLACE,
     DEMO_STATION_TOKEN,
     DEMO_VACCINES,
+    demo_bookings,
     demo_seed,
 )
 
-DEMO_STATION_NAME = "幸福社区卫生服务站"
 DEMO_ADMIN_TOKEN = "demo-central-admin-token"
 DEMO_SERVICES: dict[str, tuple[str, str]] = {
     "V": ("接种", "vaccination"), "A": ("门诊", "clinic"), "B": ("体检", "exam"),
 }
-DEMO_BOOKINGS = 40
-# Where the demo stations are: community health stations of one city (Hangzhou). The demo
-# station first; the others have public demo tokens `demo-<id>-token` (demo only).
-DEMO_STATION_PLACE = (30.2741, 120.1551)
-DEMO_NEIGHBOURS: tuple[tuple[str, str, float, float], ...] = (
-    ("hz-wulin", "武林街道社区卫生服务站", 30.2765, 120.1638),
-    ("hz-xihu", "西湖区北山街道卫生服务站", 30.2591, 120.1370),
-    ("hz-gongshu", "拱墅区米市巷社区卫生服务站", 30.3006, 120.1596),
-    ("hz-binjiang", "滨江区长河社区卫生服务站", 30.1936, 120.2100),
-    ("hz-xiaoshan", "萧山区城厢街道卫生服务站", 30.1674, 120.2656),
-)
-_SURNAMES = "王李张刘陈杨黄赵吴周徐孙马朱胡郭何林罗高"
-_GIVEN = ["秀英", "桂兰", "建国", "志强", "丽", "伟", "敏", "静", "海燕", "国华", "玉珍", "明"]
+DEMO_BOOKINGS = DEMO_BOOKING_COUNT
+# The neighbours have public demo tokens `demo-<id>-token` (demo only).
 
 
 def seed_demo(store: Store, now: int, bookings: int = DEMO_BOOKINGS) -> int:
@@ -70,22 +63,18 @@ def seed_demo(store: Store, now: int, bookings: int = DEMO_BOOKINGS) -> int:
     today = store.local_today(now)
     if store.bookings_for_day(DEMO_STATION_ID, today):
         return 0
-    rng = random.Random(today.toordinal())  # same demo all day, different each day
     created = 0
-    for i in range(bookings):
-        service = "VVABB"[i % 5] if i % 4 else "A"
-        start = 8 * 60 + 30 * (i * 7 % 18)  # 08:00 … 16:30, spread over the day
-        elderly = i % 6 == 0
-        birth_year = today.year - (rng.randint(75, 90) if elderly else rng.randint(20, 70))
-        vaccine = DEMO_VACCINES[i % len(DEMO_VACCINES)] if service == "V" else None
+    for booking in demo_bookings(today, bookings):
+        vaccine = booking["vaccine"]
         new = NewBooking(
-            station=DEMO_STATION_ID, service=service, day=today, slot_start=start,
-            slot_end=start + 30, name=rng.choice(_SURNAMES) + rng.choice(_GIVEN),
-            phone=f"13{rng.randint(0, 999_999_999):09d}", birth_year=birth_year, priority=None,
-            vaccine_product=vaccine["code"] if vaccine else None,
-            vaccine_dose=rng.randint(1, vaccine["doses"]) if vaccine else None)
-        booking = store.create_booking(new, now)
+            station=DEMO_STATION_ID, service=booking["service"], day=today,
+            slot_start=minutes(booking["slot_start"]), slot_end=minutes(booking["slot_end"]),
+            name=booking["name"], phone=booking["phone"], birth_year=booking["birth_year"],
+            priority=booking["priority"],
+            vaccine_product=vaccine["product"] if vaccine else None,
+            vaccine_dose=vaccine["dose"] if vaccine else None)
+        store.create_booking(new, now, booking_id=booking["id"])
         created += 1
-        if i % 9 == 4:
+        if booking["status"] == "cancelled":
             store.cancel_booking(booking["id"], now + int(timedelta(minutes=1).total_seconds()))
     return created

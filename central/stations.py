@@ -69,6 +69,14 @@ class StationsStore:
         return {"id": row["id"], "name": row["name"], "lat": row["lat"], "lon": row["lon"],
                 "services": services}
 
+    def station_names(self) -> list[dict[str, str]]:
+        """Every registered station's id and name, by id (the directory a station pulls, to
+        name the station a resident's booking is for)."""
+        s = t.stations.c
+        with self.engine.connect() as conn:
+            rows = conn.execute(sa.select(s.id, s.name).order_by(s.id)).mappings()
+            return [{"id": r["id"], "name": r["name"]} for r in rows]
+
     def station_for_token(self, token: str) -> str | None:
         """The station a live token names; None for an unknown or revoked one."""
         found = self.token_owner(token)

@@ -216,17 +216,21 @@ class Store(StationsStore, EventsStore):
         midnight = datetime.combine(day + timedelta(days=1), time(0))
         return int((midnight.replace(tzinfo=self.tz) if self.tz else midnight).timestamp())
 
-    def create_booking(self, new: NewBooking, now: int) -> dict[str, Any]:
+    def create_booking(self, new: NewBooking, now: int, *,
+                       booking_id: str | None = None) -> dict[str, Any]:
         today = self.local_today(now)
         if not today <= new.day <= today + timedelta(days=MAX_DAYS_AHEAD):
             raise CentralError("field_invalid", field="day",
                                why=f"from today to {MAX_DAYS_AHEAD} days ahead")
         with self._tx() as conn:
-            return self.create_booking_in(conn, new, now)
+            return self.create_booking_in(conn, new, now, booking_id=booking_id)
 
-    def create_booking_in(self, conn: Connection, new: NewBooking, now: int) -> dict[str, Any]:
+    def create_booking_in(self, conn: Connection, new: NewBooking, now: int, *,
+                          booking_id: str | None = None) -> dict[str, Any]:
         """create_booking inside the caller's transaction; its change number is taken under
-        the counter's row lock, held until that transaction ends (see schema.counters)."""
+        the counter's row lock, held until that transaction ends (see schema.counters).
+        `booking_id`: the id to give it (the demo's, `contracts.demo`); a new random one if
+        None."""
         self._check_booking_refs(conn, new)
         resident_id = self._resident(conn, new, now)
         if new.priority is not None:
@@ -234,7 +238,7 @@ class Store(StationsStore, EventsStore):
         else:
             priority = new.birth_year is not None and (
                 new.day.year - new.birth_year >= ELDERLY_AGE)
-        booking_id = self._new_id(conn)
+        booking_id = booking_id or self._new_id(conn)
         kid, private = self._signing_key(conn)
         claims = BookingClaims(
             booking_id, new.station, new.service, new.day, new.slot_start, new.slot_end,

@@ -63,6 +63,12 @@ def nearby() -> dict[str, Any]:
     return {"stations": get_store().nearby(lat, lon, limit, now())}
 
 
+@sync_api.get("/stations")
+def station_directory() -> dict[str, Any]:
+    """Public: every station's id and name (a station pulls it to name another station)."""
+    return {"stations": get_store().station_names()}
+
+
 @sync_api.get("/stations/<station>/reconciliation")
 def reconciliation(station: str) -> dict[str, Any]:
     require_station(station)

@@ -21,6 +21,7 @@ from central.inputs import (
     parse_vaccine,
 )
 from central.store import Store
+from contracts.demo import DEMO_STATION_ID, demo_bookings
 
 api = Blueprint("central_api", __name__, url_prefix="/api/v1")
 pages = Blueprint("central_pages", __name__)
@@ -186,7 +187,10 @@ def station_feed(station: str) -> dict[str, Any]:
     page = get_store().feed(station, query.cursor, query.limit)
     return {
         "station": station,
-        "bookings": [{key: b[key] for key in FEED_FIELDS} for b in page.bookings],
+        # of the resident only the birth year, for the desk's age check (三查七对)
+        "bookings": [{**{key: b[key] for key in FEED_FIELDS},
+                      "resident": {"birth_year": b["resident"]["birth_year"]}}
+                     for b in page.bookings],
         "next_cursor": str(page.next_cursor),
         "has_more": page.has_more,
     }
@@ -201,8 +205,12 @@ def station_day_page(station: str) -> str:
     qr = {b["id"]: Markup(segno.make(b["token"], error="m", micro=False).svg_inline(scale=3))
           for b in bookings}
     services = {s["code"]: s["name"] for s in info["services"]}
+    # the demo's bookings have a code to type at the kiosk too (the same set the demo station
+    # seeds, contracts.demo)
+    typed = {b["id"]: b["code"] for b in demo_bookings(day)} if station == DEMO_STATION_ID \
+        else {}
     return render_template("station_bookings.html", station=info, day=day,
-                           bookings=bookings, qr=qr, services=services)
+                           bookings=bookings, qr=qr, services=services, typed=typed)
 
 
 @pages.get("/healthz")

@@ -11,6 +11,8 @@ code with parameters and never holds the wording:
     announce.<event type>   what the waiting room hears
     ticket.<part>           the printed ticket's wording
     status.<status>, action.<action>   labels used inside other texts
+    unknown.<param>         what a text says for a parameter that is None or not given (not
+                            known here): `station_name` → "another station"
 
 The `.po` files are compiled to `.mo` when the project is set up (`make catalogs`, run by
 `make run` and `make test`; `pybabel compile -d contracts/translations`), never at run time.
@@ -34,10 +36,17 @@ class CatalogMissing(RuntimeError):
 
 
 class _Params(dict[str, Any]):
-    """Format parameters where a missing one shows as `?` rather than failing the answer."""
+    """Format parameters where a missing one shows as its `unknown.<param>` text, or as `?`
+    when the catalog has none, rather than failing the answer."""
+
+    def __init__(self, params: dict[str, Any], lang: str) -> None:
+        super().__init__(params)
+        self.lang = lang
 
     def __missing__(self, key: str) -> str:
-        return "?"
+        unknown = f"unknown.{key}"
+        text = translations(self.lang).gettext(unknown)
+        return "?" if text == unknown else text
 
 
 @functools.cache
@@ -63,7 +72,7 @@ def text(key: str, lang: str, **params: Any) -> str:
     template = translations(lang).gettext(key)
     if not params:
         return template
-    values = _Params(params)
+    values = _Params({k: v for k, v in params.items() if v is not None}, lang)
     for name, value in params.items():  # labels inside texts are words too
         if name in ("status", "action") and isinstance(value, str):
             values[name] = translations(lang).gettext(f"{name}.{value}")

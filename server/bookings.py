@@ -68,6 +68,8 @@ class BookingDirectory:
             check_rules(claims, station_id=self.settings.station_id, today=today, now=now,
                         cancelled=self._cancelled)
         except TokenError as err:
+            if err.code == "booking_wrong_station":
+                raise self._wrong_station(claims.station_id) from err
             raise DomainError(err.code, **err.params) from err
         return self._from_claims(claims)
 
@@ -115,7 +117,7 @@ class BookingDirectory:
 
     def _info(self, row: dict[str, Any]) -> BookingInfo:
         if row["station"] and row["station"] != self.settings.station_id:
-            raise DomainError("booking_wrong_station", station=row["station"])
+            raise self._wrong_station(row["station"])
         if row["status"] == "cancelled":
             raise DomainError("booking_cancelled")
         if row["service"] not in self.settings.services:
@@ -128,6 +130,12 @@ class BookingDirectory:
             name=row.get("name") or None,
             birth_year=_birth_year(row), **_vaccine(row),
         )
+
+    def _wrong_station(self, station: str) -> DomainError:
+        """The refusal of another station's booking, naming that station when the station
+        knows its name (the platform's directory, `stations`); "another station" when not."""
+        return DomainError("booking_wrong_station", station=station,
+                           station_name=self.store.station_name(station))
 
     def _at(self, day: date, hhmm: str | None) -> datetime | None:
         if not hhmm:

@@ -3,66 +3,44 @@
 from __future__ import annotations
 
 import json
-from datetime import date, timedelta
-from typing import Any
+from datetime import UTC, date, datetime
 
-from contracts.bookingcode import mask_name
-from contracts.demo import DEMO_VACCINES, demo_public_keys
+from contracts.demo import (
+    DEMO_NEIGHBOURS,
+    DEMO_STATION_ID,
+    DEMO_STATION_NAME,
+    DEMO_VACCINES,
+    demo_public_keys,
+)
+from contracts.demo import demo_bookings as shared_demo_bookings
 
 from .auth import Accounts
 from .config import Settings
 from .store import Store
-from .sync import key_row
+from .sync import keep_local, key_row
 
 DEMO_USERS = (("demo-nurse", "demo-nurse", "nurse", "演示护士"),
               ("demo-doctor", "demo-doctor", "doctor", "演示医生"),
               ("demo-admin", "demo-admin", "admin", "演示管理员"))
 DEMO_DEVICES = (("kiosk-1", "kiosk", "大厅自助机 1", "demo-kiosk-token"),
                 ("display-1", "display", "候诊大屏", "demo-display-token"))
-
-# Ages that fit each product (HPV for the young, pneumococcal and zoster for the old), so the
-# desk's age check reads like a real day: (youngest, span of years).
-_AGES = {"HepB": (18, 40), "Flu4": (6, 75), "HPV9": (16, 11), "PPV23": (65, 25),
-         "RZV": (50, 35), None: (20, 60)}
-_SURNAMES = "王李张刘陈杨黄赵吴周徐孙马朱胡郭何林罗高"
-_GIVEN = "伟芳娜敏静丽强磊军洋勇艳杰娟涛明超秀霞平刚桂英华"
+# what a station's `bookings` row keeps of a demo booking as it is (the full phone stays at the
+# platform, as it does for a booking of the feed)
+_COLUMNS = ("id", "code", "service", "day", "slot_start", "slot_end", "name", "name_masked",
+            "phone_last4", "status", "birth_year")
 
 
 def demo_bookings(settings: Settings, day: date) -> list[dict]:
-    """About forty bookings across services and 30-minute slots from 08:00 to 17:00."""
+    """The day's demo bookings (`contracts.demo.demo_bookings`, the set the reference platform
+    signs) as rows of the station's `bookings` table."""
     rows = []
-    services = [code for code in ("V", "A", "B") if code in settings.services] or \
-        list(settings.services)
-    for i in range(40):
-        service = services[i % len(services)]
-        vaccine: dict[str, Any] | None = None
-        product: dict[str, Any] | None = None
-        if service == "V":  # a catalog product and dose; every other one had a dose before
-            product = DEMO_VACCINES[(i // 3) % len(DEMO_VACCINES)]
-            dose = 1 + (i // 3) % product["doses"]
-            vaccine = {"product": product["code"], "name": product["name"], "dose": dose}
-            if dose > 1:
-                # long enough ago for the interval, except for the HPV bookings
-                days = product["interval_days"] + (-10 if product["code"] == "HPV9" else 30)
-                vaccine["previous_dose_on"] = (day - timedelta(days=days)).isoformat()
-        youngest, span = _AGES[product["code"] if product else None]
-        slot_index = (i * 7) % 18
-        start = f"{8 + slot_index // 2:02d}:{(slot_index % 2) * 30:02d}"
-        end_min = 8 * 60 + slot_index * 30 + 30
-        end = f"{end_min // 60:02d}:{end_min % 60:02d}"
-        name = _SURNAMES[i % len(_SURNAMES)] + _GIVEN[(i * 3) % len(_GIVEN)] + \
-            (_GIVEN[(i * 5 + 1) % len(_GIVEN)] if i % 3 else "")
+    for booking in shared_demo_bookings(day):
+        vaccine = booking["vaccine"]
         rows.append({
-            "id": f"demo-{day:%Y%m%d}-{i + 1:03d}",
-            "code": f"DEMO-{service}{i + 1:03d}",
-            "station": settings.station_id, "service": service, "day": day.isoformat(),
-            "slot_start": start, "slot_end": end, "name": name, "name_masked": mask_name(name),
-            "phone_last4": f"{(1234 + i * 37) % 10000:04d}",
-            "priority": int(i % 9 == 4),
-            "status": "cancelled" if i % 13 == 12 else "booked",
+            **{key: booking[key] for key in _COLUMNS},
+            "station": settings.station_id, "priority": int(booking["priority"]),
             "updated_at": None,
             "vaccine": json.dumps(vaccine, ensure_ascii=False) if vaccine else None,
-            "birth_year": day.year - youngest - (i * 7) % span,
         })
     return rows
 
@@ -73,8 +51,22 @@ def seed(settings: Settings, store: Store, accounts: Accounts, day: date) -> Non
             accounts.add_user(username, password, role, display_name=display_name)
     for device_id, kind, name, token in DEMO_DEVICES:
         accounts.pair_device(device_id, kind, name, token=token)
-    store.upsert_bookings(demo_bookings(settings, day))
+    rows = demo_bookings(settings, day)
+    # A booking the station has already (seeded at an earlier start, or pulled from the
+    # platform's feed) stays as it is, for the platform may have changed it since and its feed
+    # will not say so again; it only gets its typed code and its full name.
+    known = store.bookings_by_id(row["id"] for row in rows)
+    rows = [row if row["id"] not in known else
+            {**keep_local(known[row["id"]], row), "name": known[row["id"]]["name"] or row["name"]}
+            for row in rows]
+    # the typed codes are the same every day: an earlier day's row gives its code up
+    store.upsert_bookings(rows, take_codes=True)
+    # rows of the demo set a station seeded before it was the platform's set (`demo-20261203-001`)
+    store.delete_unused_bookings("demo-________-___")
     seed_keys(store)
+    store.put_station_names({DEMO_STATION_ID: DEMO_STATION_NAME} | {
+        station_id: name for station_id, name, _, _ in DEMO_NEIGHBOURS},
+        datetime.now(UTC).isoformat(timespec="seconds"))
     if not store.vaccines():  # the platform's own catalog, once pulled, is not overwritten
         store.replace_vaccines([dict(v) for v in DEMO_VACCINES])
 

@@ -39,8 +39,19 @@ def _wait_healthy(url: str, proc: subprocess.Popen[bytes], seconds: float = 30) 
     raise SystemExit(f"{url} did not answer within {seconds:.0f} s")
 
 
+def _port_setting(flag: str, variable: str, default: int) -> int:
+    """The port of `variable` (PORT=, CENTRAL_PORT=, FEED_PORT=) or `default`; a value that is
+    not a port number stops the demo, naming the variable."""
+    text = os.environ.get(variable) or str(default)
+    if not (text.isascii() and text.isdigit() and 1 <= int(text) <= 65535):
+        raise SystemExit(f"clinicq demo: {variable}={text} is not a port number (1-65535); "
+                         f"set {variable}=N or use {flag} N")
+    return int(text)
+
+
 def _port_or_free(port: int, what: str) -> int:
-    """`port` when 127.0.0.1 can listen on it, else a free one, saying so."""
+    """`port` when 127.0.0.1 can listen on it, else a free one, saying so (`what`: the
+    variable that chooses it)."""
     with socket.socket() as s:
         try:
             s.bind(("127.0.0.1", port))
@@ -73,20 +84,36 @@ def main(argv: list[str]) -> int:
     parser = argparse.ArgumentParser(
         prog="clinicq demo",
         description="Run the whole demo: reference platform, station server and kiosk agent.")
-    parser.add_argument("--port", type=int, default=int(os.environ.get("PORT") or 5000),
-                        help="station server port (default: PORT or 5000)")
-    parser.add_argument("--central-port", type=int,
-                        default=int(os.environ.get("CENTRAL_PORT") or 5100),
-                        help="reference platform port (default: CENTRAL_PORT or 5100)")
-    parser.add_argument("--feed-port", type=int, default=int(os.environ.get("FEED_PORT") or 5301),
+    parser.add_argument("--port", type=int, default=None,
+                        help="station server port (default: PORT or 5000; a free one, named, "
+                             "when it is taken)")
+    parser.add_argument("--central-port", type=int, default=None,
+                        help="reference platform port (default: CENTRAL_PORT or 5100; a free "
+                             "one, named, when it is taken)")
+    parser.add_argument("--feed-port", type=int, default=None,
                         help="the kiosk agent's local page for feeding it a code "
-                             "(default: FEED_PORT or 5301)")
+                             "(default: FEED_PORT or 5301; a free one, named, when it is taken)")
     parser.add_argument("--no-kiosk", action="store_true", help="do not start the kiosk agent")
+    parser.add_argument("--var", type=Path, default=None, metavar="DIR",
+                        help="keep the demo's databases, scans and printed tickets in DIR "
+                             "(default: var/, with the station's database where config.toml "
+                             "says)")
     args = parser.parse_args(argv)
-    args.feed_port = _port_or_free(args.feed_port, "FEED_PORT")
+    # Taken ports are common (another demo, another program): each is replaced by a free one,
+    # and the line says which and how to choose, before anything starts.
+    for attribute, flag, variable, default in (
+            ("port", "--port", "PORT", 5000), ("central_port", "--central-port",
+                                               "CENTRAL_PORT", 5100),
+            ("feed_port", "--feed-port", "FEED_PORT", 5301)):
+        port = getattr(args, attribute)
+        if port is None:
+            port = _port_setting(flag, variable, default)
+        elif not 1 <= port <= 65535:
+            raise SystemExit(f"clinicq demo: {flag} {port} is not a port number (1-65535)")
+        setattr(args, attribute, _port_or_free(port, variable))
 
     settings = config.load()
-    var = ROOT / "var"
+    var = args.var.resolve() if args.var else ROOT / "var"
     scans = var / "scans"
     scans.mkdir(parents=True, exist_ok=True)
     # the images: scanner reads every file in its folder when it starts: yesterday's demo
@@ -98,12 +125,17 @@ def main(argv: list[str]) -> int:
     station_url = f"http://127.0.0.1:{args.port}"
     central_url = f"http://127.0.0.1:{args.central_port}"
     me = [sys.executable, "-m", "server.cli"]
+    databases: tuple[list[str], list[str]] = ([], [])
+    if args.var:
+        databases = (["--database-url", f"sqlite:///{var / 'central.sqlite3'}"],
+                     ["--database", str(var / "station.db")])
     commands = [
         ("platform", central_url, me + ["central", "serve", "--demo", "--no-banner",
                                         "--port", str(args.central_port), "--timezone",
-                                        settings.timezone.key]),
+                                        settings.timezone.key, *databases[0]]),
         ("station", station_url, me + ["serve", "--demo", "--no-banner", "--port",
-                                       str(args.port), "--central-url", central_url]),
+                                       str(args.port), "--central-url", central_url,
+                                       *databases[1]]),
     ]
     if not args.no_kiosk:
         commands.append(("kiosk agent", None, me + [

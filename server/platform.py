@@ -224,6 +224,16 @@ class PlatformClient:
                 f"vaccine catalog not understood ({exc.error_count()} problems; "
                 f"first at {where or 'top'}: {first['msg']})") from exc
 
+    def station_names(self) -> dict[str, str]:
+        """The platform's station directory (`GET /api/v1/stations`): name by station id; an
+        entry that is not an id and a name is left out."""
+        stations = self._get("/api/v1/stations").get("stations")
+        if not isinstance(stations, list):
+            raise PlatformUnavailable("station directory not understood")
+        return {s["id"]: s["name"][:100] for s in stations
+                if isinstance(s, dict) and isinstance(s.get("id"), str) and s["id"]
+                and len(s["id"]) <= 64 and isinstance(s.get("name"), str) and s["name"].strip()}
+
     def feed_page(self, cursor: str, limit: int = 200) -> FeedPage:
         """One page of this station's booking feed after `cursor` ("" from the start)."""
         params = {"limit": str(limit)}

@@ -27,7 +27,7 @@ from contracts.demo import DEMO_STATION_TOKEN
 
 from .catalog import VaccineCatalog
 from .config import Settings
-from .platform import PlatformClient, PlatformError, PlatformUnavailable
+from .platform import PlatformClient, PlatformError, PlatformRefused, PlatformUnavailable
 from .push import HeartbeatSource, Pusher
 from .store import Store
 
@@ -39,6 +39,7 @@ FEED_PAGE_SIZE = 200
 MAX_PAGES_PER_PULL = 100  # a pull ends even if the platform keeps saying "has_more"
 KEYS_EVERY = 24 * 3600.0  # the key list is refreshed daily (and on an unknown key id)
 VACCINES_EVERY = 24 * 3600.0  # the vaccine catalog too (and on an unknown product)
+STATIONS_EVERY = 24 * 3600.0  # and the names of the other stations
 
 
 def _utcnow() -> str:
@@ -152,6 +153,28 @@ def feed_row(entry: Mapping[str, Any], station_id: str) -> dict[str, Any]:
     }
 
 
+def keep_local(row: dict[str, Any], known: Mapping[str, Any] | None) -> dict[str, Any]:
+    """A feed row over a booking the station already has keeps what only the station knows:
+    its typed code (a demo station's `DEMO-V001`; the feed has only the signed one), and the
+    date of the dose before when the feed books the same product and dose (the platform keeps
+    no such record)."""
+    if known is None:
+        return row
+    row = {**row, "code": known["code"]}
+    if row["vaccine"] and known.get("vaccine"):
+        try:
+            mine, theirs = json.loads(known["vaccine"]), json.loads(row["vaccine"])
+        except ValueError:
+            return row
+        previous = mine.get("previous_dose_on") if isinstance(mine, dict) else None
+        if previous and isinstance(theirs, dict) and "previous_dose_on" not in theirs and (
+                mine.get("product"), mine.get("dose")) == (theirs.get("product"),
+                                                            theirs.get("dose")):
+            row["vaccine"] = json.dumps({**theirs, "previous_dose_on": previous},
+                                        ensure_ascii=False)
+    return row
+
+
 class Sync:
     """Keeps the key ring, the vaccine catalog and the bookings table in step with the platform."""
 
@@ -176,6 +199,7 @@ class Sync:
                                 jitter=True)
         self._keys_due = 0.0
         self._vaccines_due = 0.0
+        self._stations_due = 0.0
 
     @property
     def configured(self) -> bool:
@@ -199,6 +223,8 @@ class Sync:
                     rows.append(feed_row(entry, self.settings.station_id))
                 except (KeyError, TypeError, ValueError):
                     log.warning("skipping a feed entry that does not parse: %.200r", entry)
+            known = self.store.bookings_by_id(row["id"] for row in rows)
+            rows = [keep_local(row, known.get(row["id"])) for row in rows]
             self.store.apply_feed_page(rows, FEED_CURSOR, page.next_cursor)
             applied += len(rows)
             cursor = page.next_cursor
@@ -207,6 +233,23 @@ class Sync:
         self.last_pull_at = _utcnow()
         self.store.set_meta(LAST_PULL_AT, self.last_pull_at)
         return applied
+
+    def pull_station_names(self) -> bool:
+        """Store the platform's station directory (names of the other stations). True when
+        done, or when the platform has no directory (its refusal: asked again the next day);
+        False when it could not be reached (asked again the next round)."""
+        if self.client is None:
+            return False
+        try:
+            names = self.client.station_names()
+        except PlatformRefused as err:
+            log.info("the platform has no station directory: %s", err)
+            return True
+        except PlatformError as err:
+            log.warning("could not fetch the platform's station directory: %s", err)
+            return False
+        self.store.put_station_names(names, _utcnow())
+        return True
 
     def run_once(self) -> float:
         """One round (keys when due, then the feed); returns seconds until the next round."""
@@ -220,6 +263,8 @@ class Sync:
             if self.catalog is not None and time.monotonic() >= self._vaccines_due:
                 if self.catalog.refresh(force=True):
                     self._vaccines_due = time.monotonic() + VACCINES_EVERY
+            if time.monotonic() >= self._stations_due and self.pull_station_names():
+                self._stations_due = time.monotonic() + STATIONS_EVERY
             self.pull_feed()
         except PlatformError as err:
             self.last_error = str(err)

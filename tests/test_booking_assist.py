@@ -7,6 +7,7 @@ from flask.testing import FlaskClient
 from support import KIOSK
 from test_checkin_signed import token
 
+from contracts.demo import demo_booking_id
 from server.demo import demo_bookings
 
 
@@ -35,7 +36,7 @@ def test_search_and_assisted_checkin_are_staff_only(client: FlaskClient) -> None
 
 def test_assisted_checkin_then_search_shows_the_ticket(app: Flask, client: FlaskClient,
                                                        nurse: dict) -> None:
-    booking_id = f"demo-{app.extensions['clinicq'].station.today():%Y%m%d}-001"
+    booking_id = demo_booking_id(app.extensions["clinicq"].station.today(), 1)
     r = client.post(f"/api/v1/bookings/{booking_id}/checkin", headers=nurse)
     assert r.status_code == 201, r.get_json()
     ticket = r.get_json()
@@ -87,7 +88,7 @@ def test_staff_family_checkin_by_booking_ids(app: Flask, client: FlaskClient,
     day = app.extensions["clinicq"].station.today()
     client.post("/api/v1/tickets", json={"service": "V"}, headers=KIOSK)  # V001 taken already
     # three vaccination bookings whose slots allow a check-in at 09:00
-    ids = [f"demo-{day:%Y%m%d}-{n:03d}" for n in (1, 4, 19)]
+    ids = [demo_booking_id(day, n) for n in (1, 4, 19)]
     r = client.post("/api/v1/checkins/family", json={"booking_ids": ids}, headers=nurse)
     assert r.status_code == 201, r.get_json()
     numbers = [t["number"] for t in r.get_json()["tickets"]]
@@ -102,16 +103,16 @@ def test_staff_family_checkin_by_booking_ids(app: Flask, client: FlaskClient,
 def test_family_checkin_by_booking_ids_is_for_staff(app: Flask, client: FlaskClient) -> None:
     day = app.extensions["clinicq"].station.today()
     r = client.post("/api/v1/checkins/family",
-                    json={"booking_ids": [f"demo-{day:%Y%m%d}-001"]}, headers=KIOSK)
+                    json={"booking_ids": [demo_booking_id(day, 1)]}, headers=KIOSK)
     assert r.status_code == 403 and r.get_json()["error"]["code"] == "forbidden"
 
 
 def test_family_checkin_by_unknown_or_cancelled_booking_refuses_all(
         app: Flask, client: FlaskClient, nurse: dict) -> None:
     day = app.extensions["clinicq"].station.today()
-    good = f"demo-{day:%Y%m%d}-001"
+    good = demo_booking_id(day, 1)
     for bad, code in [("nope", "booking_unknown"),
-                      (f"demo-{day:%Y%m%d}-013", "booking_cancelled")]:
+                      (demo_booking_id(day, 13), "booking_cancelled")]:
         r = client.post("/api/v1/checkins/family", json={"booking_ids": [good, bad]},
                         headers=nurse)
         assert r.status_code in (404, 422) and r.get_json()["error"]["code"] == code

@@ -43,6 +43,8 @@ class FeedPlatform:
             return Reply(503, None, {"Retry-After": "7"})
         if req.url.endswith("/api/v1/keys"):
             return Reply(200, demo_keys_json(), {})
+        if req.url.endswith("/api/v1/stations"):
+            return Reply(200, {"stations": [{"id": "east-station", "name": "东城站"}]}, {})
         after = int(req.params.get("cursor", "0"))
         limit = int(req.params["limit"])
         later = [c for c in self.changes if int(c["cursor"]) > after]
@@ -129,6 +131,10 @@ def test_run_once_backs_off_and_records_the_error(app: Flask) -> None:
     assert sync.run_once() == app.extensions["clinicq"].settings.sync_interval
     status = sync.status()
     assert status["state"] == "ok" and status["last_pull_at"] and status["keys"] >= 1
+    # the other stations' names came with the round, once
+    assert app.extensions["clinicq"].store.station_name("east-station") == "东城站"
+    sync.run_once()
+    assert sum(r.url.endswith("/api/v1/stations") for r in platform.requests) == 2  # 503, 200
 
 
 def test_refused_station_token_is_a_refusal(app: Flask) -> None:

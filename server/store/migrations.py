@@ -188,6 +188,14 @@ def m014_add_ticket_name(db: Database) -> None:
 
 
 @migrations()
+def m015_create_stations(db: Database) -> None:
+    # Other stations' names by id, from the platform's directory (and the demo's): a resident
+    # who shows a booking of another station is told which one.
+    db["stations"].create({"id": str, "name": str, "updated_at": str}, pk="id",
+                          not_null={"name"})
+
+
+@migrations()
 def m016_create_pairings(db: Database) -> None:
     # A device started without a token asks to be paired: a short code it shows, a secret
     # `poll` it keeps (only its hash here). An admin approves the code, naming the device; the

@@ -10,7 +10,7 @@ import json
 import sqlite3
 import threading
 import uuid
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -202,9 +202,35 @@ class Store(OutboxStore, PairingStore, ReportStore, ChangesStore):
 
     # bookings -------------------------------------------------------------------------------
 
-    def upsert_bookings(self, bookings: Iterable[dict[str, Any]]) -> None:
+    def upsert_bookings(self, bookings: Iterable[dict[str, Any]], *,
+                        take_codes: bool = False) -> None:
+        """Insert or update bookings by id. `take_codes`: a row of another booking that holds
+        one of their codes gives it up (its code gets its day appended, which nobody types)."""
+        rows = list(bookings)
         with self._write() as db:
-            db["bookings"].upsert_all(list(bookings), pk="id")
+            if take_codes:
+                db.execute(
+                    "UPDATE bookings SET code = code || '@' || day "
+                    "WHERE code IN (SELECT value FROM json_each(:codes)) "
+                    "AND id NOT IN (SELECT value FROM json_each(:ids))",
+                    {"codes": json.dumps([r["code"] for r in rows]),
+                     "ids": json.dumps([r["id"] for r in rows])})
+            db["bookings"].upsert_all(rows, pk="id")
+
+    def delete_unused_bookings(self, id_like: str) -> int:
+        """Delete the bookings whose id matches the LIKE pattern and no ticket refers to."""
+        with self._write() as db:
+            cursor = db.execute(
+                "DELETE FROM bookings WHERE id LIKE ? AND id NOT IN "
+                "(SELECT booking_id FROM tickets WHERE booking_id IS NOT NULL)", [id_like])
+            return cursor.rowcount
+
+    def bookings_by_id(self, ids: Iterable[str]) -> dict[str, dict[str, Any]]:
+        with self._lock:
+            rows = self.db.execute_returning_dicts(
+                "SELECT * FROM bookings WHERE id IN (SELECT value FROM json_each(?))",
+                [json.dumps(list(ids))])
+        return {row["id"]: row for row in rows}
 
     def booking_by_code(self, code: str) -> dict[str, Any] | None:
         with self._lock:
@@ -246,6 +272,21 @@ class Store(OutboxStore, PairingStore, ReportStore, ChangesStore):
             db.execute("INSERT INTO meta(key, value) VALUES (?, ?) "
                        "ON CONFLICT(key) DO UPDATE SET value = excluded.value",
                        [cursor_key, cursor])
+
+    # other stations -------------------------------------------------------------------------
+
+    def put_station_names(self, names: Mapping[str, str], updated_at: str) -> None:
+        """Station names by id (the platform's directory, the demo's); others are kept."""
+        with self._write() as db:
+            db["stations"].upsert_all(
+                [{"id": k, "name": v, "updated_at": updated_at} for k, v in names.items()],
+                pk="id")
+
+    def station_name(self, station_id: str) -> str | None:
+        with self._lock:
+            row = self.db.execute("SELECT name FROM stations WHERE id = ?",
+                                  [station_id]).fetchone()
+        return row[0] if row else None
 
     # platform keys --------------------------------------------------------------------------
 

@@ -46,7 +46,9 @@ def test_create_read_verify_cancel_feed(client: FlaskClient, booking_request: An
     assert entry["id"] == created["id"] and entry["status"] == "cancelled"
     assert entry["name_masked"] == "张*三" and entry["phone_last4"] == "8000"
     assert entry["vaccine"] == {"product": "Flu4", "name": "四价流感病毒裂解疫苗", "dose": 1}
-    assert "resident" not in entry  # the station gets no full name or phone
+    # of the resident the station gets only the birth year (the desk's age check), no full
+    # name or phone
+    assert entry["resident"] == {"birth_year": 1945}
 
 
 def test_qr_images(client: FlaskClient, booking_request: Any) -> None:

@@ -148,3 +148,16 @@ def test_a_heartbeat_replaces_the_last(client: FlaskClient, neighbours: Store,
                               "estimated_wait_minutes": 5}]}
         client.post("/api/v1/stations/demo-station/heartbeat", json=beat, headers=STATION)
     assert nearby(client)[0]["services"][0]["waiting"] == 9
+
+
+def test_the_station_directory_is_public_ids_and_names(client: FlaskClient, store: Store,
+                                                       clock: Any) -> None:
+    store.add_station("east", "东区站", "east-token", {"A": ("门诊", "clinic")}, int(clock()))
+    response = client.get("/api/v1/stations")
+    assert response.status_code == 200
+    stations = response.json["stations"]
+    assert stations == sorted(stations, key=lambda s: s["id"])
+    assert {s["id"]: s["name"] for s in stations} == {
+        "demo-station": "幸福社区卫生服务站", "east": "东区站",
+        **{station_id: name for station_id, name, _, _ in DEMO_NEIGHBOURS}}
+    assert all(set(s) == {"id", "name"} for s in stations)  # no tokens, no places
