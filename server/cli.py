@@ -55,6 +55,8 @@ def demo_banner(base: str) -> str:
         f"  kiosk screen   {base}/kiosk#token={kiosk_token}\n"
         f"  nurse console  {base}/console\n"
         f"  display        {base}/display#token={display_token}\n"
+        f"  administration {base}/admin (log in as demo-admin: services and counters, staff,\n"
+        "                 notices, devices and pairing, change history, reports)\n"
         f"  health         {base}/healthz\n"
         "  staff logins\n" + logins + "\n"
         f"  device tokens  kiosk {kiosk_token}, display {display_token}\n"
