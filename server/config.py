@@ -385,7 +385,8 @@ def layout_problems(services: list[ServiceTable], counters: list[CounterTable]
     return out
 
 
-def _where(loc: tuple[int | str, ...]) -> str:
+def setting_path(loc: tuple[int | str, ...]) -> str:
+    """Where a setting is, as config.toml's readers say it: `services[1].prefix`."""
     out = ""
     for part in loc:
         out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
@@ -396,14 +397,14 @@ def _problem(error: Any) -> str:
     """One validation error as `where: what`, in the words of the old hand-written checks."""
     loc = tuple(error["loc"])
     if error["type"] == "missing":
-        return f"{_where(loc[:-1])}: missing key '{loc[-1]}'"
+        return f"{setting_path(loc[:-1])}: missing key '{loc[-1]}'"
     if error["type"] == "extra_forbidden":
-        return f"{_where(loc[:-1])}: unknown key '{loc[-1]}'"
+        return f"{setting_path(loc[:-1])}: unknown key '{loc[-1]}'"
     what = error["msg"].removeprefix("Input should be ")
     what = what if what != error["msg"] else what[:1].lower() + what[1:]
     if error["type"] != "time_zone":
         what = "expected " + what
-    return f"{_where(loc)}: {what}, got {error['input']!r}"
+    return f"{setting_path(loc)}: {what}, got {error['input']!r}"
 
 
 def load(path: str | Path | None = None, **overrides: Any) -> Settings:

@@ -28,6 +28,7 @@ from .config import (
     ServiceTable,
     Settings,
     layout_problems,
+    setting_path,
 )
 from .store import Store
 
@@ -86,11 +87,9 @@ def document(services: Mapping[str, ServiceConfig],
 
 def _field(where: tuple[int | str, ...], code: str, subject: str,
            params: dict[str, Any]) -> dict[str, Any]:
-    path = ""
-    for part in where:
-        path += f"[{part}]" if isinstance(part, int) else (f".{part}" if path else str(part))
     words = i18n.both(f"setting.{code}", **params)
-    return {"field": str(where[-1]), "where": path, "subject": subject, "code": code, **words}
+    return {"field": str(where[-1]), "where": setting_path(where), "subject": subject,
+            "code": code, **words}
 
 
 def validate(doc: Mapping[str, Any]) -> Parsed:

@@ -21,6 +21,7 @@ from .inputs import json_object
 from .security import current_principal, requires
 
 bp = Blueprint("layout", __name__)
+_UNKNOWN = {"services": ("service_unknown", "service"), "counters": ("counter_unknown", "counter")}
 
 
 class Layout(BaseModel):
@@ -76,10 +77,10 @@ def _apply(part: str, key: str, ident: str, entry: dict[str, Any] | None, action
         index = next((i for i, e in enumerate(entries) if e[key] == ident), None)
         before = entries[index] if index is not None else None
         if entry is None:
-            if before is None:
-                raise_unknown(part, ident)
-            del entries[index]  # type: ignore[arg-type]
-            detail: dict[str, Any] = {"removed": before}
+            if index is None:
+                code, param = _UNKNOWN[part]
+                raise RequestError(code, **{param: ident})
+            detail: dict[str, Any] = {"removed": entries.pop(index)}
         else:
             if index is None:
                 entries.append(entry)
@@ -89,12 +90,6 @@ def _apply(part: str, key: str, ident: str, entry: dict[str, Any] | None, action
             action = action if before is not None else action.replace("changed", "added")
         station.configure(doc, by=_who(), action=action, subject=ident, detail=detail)
     return jsonify(_current())
-
-
-def raise_unknown(part: str, ident: str) -> None:
-    if part == "services":
-        raise RequestError("service_unknown", service=ident)
-    raise RequestError("counter_unknown", counter=ident)
 
 
 def _entry(key: str, ident: str) -> dict[str, Any]:

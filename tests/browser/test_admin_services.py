@@ -41,7 +41,7 @@ def test_an_admin_adds_a_counter_and_open_consoles_offer_it(
     page.click("#counter-form button[type=submit]")
     page.wait_for_selector("#counter-dialog:not([open])", state="attached")
     page.wait_for_selector("#counters tr:has-text('3号诊室')")
-    assert "3号诊室" in page.locator("#page-message").inner_text()
+    assert "3号诊室" in page.locator("#message").inner_text()
     # the nurse's console, open all along, loads the new layout by itself
     console.wait_for_selector("#counter-picker [data-counter=A3]", state="attached",
                               timeout=15000)

@@ -3,15 +3,13 @@
 // beside its field. Saved changes reach every open page at once (Socket.IO `layout`).
 (function () {
   "use strict";
-  var A = window.ADMIN, T = A.strings, el = Clinicq.el;
-  var H = {"X-CSRF-Token": A.csrf};
+  var A = window.ADMIN, T = A.strings, el = Clinicq.el, say = window.AdminForms.say;
+  var H = window.AdminForms.H;
   var current = null;  // the layout last loaded
-  var pageMessage = document.getElementById("page-message");
   var NUMBERS = ["walkin_capacity", "booked_per_walkin", "early_minutes", "grace_minutes",
                  "recall_limit", "default_service_minutes"];
 
   function words(e) { return (A.lang === "en" ? e.message : e.message_zh) || e.message || ""; }
-  function say(text, bad) { pageMessage.textContent = text; pageMessage.className = "message" + (bad ? " error" : ""); }
   function stageWords(stages) {
     return stages.length ? stages.map(function (s) { return T["stage_" + s] || s; }).join(" → ") : T.one_stage;
   }
@@ -85,7 +83,7 @@
       var input = form.querySelector("[name=" + f.field + "]");
       if (input) { input.setAttribute("aria-invalid", "true"); first = first || input; }
     });
-    (first || general).focus && (first || form.querySelector("input")).focus();
+    (first || form.querySelector("input:not([readonly])")).focus();
   }
 
   function checked(form, name) {
