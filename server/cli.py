@@ -100,6 +100,10 @@ DELEGATED = {
                "server.config_cli:main"),
     "doctor": ("list cameras, input devices, serial ports and printers, and what is missing",
                "hardware.doctor:main"),
+    "install": ("install this PC as a station: service user, systemd units, udev rules, "
+                "kiosk-mode screens (--dry-run prints them)", "server.install:install_main"),
+    "uninstall": ("stop and remove what `clinicq install` wrote (the data stays)",
+                  "server.install:uninstall_main"),
 }
 
 
