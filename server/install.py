@@ -1,4 +1,4 @@
-"""`clinicq install` / `clinicq uninstall`: a Debian/Ubuntu station PC's units, rules and screens (tool).
+"""`clinicq install` and `uninstall`: a Debian/Ubuntu station PC's units, rules, screens (tool).
 
 What a role installs (paths as on the host; `--root DIR` puts them under DIR):
 
@@ -156,6 +156,8 @@ def _check(opts: Options) -> None:
     unknown = set(opts.roles) - set(ROLES)
     if unknown or not opts.roles:
         raise InstallError(f"roles are {', '.join(ROLES)}; got {', '.join(opts.roles) or 'none'}")
+    if not 0 < opts.port < 65536:
+        raise InstallError(f"--port must be 1-65535, got {opts.port}")
     if not os.path.isabs(opts.clinicq):
         raise InstallError(f"--clinicq must be an absolute path, got {opts.clinicq!r}")
     if not re.fullmatch(r"https?://[A-Za-z0-9.\-\[\]:]+(/[A-Za-z0-9._~/\-]*)?", opts.url):
@@ -244,11 +246,11 @@ class Executor:
     Under another root nothing outside it changes: files and directories go under it (their
     owners are not set, the user exists only on the host), and commands are printed."""
 
-    def __init__(self, root: str = "/", *, dry_run: bool = False, out: TextIO = sys.stdout):
+    def __init__(self, root: str = "/", *, dry_run: bool = False, out: TextIO | None = None):
         self.root = Path(root)
         self.host = self.root == Path("/")
         self.dry_run = dry_run
-        self.out = out
+        self.out = out or sys.stdout
 
     def target(self, path: str) -> Path:
         return self.root / path.lstrip("/")
