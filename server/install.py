@@ -66,6 +66,7 @@ class WriteFile:
     mode: int = 0o644
     group: str | None = None  # chgrp to this (the service user's group) on the host
     seed: bool = False  # written only when absent: the administrator's file from then on
+    error: str | None = None  # why the content could not be made: fatal only when written
 
 
 @dataclass(frozen=True)
@@ -187,9 +188,12 @@ def install_plan(opts: Options) -> list[Step]:
             MakeDir(ETC, 0o750, "root", USER),
         ]
     if "station" in roles:
-        steps.append(WriteFile(CONFIG, seeded_config(opts.shipped_config, listen=opts.listen,
-                                                     port=opts.port),
-                               mode=0o640, group=USER, seed=True))
+        try:
+            seeded, error = seeded_config(opts.shipped_config, listen=opts.listen,
+                                          port=opts.port), None
+        except InstallError as err:  # an installed wheel has no config.toml beside it
+            seeded, error = "", f"{err}; pass --seed-config PATH (a checkout's config.toml)"
+        steps.append(WriteFile(CONFIG, seeded, mode=0o640, group=USER, seed=True, error=error))
         steps.append(WriteFile(f"{UNITS}/{STATION_UNIT}",
                                render("clinicq-station.service", values)))
     if "kiosk" in roles:
@@ -274,6 +278,8 @@ class Executor:
         if step.seed and path.exists():
             self._say(f"# kept: {path} (exists; install never overwrites it)")
             return
+        if step.error:
+            raise InstallError(step.error)
         if self.dry_run:
             self._say(f"# {path}")
             self.out.write(step.content if step.content.endswith("\n") else step.content + "\n")
@@ -370,6 +376,9 @@ def install_parser() -> argparse.ArgumentParser:
     p.add_argument("--printer", default=DEFAULT_PRINTER,
                    help=f"the kiosk agent's printer in the seeded kiosk.env "
                         f"(default {DEFAULT_PRINTER})")
+    p.add_argument("--seed-config", default=None, metavar="PATH",
+                   help="the configuration /etc/clinicq/config.toml is seeded from when absent "
+                        "(default: the checkout's config.toml)")
     p.add_argument("--clinicq", default="", metavar="PATH",
                    help="the clinicq executable the units start (default: the one beside "
                         "this Python, e.g. /opt/clinicq/bin/clinicq)")
@@ -406,7 +415,8 @@ def install_main(argv: Sequence[str] | None = None) -> int:
         opts = Options(roles=tuple(dict.fromkeys(args.roles or ROLES)),
                        clinicq=args.clinicq or default_executable(),
                        station_url=args.station_url, listen=args.listen, port=args.port,
-                       scanner=args.scanner, printer=args.printer)
+                       scanner=args.scanner, printer=args.printer,
+                       **({"shipped_config": Path(args.seed_config)} if args.seed_config else {}))
         steps = install_plan(opts)
     except InstallError as err:
         print(f"clinicq install: {err}", file=sys.stderr)

@@ -169,30 +169,30 @@ MOUSE = usb("1-5", "046d", "c077")  # Logitech USB mouse
 CH340 = usb("1-6", "1a86", "7523")  # a USB serial adaptor
 
 USB_DEVICE = {"DEVTYPE": "usb_device"}
-# (what, the event's device and its parents, the properties earlier rules set, expected
-# group, expected symlinks); None: the rules leave the device alone
+# (what, the event's device and its parents, the properties earlier rules set (the stock
+# rules' usb_id import), whether the service user gets it, the symlinks expected)
 SAMPLES = [
     ("Epson TM-T20 raw USB", [TM_T20], {**USB_DEVICE, "ID_USB_INTERFACES": ":070102:"},
-     "clinicq", []),
+     True, []),
     ("Epson TM-T20 usblp node", [Device("usbmisc", "lp0", "usblp"),
-                                 interface("1-1:1.0", "07"), TM_T20], {}, "clinicq",
+                                 interface("1-1:1.0", "07"), TM_T20], {}, True,
      ["clinicq-printer"]),
     ("Epson TM-T20II vendor class", [TM_T20_VENDOR_CLASS],
-     {**USB_DEVICE, "ID_USB_INTERFACES": ":ff0000:"}, "clinicq", []),
+     {**USB_DEVICE, "ID_USB_INTERFACES": ":ff0000:"}, True, []),
     ("printer class, unknown vendor", [GENERIC_PRINTER],
-     {**USB_DEVICE, "ID_USB_INTERFACES": ":070101:070102:"}, "clinicq", []),
-    ("HID scanner event node", input_event(3, "Symbol Bar Code Scanner", LS2208), {}, "clinicq",
+     {**USB_DEVICE, "ID_USB_INTERFACES": ":070101:070102:"}, True, []),
+    ("HID scanner event node", input_event(3, "Symbol Bar Code Scanner", LS2208), {}, True,
      ["clinicq-scanner"]),
     ("HID scanner hidraw", [Device("hidraw", "hidraw0"), *input_event(3, "x", LS2208)[2:]], {},
-     "clinicq", []),
+     True, []),
     ("serial scanner ttyACM", [Device("tty", "ttyACM0", ""), interface("1-3:1.0", "02"),
-                               VOYAGER_ACM], {}, "clinicq", ["clinicq-scanner-serial"]),
-    ("USB mouse event node", input_event(5, "Logitech USB Optical Mouse", MOUSE), {}, None, []),
-    ("USB mouse device", [MOUSE], {**USB_DEVICE, "ID_USB_INTERFACES": ":030102:"}, None, []),
+                               VOYAGER_ACM], {}, True, ["clinicq-scanner-serial"]),
+    ("USB mouse event node", input_event(5, "Logitech USB Optical Mouse", MOUSE), {}, False, []),
+    ("USB mouse device", [MOUSE], {**USB_DEVICE, "ID_USB_INTERFACES": ":030102:"}, False, []),
     ("USB mouse hidraw", [Device("hidraw", "hidraw1"), *input_event(5, "x", MOUSE)[2:]], {},
-     None, []),
+     False, []),
     ("USB serial adaptor", [Device("tty", "ttyUSB0", "ch341-uart"), interface("1-6:1.0", "ff"),
-                            CH340], {}, None, []),
+                            CH340], {}, False, []),
 ]
 
 
@@ -201,17 +201,47 @@ def rules(root: Path) -> list[udev_rules.Rule]:
     return udev_rules.parse(at(root, install.RULES).read_text())
 
 
-@pytest.mark.parametrize(("what", "chain", "env", "group", "links"), SAMPLES,
+def service_groups(root: Path) -> set[str]:
+    """The service user's own group and the groups the sysusers file adds it to."""
+    lines = at(root, install.SYSUSERS).read_text().splitlines()
+    return {install.USER} | {line.split()[2] for line in lines if line.startswith("m ")}
+
+
+@pytest.mark.parametrize(("what", "chain", "env", "access", "links"), SAMPLES,
                          ids=[s[0] for s in SAMPLES])
 def test_udev_rules_give_printers_and_scanners_and_nothing_else(
-        rules: list[udev_rules.Rule], what: str, chain: list[Device], env: dict[str, str],
-        group: str | None, links: list[str]) -> None:
+        root: Path, rules: list[udev_rules.Rule], what: str, chain: list[Device],
+        env: dict[str, str], access: bool, links: list[str]) -> None:
     result = udev_rules.run(rules, chain, env)
-    if group is None:
-        assert not result.touched, result
-    else:
-        assert (result.group, result.mode) == (group, "0660")
-        assert result.symlinks == links
+    if not access:
+        assert not result.touched, result  # left to the stock rules
+        return
+    assert result.group in service_groups(root) and result.mode == "0660", result
+    assert result.symlinks == links
+
+
+def test_printer_class_devices_keep_the_stock_lp_group(rules: list[udev_rules.Rule]) -> None:
+    # 50-udev-default gives them to lp (CUPS uses it); vendor-class ones it leaves to root
+    env = {**USB_DEVICE, "ID_USB_INTERFACES": ":070102:"}
+    assert udev_rules.run(rules, [TM_T20], env).group == "lp"
+    vendor_class = {**USB_DEVICE, "ID_USB_INTERFACES": ":ff0000:"}
+    assert udev_rules.run(rules, [TM_T20_VENDOR_CLASS], vendor_class).group == install.USER
+
+
+@pytest.mark.skipif(shutil.which("systemd-sysusers") is None,
+                    reason="systemd-sysusers is not installed")
+def test_sysusers_creates_a_system_user_without_a_login(root: Path) -> None:
+    # systemd-sysusers itself reads the file, into the throw-away root's /etc
+    done = subprocess.run(["systemd-sysusers", f"--root={root}", str(at(root, install.SYSUSERS))],
+                          capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stderr
+    user = next(line.split(":") for line in at(root, "/etc/passwd").read_text().splitlines()
+                if line.startswith(f"{install.USER}:"))
+    assert int(user[2]) < 1000 and user[5:] == [install.DATA, "/usr/sbin/nologin"]
+    groups = {line.split(":")[0]: line.split(":")[3]
+              for line in at(root, "/etc/group").read_text().splitlines()}
+    assert {"lp", "dialout", "video", "input"} <= {g for g, members in groups.items()
+                                                   if install.USER in members.split(",")}
 
 
 def test_udev_vendor_ids_are_as_sysfs_writes_them(rules: list[udev_rules.Rule]) -> None:
@@ -286,6 +316,20 @@ def test_install_twice_keeps_the_configuration(
     assert {u: at(root, f"{install.UNITS}/{u}").read_bytes() for u in UNITS} == units
     headers, _ = dry_run_listing(run_install(root, capsys, "--dry-run"))
     assert str(cfg) not in headers
+
+
+def test_without_a_config_to_seed_only_a_first_install_fails(
+        root: Path, tmp_path_factory: pytest.TempPathFactory,
+        capsys: pytest.CaptureFixture[str]) -> None:
+    missing = tmp_path_factory.mktemp("wheel") / "config.toml"
+    capsys.readouterr()
+    # the config is there already: nothing to seed, the install goes on
+    assert install_main(["--root", str(root), "--seed-config", str(missing)]) == 0
+    at(root, install.CONFIG).unlink()
+    assert install_main(["--root", str(root), "--seed-config", str(missing)]) == 1
+    err = capsys.readouterr().err
+    assert f"cannot read the shipped configuration {missing}" in err and "--seed-config" in err
+    assert not at(root, install.CONFIG).exists()
 
 
 def test_a_display_pc_gets_only_the_screen(tmp_path: Path,
