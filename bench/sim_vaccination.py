@@ -24,8 +24,8 @@ from typing import TYPE_CHECKING, NamedTuple
 
 from contracts.demo import DEMO_VACCINES
 from server.engine import commands, vaccination
-from server.engine.model import (OBSERVATION, SCREENING, VACCINATION as DOSE, CounterRules,
-                                 ServiceRules, Ticket)
+from server.engine.model import OBSERVATION, SCREENING, CounterRules, ServiceRules, Ticket
+from server.engine.model import VACCINATION as DOSE
 
 if TYPE_CHECKING:
     from simulate import _Loop
