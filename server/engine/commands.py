@@ -99,7 +99,8 @@ def open_day(state: State, now: datetime) -> Result:
                        ev.TicketCancelled, reason="day_closed")
     change.tickets = {k: t for k, t in change.tickets.items() if t.day == today}
     change.draft = replace(change.draft, day=today, numbering={}, streak={}, undo={},
-                           counter_ticket={}, recent_calls=(), paused=frozenset())
+                           counter_ticket={}, recent_calls=(), paused=frozenset(),
+                           paused_at={})
     return change.result()
 
 

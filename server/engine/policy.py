@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import heapq
+import itertools
 import math
 from collections import deque
+from collections.abc import Iterator
 from datetime import datetime, timedelta
 
 from .model import ServiceRules, State, Ticket
@@ -134,10 +137,19 @@ def eta_minutes(state: State, service: str, position: int,
         counters = max(open_counters(state, service, stage), 1)
         return math.ceil(position * mean / counters + ahead * mean)
     per_call = minutes_per_call(state, service)
-    # counter k (soonest free first) calls at free[k], free[k] + per_call, ...: the
-    # position-th call is the ((position - 1) mod c)-th counter's ((position - 1) // c)-th
-    rounds, k = divmod(position - 1, len(free))
-    return round(free[k] + rounds * per_call + ahead * mean)
+    at = next(itertools.islice(_call_times(free, per_call), position - 1, None))
+    return round(at + ahead * mean)
+
+
+def _call_times(free: list[float], per_call: float) -> Iterator[float]:
+    """The minutes from now of the counters' calls, in time order: counter k calls at
+    free[k], free[k] + per_call, ... (a counter back from its break joins when it is back)."""
+    heap = [(at, k) for k, at in enumerate(free)]
+    heapq.heapify(heap)
+    while True:
+        at, k = heapq.heappop(heap)
+        yield at
+        heapq.heappush(heap, (at + per_call, k))
 
 
 # The walk to the desk and the no-shows are learnt from this many recent calls, starting from
@@ -167,14 +179,20 @@ def minutes_per_call(state: State, service: str) -> float:
 
 
 def _free_in(state: State, service: str, stage: str | None, now: datetime) -> list[float]:
-    """Minutes until each open counter serving the stage is free to call, soonest first,
-    each within [0, minutes_per_call]: free now, or after the rest of its current ticket."""
+    """Minutes until each counter serving the stage is free to call, soonest first: an open
+    one within [0, minutes_per_call], free now or after the rest of its current ticket; one on
+    a break when it is expected back (break_left), unless its break has run over."""
     rules = state.service(service)
     per_call = minutes_per_call(state, service)
     mean = mean_service_minutes(state, service)
     out = []
     for cid, c in state.rules.counters.items():
-        if service not in c.services or cid in state.paused or stage not in c.serves(rules):
+        if service not in c.services or stage not in c.serves(rules):
+            continue
+        if cid in state.paused:
+            back = break_left(state, cid, now)
+            if back is not None:
+                out.append(back)
             continue
         tid = state.counter_ticket.get(cid)
         current = state.tickets.get(tid) if tid else None
@@ -229,11 +247,9 @@ def stage_waits(state: State, service: str, stage: str | None, now: datetime) ->
     walkin_rate = walkin_rate_per_minute(state, service, now)
     came, streak = 0, state.streak.get(service, 0)
     out: dict[str, int] = {}
-    j = 0
+    calls = _call_times(free, per_call)
     while len(out) < len(waiting):
-        rounds, k = divmod(j, len(free))
-        j += 1
-        at = free[k] + rounds * per_call
+        at = next(calls)
         when = now + timedelta(minutes=at)
         while early and early[0].slot_start is not None and early[0].slot_start <= when:
             booked.append(early.popleft())  # its slot has opened: it queues by slot
@@ -277,6 +293,22 @@ def walkin_rate_per_minute(state: State, service: str, now: datetime) -> float:
     walkins = sum(1 for t in state.tickets.values() if t.service == service
                   and t.kind == "walkin" and not t.priority and t.issued_at > since)
     return walkins / RATE_MINUTES
+
+
+# How long a counter's break is expected to last (a nurse's usual break; the engine is not
+# told its length). A counter past it is left out again: the break has run over, or the
+# counter has closed for the day.
+EXPECTED_BREAK_MINUTES = 30
+
+
+def break_left(state: State, counter: str, now: datetime) -> float | None:
+    """Minutes until the paused `counter` is expected back, or None: not paused, its break's
+    start unknown (paused before the engine kept it), or past EXPECTED_BREAK_MINUTES."""
+    since = state.paused_at.get(counter) if counter in state.paused else None
+    if since is None:
+        return None
+    left = EXPECTED_BREAK_MINUTES - (now - since).total_seconds() / 60
+    return left if left > 0 else None
 
 
 # A service running over its mean is expected to end soon, not now: at least this share of a
