@@ -307,3 +307,47 @@ def test_observation_of_a_vaccination_starts_only_from_the_dose_record() -> None
     assert refused(c.act, s, tid, "observe", now=T0) == "dose_record_required"
     s, _ = vaccinate(s, tid)  # from serving, too
     assert s.tickets[tid].status == "observing"
+
+
+# The wait shown at check-in runs to the call at the pathway's last queue stage (the dose), as
+# the reports measure it: the vaccination queue counts too (policy._through_pathway).
+
+def _desks(*counters: CounterRules) -> State:
+    vax = ServiceRules("V", "V", stages=("screening", "vaccination", "observation"))
+    return State(rules=StationRules.build([vax], list(counters)))
+
+
+def test_the_wait_at_screening_counts_the_vaccination_queue() -> None:
+    s = station()
+    s, first = booked(s, "b0")
+    # alone: screened at once (0), then at a free vaccination desk one service later (5)
+    assert policy.ticket_eta(s, s.tickets[first], T0) == 5
+    assert policy.eta_minutes(s, "V", 1, "screening", now=T0) == 5
+    for n in range(1, 5):  # four residents screened at the kiosk wait for a vaccination desk
+        s, tid = booked(s, f"b{n}")
+        s = answered(s, tid)
+    # two desks call those four at 0, 0, 5, 5: the resident at screening is next, at 10
+    assert policy.ticket_eta(s, s.tickets[first], T0) == 10
+    assert policy.eta_minutes(s, "V", 1, "screening", now=T0) == 10
+    assert policy.eta_minutes(s, "V", 1, "screening") == 10  # without now: as before, 5 + 5
+
+
+def test_a_desk_serving_both_stages_calls_the_vaccination_queue_first() -> None:
+    s = _desks(CounterRules("S1", ("V",), ("screening",)),
+               CounterRules("V1", ("V",), ("screening", "vaccination")))
+    for n in (1, 2):
+        s, tid = booked(s, f"b{n}")
+        s = answered(s, tid)
+    s, third = booked(s, "b3")
+    s, fourth = booked(s, "b4")
+    # screening by S1 alone (V1 has two waiting for their dose): at 0 and at 5; the dose at
+    # V1 after the two: 10, then 15
+    assert policy.stage_waits(s, "V", "screening", T0) == {third: 10, fourth: 15}
+    # no screening-only desk: V1 and V2 screen once their share of the two is called (5)
+    s = _desks(CounterRules("V1", ("V",), ("screening", "vaccination")),
+               CounterRules("V2", ("V",), ("screening", "vaccination")))
+    for n in (1, 2):
+        s, tid = booked(s, f"b{n}")
+        s = answered(s, tid)
+    s, third = booked(s, "b3")
+    assert policy.stage_waits(s, "V", "screening", T0) == {third: 10}

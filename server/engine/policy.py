@@ -117,14 +117,15 @@ def open_counters(state: State, service: str, stage: str | None = ALL_STAGES) ->
 
 def eta_minutes(state: State, service: str, position: int,
                 stage: str | None = ALL_STAGES, *, now: datetime | None = None) -> int:
-    """Estimated wait of the `position`-th ticket in the queue of `service` (at `stage`), plus
-    one service time for each stage of the pathway still ahead after this one.
+    """Estimated wait of the `position`-th ticket in the queue of `service` (at `stage`), to
+    its call at the pathway's last queue stage.
 
     Without `now`: position × recent mean service time ÷ counters serving the stage, as if
-    every counter had just begun a service. With `now` (what the station shows), what the
-    counters are doing counts: a free counter calls at once, a busy one after the rest of its
-    current resident, and a call also costs the walk to the desk and the residents who do not
-    come (minutes_per_call)."""
+    every counter had just begun a service, plus one service time for each stage still ahead.
+    With `now` (what the station shows), what the counters are doing counts: a free counter
+    calls at once, a busy one after the rest of its current resident, and a call also costs
+    the walk to the desk and the residents who do not come (minutes_per_call); and each later
+    stage's queue is played forward too (_through_pathway)."""
     if position <= 0:
         return 0
     rules = state.service(service)
@@ -137,8 +138,44 @@ def eta_minutes(state: State, service: str, position: int,
         counters = max(open_counters(state, service, stage), 1)
         return math.ceil(position * mean / counters + ahead * mean)
     per_call = minutes_per_call(state, service)
-    at = next(itertools.islice(_call_times(free, per_call), position - 1, None))
-    return round(at + ahead * mean)
+    calls = list(itertools.islice(_call_times(free, per_call), position))
+    return round(_through_pathway(state, service, stage, now, calls)[-1])
+
+
+def _through_pathway(state: State, service: str, stage: str | None, now: datetime | None,
+                     calls: list[float]) -> list[float]:
+    """From the minutes of the calls at `stage` (in time order), the minutes of the same
+    residents' calls at the pathway's last queue stage. Each is ready for the next stage one
+    service time after its call; there the residents waiting now and those being served at the
+    stage before go first, then each as it is ready, at the next free counter of the stage
+    (a counter serving two stages is counted at both: the estimate errs short there)."""
+    rules = state.service(service)
+    following = rules.stage_after(stage)
+    if following is None:
+        return calls
+    mean = mean_service_minutes(state, service)
+    per_call = minutes_per_call(state, service)
+    while following is not None:
+        free = _free_in(state, service, following, now) if now is not None else []
+        if not free:  # no counter open for the stage: one service time, as without now
+            calls = [at + mean for at in calls]
+        else:
+            before = stage
+            ahead = sum(1 for t in state.tickets.values() if t.service == service and (
+                (t.stage == following and t.status == "waiting")
+                or (t.stage == before and t.status in ("called", "serving"))))
+            heap = list(free)
+            heapq.heapify(heap)
+            for _ in range(ahead):
+                heapq.heappush(heap, heapq.heappop(heap) + per_call)
+            later = []
+            for at in calls:
+                call = max(heapq.heappop(heap), at + mean)
+                later.append(call)
+                heapq.heappush(heap, call + per_call)
+            calls = later
+        stage, following = following, rules.stage_after(following)
+    return calls
 
 
 def _call_times(free: list[float], per_call: float) -> Iterator[float]:
@@ -181,23 +218,30 @@ def minutes_per_call(state: State, service: str) -> float:
 def _free_in(state: State, service: str, stage: str | None, now: datetime) -> list[float]:
     """Minutes until each counter serving the stage is free to call, soonest first: an open
     one within [0, minutes_per_call], free now or after the rest of its current ticket; one on
-    a break when it is expected back (break_left), unless its break has run over."""
+    a break when it is expected back (break_left), unless its break has run over. A counter
+    serving a later stage of the pathway as well calls the residents waiting there first (they
+    checked in earlier, and more follow them from this stage): while some wait there it is
+    left out, unless no other counter serves the stage; then it is free once its share of
+    them is called."""
     rules = state.service(service)
     per_call = minutes_per_call(state, service)
     mean = mean_service_minutes(state, service)
-    out = []
+    later = _later_backlog(state, service, stage, per_call)
+    out: list[float] = []
+    held: list[float] = []  # counters that call a later stage first
     for cid, c in state.rules.counters.items():
         if service not in c.services or stage not in c.serves(rules):
             continue
+        first = max((later.get(s, 0.0) for s in c.serves(rules)), default=0.0)
         if cid in state.paused:
             back = break_left(state, cid, now)
             if back is not None:
-                out.append(back)
+                (held if first else out).append(max(back, first))
             continue
         tid = state.counter_ticket.get(cid)
         current = state.tickets.get(tid) if tid else None
         if current is None or current.status not in ("called", "serving"):
-            out.append(0.0)
+            (held if first else out).append(first)
             continue
         if current.status == "serving" and current.started_at is not None:
             elapsed = (now - current.started_at).total_seconds() / 60
@@ -205,8 +249,25 @@ def _free_in(state: State, service: str, stage: str | None, now: datetime) -> li
         else:
             since = (now - (current.called_at or now)).total_seconds() / 60
             left = max(per_call - since, mean * REMAINING_FLOOR)
-        out.append(min(left, per_call))
-    return sorted(out)
+        (held if first else out).append(max(min(left, per_call), first))
+    return sorted(out or held)
+
+
+def _later_backlog(state: State, service: str, stage: str | None,
+                   per_call: float) -> dict[str | None, float]:
+    """For each later stage of the pathway with residents waiting: the minutes its open
+    counters take to call them all (waiting ÷ counters × one call's time)."""
+    rules = state.service(service)
+    out: dict[str | None, float] = {}
+    following = rules.stage_after(stage)
+    while following is not None:
+        waiting = sum(1 for t in state.tickets.values() if t.service == service
+                      and t.stage == following and t.status == "waiting")
+        counters = open_counters(state, service, following)
+        if waiting and counters:
+            out[following] = waiting * per_call / counters
+        following = rules.stage_after(following)
+    return out
 
 
 def ticket_eta(state: State, ticket: Ticket, now: datetime) -> int | None:
@@ -232,8 +293,6 @@ def stage_waits(state: State, service: str, stage: str | None, now: datetime) ->
     if not free:  # every counter on a break: as eta_minutes, one counter
         return {t.id: eta_minutes(state, service, i, stage)
                 for i, t in enumerate(order(state, service, now, stage), start=1)}
-    mean = mean_service_minutes(state, service)
-    ahead = _stages_after(rules, stage) * mean
     per_call = minutes_per_call(state, service)
     lanes: dict[str, list[Ticket]] = {"priority": [], "booked": [], "walkin": [], "early": []}
     for t in waiting:
@@ -246,9 +305,12 @@ def stage_waits(state: State, service: str, stage: str | None, now: datetime) ->
     early = deque(sorted(lanes["early"], key=_booked_key))
     walkin_rate = walkin_rate_per_minute(state, service, now)
     came, streak = 0, state.streak.get(service, 0)
-    out: dict[str, int] = {}
+    # every call played forward, in time order: (minutes from now, the ticket or None for a
+    # walk-in expected by then: it goes on along the pathway too)
+    played: list[tuple[float, Ticket | None]] = []
+    found = 0
     calls = _call_times(free, per_call)
-    while len(out) < len(waiting):
+    while found < len(waiting):
         at = next(calls)
         when = now + timedelta(minutes=at)
         while early and early[0].slot_start is not None and early[0].slot_start <= when:
@@ -267,9 +329,10 @@ def stage_waits(state: State, service: str, stage: str | None, now: datetime) ->
             chosen = early.popleft()
         else:  # pragma: no cover - a ticket is left, so some lane holds it
             break
-        if chosen is not None:
-            out[chosen.id] = round(at + ahead)
-    return out
+        played.append((at, chosen))
+        found += chosen is not None
+    last = _through_pathway(state, service, stage, now, [at for at, _ in played])
+    return {t.id: round(at) for at, (_, t) in zip(last, played, strict=True) if t is not None}
 
 
 def _stages_after(rules: ServiceRules, stage: str | None) -> int:
