@@ -351,3 +351,28 @@ def test_a_desk_serving_both_stages_calls_the_vaccination_queue_first() -> None:
         s = answered(s, tid)
     s, third = booked(s, "b3")
     assert policy.stage_waits(s, "V", "screening", T0) == {third: 10}
+
+
+def test_each_stage_keeps_its_own_service_times() -> None:
+    """Screening and the dose take different times: each stage's mean is its own, the
+    service's pooled mean stays for the rest (display, legacy)."""
+    s = station()
+    s, tid = booked(s, "b1", vaccine="Flu4")
+    s, _ = c.call_next(s, "S1", now=T0)
+    s, _ = c.act(s, tid, "start", now=T0)
+    s, _ = c.act(s, tid, "complete", now=T0 + timedelta(minutes=2))  # screened in 2 minutes
+    s, _ = c.call_next(s, "V1", now=T0 + timedelta(minutes=2))
+    s, _ = c.act(s, tid, "start", now=T0 + timedelta(minutes=3))  # a minute's walk
+    s, _ = vaccinate(s, tid, scan(FLU), at=T0 + timedelta(minutes=9))  # the dose: 6 minutes
+    assert s.durations["V"] == (120.0, 360.0)
+    assert s.durations[policy.stage_key("V", "screening")] == (120.0,)
+    assert s.durations[policy.stage_key("V", "vaccination")] == (360.0,)
+    # the prior of three 5-minute services, then the stage's own time
+    assert policy.mean_service_minutes(s, "V", "screening") == (15 + 2) / 4
+    assert policy.mean_service_minutes(s, "V", "vaccination") == (15 + 6) / 4
+    assert policy.mean_service_minutes(s, "V") == (15 + 2 + 6) / 5
+    # the vaccinated resident's call was served (not left out as neither done nor no-show):
+    # its walk of a minute counts
+    mean = policy.mean_service_minutes(s, "V", "vaccination")
+    assert policy.minutes_per_call(s, "V", "vaccination") == pytest.approx(
+        (4 * mean + 1) / 4)

@@ -99,11 +99,20 @@ PRIOR_SERVICES = 3
 DURATION_SPREAD = 4.0
 
 
-def mean_service_minutes(state: State, service: str) -> float:
-    """Recent mean service time, drawn towards the service's default while few are known."""
+def stage_key(service: str, stage: str) -> str:
+    """The key of a pathway stage's own service times in `State.durations`."""
+    return f"{service}/{stage}"
+
+
+def mean_service_minutes(state: State, service: str, stage: str | None = None) -> float:
+    """Recent mean service time (of `stage` of the pathway, when given and its times are
+    kept), drawn towards the service's default while few are known."""
     default = state.service(service).default_service_minutes
     low, high = default / DURATION_SPREAD, default * DURATION_SPREAD
-    recent = [min(max(s / 60.0, low), high) for s in state.durations.get(service, ())]
+    times = state.durations.get(service, ())
+    if stage is not None:
+        times = state.durations.get(stage_key(service, stage), times)
+    recent = [min(max(s / 60.0, low), high) for s in times]
     return (PRIOR_SERVICES * default + sum(recent)) / (PRIOR_SERVICES + len(recent))
 
 
@@ -137,7 +146,7 @@ def eta_minutes(state: State, service: str, position: int,
     if not free:
         counters = max(open_counters(state, service, stage), 1)
         return math.ceil(position * mean / counters + ahead * mean)
-    per_call = minutes_per_call(state, service)
+    per_call = minutes_per_call(state, service, stage)
     calls = list(itertools.islice(_call_times(free, per_call), position))
     return round(_through_pathway(state, service, stage, now, calls)[-1])
 
@@ -147,15 +156,13 @@ def _through_pathway(state: State, service: str, stage: str | None, now: datetim
     """From the minutes of the calls at `stage` (in time order), the minutes of the same
     residents' calls at the pathway's last queue stage. Each is ready for the next stage one
     service time after its call; there the residents waiting now and those being served at the
-    stage before go first, then each as it is ready, at the next free counter of the stage
-    (a counter serving two stages is counted at both: the estimate errs short there)."""
+    stage before go first, then each as it is ready, at the next free counter of the stage.
+    Each stage with its own times (mean_service_minutes with the stage)."""
     rules = state.service(service)
     following = rules.stage_after(stage)
-    if following is None:
-        return calls
-    mean = mean_service_minutes(state, service)
-    per_call = minutes_per_call(state, service)
     while following is not None:
+        mean = mean_service_minutes(state, service, stage)
+        per_call = minutes_per_call(state, service, following)
         free = _free_in(state, service, following, now) if now is not None else []
         if not free:  # no counter open for the stage: one service time, as without now
             calls = [at + mean for at in calls]
@@ -192,21 +199,29 @@ def _call_times(free: list[float], per_call: float) -> Iterator[float]:
 # The walk to the desk and the no-shows are learnt from this many recent calls, starting from
 # none of either (so that a station with no history estimates as before).
 CALL_WINDOW = 10
+# a vaccinated resident's call ended at the desk with the dose: observing, then released
+SERVED_AT_DESK = frozenset({"observing", "released"})
 
 
-def minutes_per_call(state: State, service: str) -> float:
+def minutes_per_call(state: State, service: str, stage: str | None = None) -> float:
     """How long a call occupies a counter on average: a resident who comes walks up and is
-    served; one who does not costs the wait before the no-show."""
-    closed = [(t.finished_at, t.called_at, t) for t in state.tickets.values()
-              if t.service == service and t.status in ("done", "no_show")
-              and t.called_at is not None and t.finished_at is not None]
+    served; one who does not costs the wait before the no-show. The service time is the
+    stage's, when given (mean_service_minutes)."""
+    closed: list[tuple[datetime, datetime, Ticket]] = []
+    for t in state.tickets.values():
+        if t.service != service or t.called_at is None:
+            continue
+        if t.status in ("done", "no_show") and t.finished_at is not None:
+            closed.append((t.finished_at, t.called_at, t))
+        elif t.status in SERVED_AT_DESK and t.started_at is not None:
+            closed.append((t.started_at, t.called_at, t))  # the call ended with the dose
     closed.sort(key=lambda c: (c[0], c[2].seq_no))
-    mean = mean_service_minutes(state, service)
+    mean = mean_service_minutes(state, service, stage)
     cap = mean * DURATION_SPREAD  # a resident called and forgotten is not a walk
     overhead, served = 0.0, float(PRIOR_SERVICES)
     recent = closed[-CALL_WINDOW:]
     for finished, called, t in recent:
-        if t.status == "done" and t.started_at is not None:
+        if t.status != "no_show" and t.started_at is not None:
             overhead += min((t.started_at - called).total_seconds() / 60, cap)
             served += 1
         elif t.status == "no_show":
@@ -224,9 +239,9 @@ def _free_in(state: State, service: str, stage: str | None, now: datetime) -> li
     left out, unless no other counter serves the stage; then it is free once its share of
     them is called."""
     rules = state.service(service)
-    per_call = minutes_per_call(state, service)
-    mean = mean_service_minutes(state, service)
-    later = _later_backlog(state, service, stage, per_call)
+    per_call = minutes_per_call(state, service, stage)
+    mean = mean_service_minutes(state, service, stage)
+    later = _later_backlog(state, service, stage)
     out: list[float] = []
     held: list[float] = []  # counters that call a later stage first
     for cid, c in state.rules.counters.items():
@@ -253,8 +268,7 @@ def _free_in(state: State, service: str, stage: str | None, now: datetime) -> li
     return sorted(out or held)
 
 
-def _later_backlog(state: State, service: str, stage: str | None,
-                   per_call: float) -> dict[str | None, float]:
+def _later_backlog(state: State, service: str, stage: str | None) -> dict[str | None, float]:
     """For each later stage of the pathway with residents waiting: the minutes its open
     counters take to call them all (waiting ÷ counters × one call's time)."""
     rules = state.service(service)
@@ -265,7 +279,7 @@ def _later_backlog(state: State, service: str, stage: str | None,
                       and t.stage == following and t.status == "waiting")
         counters = open_counters(state, service, following)
         if waiting and counters:
-            out[following] = waiting * per_call / counters
+            out[following] = waiting * minutes_per_call(state, service, following) / counters
         following = rules.stage_after(following)
     return out
 
@@ -293,7 +307,7 @@ def stage_waits(state: State, service: str, stage: str | None, now: datetime) ->
     if not free:  # every counter on a break: as eta_minutes, one counter
         return {t.id: eta_minutes(state, service, i, stage)
                 for i, t in enumerate(order(state, service, now, stage), start=1)}
-    per_call = minutes_per_call(state, service)
+    per_call = minutes_per_call(state, service, stage)
     lanes: dict[str, list[Ticket]] = {"priority": [], "booked": [], "walkin": [], "early": []}
     for t in waiting:
         lanes[lane(t, now)].append(t)
