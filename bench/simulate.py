@@ -13,6 +13,16 @@ reach the desk, some called residents are gone (the counter marks them no-show a
 wait), service times are lognormal, and in `counter_break` one counter pauses for 30 minutes.
 Every counter calls the next ticket as soon as it is free, until the queue is empty and no
 one else will come.
+
+A scenario may also run the vaccination service "V" (bench/sim_vaccination.py): its residents
+pass the engine's pathway — screening (at the kiosk or a desk, a doctor for a "yes"), the dose
+with its trace code, observation released when due — each stage with its own service times.
+
+The wait that happened is the one the station's reports measure (server/store/codec.py
+report_cells): from check-in to the ticket's last call, i.e. for a vaccination ticket the call
+to the vaccination desk. The wait shown at check-in means the same: ticket_eta counts the
+stages still ahead of the first (policy.stage_waits), and it is the figure the engine keeps
+on the ticket (`issued_eta_minutes`, commands._told_wait) and the kiosk shows.
 """
 
 from __future__ import annotations
@@ -26,6 +36,7 @@ from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import simpy
+from sim_vaccination import VACCINATION, Vaccination, VaccinationDesk
 
 from server.engine import commands, counters, policy
 from server.engine.errors import DomainError
@@ -57,11 +68,13 @@ class Scenario:
     walk_minutes: float = 0.7  # from the call to the desk
     no_show_wait: float = 2.0  # how long the counter waits before marking a no-show
     pause: tuple[str, str, int] | None = None  # (counter, "09:30", minutes)
+    vaccination: Vaccination | None = None  # the vaccination service "V" too
 
 
 SCENARIOS: dict[str, Scenario] = {s.name: s for s in (
     Scenario("busy_morning", counters=3, opens="08:00", closes="11:00",
-             booked_per_slot=12, walkins_per_hour=17),
+             booked_per_slot=12, walkins_per_hour=17,
+             vaccination=Vaccination(booked_per_slot=10, walkins_per_hour=6)),
     Scenario("quiet_afternoon", counters=2, opens="14:00", closes="17:00",
              booked_per_slot=4, walkins_per_hour=6),
     Scenario("counter_break", counters=3, opens="08:00", closes="11:00",
@@ -77,7 +90,10 @@ class Record:
     kind: str
     issued_at: datetime
     estimates: dict[str, float | None]
-    called_at: datetime | None = None
+    called_at: datetime | None = None  # its last call (for a pathway: the last stage's)
+    first_called_at: datetime | None = None
+    service: str = SERVICE
+    told: int | None = None  # the engine's issued_eta_minutes
 
     @property
     def wait_minutes(self) -> float | None:
@@ -93,11 +109,13 @@ class Day:
     records: dict[str, Record] = field(default_factory=dict)
     state: State | None = None
 
-    def errors(self, estimator: str) -> list[float]:
-        """|estimate − real wait| in minutes of every called ticket the estimator had a figure
-        for."""
+    def errors(self, estimator: str, service: str | None = None) -> list[float]:
+        """|estimate − real wait| in minutes of every called ticket (of `service`, or of all)
+        the estimator had a figure for."""
         out = []
         for r in self.records.values():
+            if service is not None and r.service != service:
+                continue
             est, wait = r.estimates.get(estimator), r.wait_minutes
             if est is not None and wait is not None:
                 out.append(abs(est - wait))
@@ -145,9 +163,13 @@ ESTIMATORS: dict[str, Estimator] = {
 
 
 def station(scenario: Scenario) -> State:
-    rules = ServiceRules(SERVICE, SERVICE, default_service_minutes=scenario.default_service_minutes)
+    services = [ServiceRules(SERVICE, SERVICE,
+                             default_service_minutes=scenario.default_service_minutes)]
     desks = [CounterRules(f"A{i}", (SERVICE,)) for i in range(1, scenario.counters + 1)]
-    return State(rules=StationRules.build([rules], desks))
+    if scenario.vaccination is not None:
+        services.append(scenario.vaccination.rules())
+        desks += scenario.vaccination.counters()
+    return State(rules=StationRules.build(services, desks))
 
 
 class _Loop:
@@ -168,13 +190,18 @@ class _Loop:
         self.break_due: set[str] = set()  # a break starts once the counter is free
         self.gone: dict[str, bool] = {}  # ticket -> the resident will not answer the call
         self.break_minutes = 0
+        self.vaccination = (VaccinationDesk(self, scenario.vaccination)
+                            if scenario.vaccination is not None else None)
 
     def at(self, when: datetime, action: Callable[[datetime], None]) -> None:
         delay = max(0.0, (when - self.start).total_seconds() / 60 - self.env.now)
         self.env.timeout(delay).callbacks.append(lambda _event: action(when))
 
     def run(self) -> Day:
-        self._plan_arrivals()
+        self._plan_arrivals(SERVICE, self.sc.booked_per_slot, self.sc.walkins_per_hour)
+        if self.vaccination is not None:
+            v = self.vaccination.spec
+            self._plan_arrivals(VACCINATION, v.booked_per_slot, v.walkins_per_hour)
         if self.sc.pause is not None:
             counter, clock, minutes = self.sc.pause
             self.at(_at(clock), lambda now: self._break(now, counter, minutes))
@@ -184,42 +211,52 @@ class _Loop:
 
     # arrivals -----------------------------------------------------------------------------
 
-    def _plan_arrivals(self) -> None:
+    def _plan_arrivals(self, service: str, per_slot: int, per_hour: float) -> None:
         sc, rng = self.sc, self.rng
         opens, closes = _at(sc.opens), _at(sc.closes)
         slot, n = opens, 0
         while slot < closes:
-            for _ in range(sc.booked_per_slot):
+            for _ in range(per_slot):
                 n += 1
                 if rng.random() < sc.booked_absent:
                     continue
                 offset = min(max(rng.gauss(sc.arrive_mean, sc.arrive_sd), -55.0), 45.0)
-                info = commands.BookingInfo(f"b{n}", SERVICE, DAY.date(), slot,
-                                            slot + timedelta(minutes=30))
-                self._arrival(slot + timedelta(minutes=offset), info)
+                info = commands.BookingInfo(
+                    f"{service.lower()}{n}" if service != SERVICE else f"b{n}", service,
+                    DAY.date(), slot, slot + timedelta(minutes=30),
+                    vaccine=self.vaccination.spec.product if service == VACCINATION
+                    and self.vaccination else None,
+                    dose=1 if service == VACCINATION else None)
+                self._arrival(slot + timedelta(minutes=offset), service, info)
             slot += timedelta(minutes=30)
         when = opens
         while True:
-            when += timedelta(minutes=rng.expovariate(sc.walkins_per_hour / 60))
+            when += timedelta(minutes=rng.expovariate(per_hour / 60))
             if when >= closes:
                 break
-            self._arrival(when, None)
+            self._arrival(when, service, None)
 
-    def _arrival(self, when: datetime, booking: commands.BookingInfo | None) -> None:
+    def _arrival(self, when: datetime, service: str,
+                 booking: commands.BookingInfo | None) -> None:
         gone = self.rng.random() < self.sc.no_show  # drawn now: the draws stay in one order
-        self.at(when, lambda now: self._arrive(now, booking, gone))
+        plan = self.vaccination.plan() if service == VACCINATION and self.vaccination else None
+        self.at(when, lambda now: self._arrive(now, service, booking, gone, plan))
 
-    def _arrive(self, now: datetime, booking: commands.BookingInfo | None, gone: bool) -> None:
+    def _arrive(self, now: datetime, service: str, booking: commands.BookingInfo | None,
+                gone: bool, plan: object) -> None:
         code = f"c{next(self.codes)}"
         if booking is None:
-            self.state, events = commands.issue_walkin(self.state, SERVICE, code=code, now=now)
+            self.state, events = commands.issue_walkin(self.state, service, code=code, now=now)
         else:
             self.state, events = commands.check_in(self.state, booking, code=code, now=now)
         ticket = events[-1].ticket
         self.day.records[ticket.id] = Record(
             ticket.id, "booked" if booking else "walkin", now,
-            {name: est(self.state, ticket, now) for name, est in self.estimators.items()})
+            {name: est(self.state, ticket, now) for name, est in self.estimators.items()},
+            service=service, told=ticket.issued_eta_minutes)
         self.gone[ticket.id] = gone
+        if self.vaccination is not None and service == VACCINATION:
+            self.vaccination.arrived(now, ticket.id, plan)
         self._wake(now)
 
     # counters -----------------------------------------------------------------------------
@@ -238,28 +275,39 @@ class _Loop:
     def _call(self, now: datetime, counter: str) -> None:
         self.state, events = commands.call_next(self.state, counter, now=now)
         ticket = events[-1].ticket
-        self.day.records[ticket.id].called_at = now
+        record = self.day.records[ticket.id]
+        record.called_at = now
+        if record.first_called_at is None:
+            record.first_called_at = now
         self.busy.add(counter)
-        if self.gone[ticket.id]:
+        first = ticket.stage == self.state.service(ticket.service).queue_stages[0]
+        if self.gone[ticket.id] and first:
             self.at(now + timedelta(minutes=self.sc.no_show_wait),
                     lambda t: self._finish(t, counter, ticket.id, "no-show"))
             return
         walk = self.rng.expovariate(1 / self.sc.walk_minutes)
-        service = self._service_minutes()
-        self.at(now + timedelta(minutes=walk), lambda t: self._start(t, ticket.id))
+        if self.vaccination is not None and ticket.service == VACCINATION:
+            self.vaccination.called(now + timedelta(minutes=walk), counter, ticket)
+            return
+        service = self.lognormal(self.sc.service_mean_minutes, self.sc.service_sigma)
+        self.at(now + timedelta(minutes=walk), lambda t: self.start_service(t, ticket.id))
         self.at(now + timedelta(minutes=walk + service),
                 lambda t: self._finish(t, counter, ticket.id, "complete"))
 
-    def _service_minutes(self) -> float:
-        sigma = self.sc.service_sigma
-        mu = math.log(self.sc.service_mean_minutes) - sigma * sigma / 2
+    def lognormal(self, mean: float, sigma: float) -> float:
+        """A lognormal draw with this mean and shape."""
+        mu = math.log(mean) - sigma * sigma / 2
         return self.rng.lognormvariate(mu, sigma)
 
-    def _start(self, now: datetime, ticket_id: str) -> None:
+    def start_service(self, now: datetime, ticket_id: str) -> None:
         self.state, _ = commands.act(self.state, ticket_id, "start", now=now)
 
     def _finish(self, now: datetime, counter: str, ticket_id: str, action: str) -> None:
         self.state, _ = commands.act(self.state, ticket_id, action, now=now)
+        self.free(now, counter)
+
+    def free(self, now: datetime, counter: str) -> None:
+        """The counter is done with its resident: its break, if one is due, else the next."""
         self.busy.discard(counter)
         if counter in self.break_due:
             self.break_due.discard(counter)

@@ -12,6 +12,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from server.engine import commands as c
+from server.engine import counters as breaks
 from server.engine import policy
 from server.engine.model import State
 
@@ -286,3 +287,38 @@ def test_no_estimate_for_an_empty_queue_or_a_called_ticket() -> None:
     s, _ = c.call_next(s, "V1", now=T0)
     assert policy.ticket_eta(s, s.tickets[tid], T0) is None
     assert policy.stage_waits(s, "V", None, T0) == {}
+
+
+def test_a_counter_on_a_break_is_expected_back_after_the_usual_break() -> None:
+    """A paused counter calls again once a usual break is over (EXPECTED_BREAK_MINUTES after
+    it began); past that it is left out again (over-run, or closed for the day)."""
+    rules = engine_support.rules(default_service_minutes=5.0)
+    two = replace(rules, counters={k: rules.counters[k] for k in ("V1", "V2")})
+    s = State(rules=two)
+    ids = []
+    for _ in range(5):
+        s, tid = walkin(s)
+        ids.append(tid)
+    s, _ = breaks.pause(s, "V2", now=T0)
+    assert s.paused_at == {"V2": T0}
+    back = policy.EXPECTED_BREAK_MINUTES
+    assert policy.break_left(s, "V2", T0 + timedelta(minutes=10)) == back - 10
+    waits = policy.stage_waits(s, "V", None, T0)
+    # V1 calls at 0, 5, 10, 15, 20; V2, back at 30, would come later than all of them
+    assert [waits[i] for i in ids] == [0, 5, 10, 15, 20]
+    later = T0 + timedelta(minutes=back - 4)  # V2 back in four minutes: it takes the second
+    assert [policy.stage_waits(s, "V", None, later)[i] for i in ids] == [0, 4, 5, 9, 10]
+    assert policy.eta_minutes(s, "V", 2, now=later) == 4
+    over = T0 + timedelta(minutes=back + 1)  # the break has run over: V2 is left out again
+    assert policy.break_left(s, "V2", over) is None
+    assert [policy.stage_waits(s, "V", None, over)[i] for i in ids] == [0, 5, 10, 15, 20]
+    # a break whose start is unknown (kept before the engine kept it) is left out, as before
+    assert policy.break_left(replace(s, paused_at={}), "V2", later) is None
+    s, _ = breaks.resume(s, "V2", now=later)
+    assert policy.break_left(s, "V2", later) is None
+
+
+def test_a_new_day_forgets_the_breaks() -> None:
+    s, _ = breaks.pause(station(), "V1", now=T0)
+    s, _ = c.open_day(s, T0 + timedelta(days=1))
+    assert s.paused == frozenset() and s.paused_at == {}

@@ -307,3 +307,72 @@ def test_observation_of_a_vaccination_starts_only_from_the_dose_record() -> None
     assert refused(c.act, s, tid, "observe", now=T0) == "dose_record_required"
     s, _ = vaccinate(s, tid)  # from serving, too
     assert s.tickets[tid].status == "observing"
+
+
+# The wait shown at check-in runs to the call at the pathway's last queue stage (the dose), as
+# the reports measure it: the vaccination queue counts too (policy._through_pathway).
+
+def _desks(*counters: CounterRules) -> State:
+    vax = ServiceRules("V", "V", stages=("screening", "vaccination", "observation"))
+    return State(rules=StationRules.build([vax], list(counters)))
+
+
+def test_the_wait_at_screening_counts_the_vaccination_queue() -> None:
+    s = station()
+    s, first = booked(s, "b0")
+    # alone: screened at once (0), then at a free vaccination desk one service later (5)
+    assert policy.ticket_eta(s, s.tickets[first], T0) == 5
+    assert policy.eta_minutes(s, "V", 1, "screening", now=T0) == 5
+    for n in range(1, 5):  # four residents screened at the kiosk wait for a vaccination desk
+        s, tid = booked(s, f"b{n}")
+        s = answered(s, tid)
+    # two desks call those four at 0, 0, 5, 5: the resident at screening is next, at 10
+    assert policy.ticket_eta(s, s.tickets[first], T0) == 10
+    assert policy.eta_minutes(s, "V", 1, "screening", now=T0) == 10
+    assert policy.eta_minutes(s, "V", 1, "screening") == 10  # without now: as before, 5 + 5
+
+
+def test_a_desk_serving_both_stages_calls_the_vaccination_queue_first() -> None:
+    s = _desks(CounterRules("S1", ("V",), ("screening",)),
+               CounterRules("V1", ("V",), ("screening", "vaccination")))
+    for n in (1, 2):
+        s, tid = booked(s, f"b{n}")
+        s = answered(s, tid)
+    s, third = booked(s, "b3")
+    s, fourth = booked(s, "b4")
+    # screening by S1 alone (V1 has two waiting for their dose): at 0 and at 5; the dose at
+    # V1 after the two: 10, then 15
+    assert policy.stage_waits(s, "V", "screening", T0) == {third: 10, fourth: 15}
+    # no screening-only desk: V1 and V2 screen once their share of the two is called (5)
+    s = _desks(CounterRules("V1", ("V",), ("screening", "vaccination")),
+               CounterRules("V2", ("V",), ("screening", "vaccination")))
+    for n in (1, 2):
+        s, tid = booked(s, f"b{n}")
+        s = answered(s, tid)
+    s, third = booked(s, "b3")
+    assert policy.stage_waits(s, "V", "screening", T0) == {third: 10}
+
+
+def test_each_stage_keeps_its_own_service_times() -> None:
+    """Screening and the dose take different times: each stage's mean is its own, the
+    service's pooled mean stays for the rest (display, legacy)."""
+    s = station()
+    s, tid = booked(s, "b1", vaccine="Flu4")
+    s, _ = c.call_next(s, "S1", now=T0)
+    s, _ = c.act(s, tid, "start", now=T0)
+    s, _ = c.act(s, tid, "complete", now=T0 + timedelta(minutes=2))  # screened in 2 minutes
+    s, _ = c.call_next(s, "V1", now=T0 + timedelta(minutes=2))
+    s, _ = c.act(s, tid, "start", now=T0 + timedelta(minutes=3))  # a minute's walk
+    s, _ = vaccinate(s, tid, scan(FLU), at=T0 + timedelta(minutes=9))  # the dose: 6 minutes
+    assert s.durations["V"] == (120.0, 360.0)
+    assert s.durations[policy.stage_key("V", "screening")] == (120.0,)
+    assert s.durations[policy.stage_key("V", "vaccination")] == (360.0,)
+    # the prior of three 5-minute services, then the stage's own time
+    assert policy.mean_service_minutes(s, "V", "screening") == (15 + 2) / 4
+    assert policy.mean_service_minutes(s, "V", "vaccination") == (15 + 6) / 4
+    assert policy.mean_service_minutes(s, "V") == (15 + 2 + 6) / 5
+    # the vaccinated resident's call was served (not left out as neither done nor no-show):
+    # its walk of a minute counts
+    mean = policy.mean_service_minutes(s, "V", "vaccination")
+    assert policy.minutes_per_call(s, "V", "vaccination") == pytest.approx(
+        (4 * mean + 1) / 4)

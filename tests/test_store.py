@@ -238,3 +238,20 @@ def test_the_database_refuses_a_trace_code_twice(tmp_path: Path) -> None:
         store.save(old, new, [forged])
     assert len(store.vaccinations()) == 1 and len(store.events()) == old.seq
     store.close()
+
+
+def test_a_break_and_when_it_began_outlive_a_restart(tmp_path: Path) -> None:
+    """The estimate expects a paused counter back after a usual break from when it began:
+    a restart keeps that time (engine meta `paused_at`)."""
+    path = tmp_path / "s.db"
+    settings = replace(station_settings(), database=str(path))
+    clock = FakeClock(START)
+    store = Store(path)
+    service = StationService(settings, store, clock=clock)
+    assert service.pause("V1")
+    before = service.state
+    store.close()
+    reopened = Store(path)
+    again = StationService(settings, reopened, clock=clock)
+    assert again.state == before and again.state.paused_at == {"V1": START}
+    reopened.close()

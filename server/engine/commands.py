@@ -99,7 +99,8 @@ def open_day(state: State, now: datetime) -> Result:
                        ev.TicketCancelled, reason="day_closed")
     change.tickets = {k: t for k, t in change.tickets.items() if t.day == today}
     change.draft = replace(change.draft, day=today, numbering={}, streak={}, undo={},
-                           counter_ticket={}, recent_calls=(), paused=frozenset())
+                           counter_ticket={}, recent_calls=(), paused=frozenset(),
+                           paused_at={})
     return change.result()
 
 
@@ -263,7 +264,11 @@ def _record_duration(change: _Change, ticket: Ticket) -> None:
     window = change.state.rules.service_time_window
     durations = dict(change.view().durations)
     seconds = (change.now - ticket.started_at).total_seconds()
-    durations[ticket.service] = (durations.get(ticket.service, ()) + (seconds,))[-window:]
+    keys = [ticket.service]
+    if ticket.stage is not None:  # a pathway's stage has its own times too
+        keys.append(policy.stage_key(ticket.service, ticket.stage))
+    for key in keys:
+        durations[key] = (durations.get(key, ()) + (seconds,))[-window:]
     change.draft = replace(change.draft, durations=durations)
 
 

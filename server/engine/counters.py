@@ -28,7 +28,8 @@ def pause(state: State, counter: str, *, now: datetime) -> Result:
     current = view.tickets.get(current_id) if current_id else None
     if current is not None and current.status == "called":
         raise DomainError("counter_busy", ticket=current.number, counter=counter)
-    change.draft = replace(change.draft, paused=view.paused | {counter})
+    change.draft = replace(change.draft, paused=view.paused | {counter},
+                           paused_at={**view.paused_at, counter: now})
     return change.result()
 
 

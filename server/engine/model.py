@@ -185,6 +185,9 @@ class State:
     durations: Mapping[str, tuple[float, ...]] = field(default_factory=dict)  # service -> seconds
     recent_calls: tuple[Call, ...] = ()
     paused: frozenset[str] = frozenset()  # counters on a break: no calls, left out of the estimate
+    # when each counter's latest break began (read only while it is in `paused`): the estimate
+    # expects it back after a usual break (policy.EXPECTED_BREAK_MINUTES)
+    paused_at: Mapping[str, datetime] = field(default_factory=dict)
 
     def ticket(self, ticket_id: str) -> Ticket:
         try:

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import heapq
+import itertools
 import math
 from collections import deque
+from collections.abc import Iterator
 from datetime import datetime, timedelta
 
 from .model import ServiceRules, State, Ticket
@@ -96,11 +99,20 @@ PRIOR_SERVICES = 3
 DURATION_SPREAD = 4.0
 
 
-def mean_service_minutes(state: State, service: str) -> float:
-    """Recent mean service time, drawn towards the service's default while few are known."""
+def stage_key(service: str, stage: str) -> str:
+    """The key of a pathway stage's own service times in `State.durations`."""
+    return f"{service}/{stage}"
+
+
+def mean_service_minutes(state: State, service: str, stage: str | None = None) -> float:
+    """Recent mean service time (of `stage` of the pathway, when given and its times are
+    kept), drawn towards the service's default while few are known."""
     default = state.service(service).default_service_minutes
     low, high = default / DURATION_SPREAD, default * DURATION_SPREAD
-    recent = [min(max(s / 60.0, low), high) for s in state.durations.get(service, ())]
+    times = state.durations.get(service, ())
+    if stage is not None:
+        times = state.durations.get(stage_key(service, stage), times)
+    recent = [min(max(s / 60.0, low), high) for s in times]
     return (PRIOR_SERVICES * default + sum(recent)) / (PRIOR_SERVICES + len(recent))
 
 
@@ -114,14 +126,15 @@ def open_counters(state: State, service: str, stage: str | None = ALL_STAGES) ->
 
 def eta_minutes(state: State, service: str, position: int,
                 stage: str | None = ALL_STAGES, *, now: datetime | None = None) -> int:
-    """Estimated wait of the `position`-th ticket in the queue of `service` (at `stage`), plus
-    one service time for each stage of the pathway still ahead after this one.
+    """Estimated wait of the `position`-th ticket in the queue of `service` (at `stage`), to
+    its call at the pathway's last queue stage.
 
     Without `now`: position × recent mean service time ÷ counters serving the stage, as if
-    every counter had just begun a service. With `now` (what the station shows), what the
-    counters are doing counts: a free counter calls at once, a busy one after the rest of its
-    current resident, and a call also costs the walk to the desk and the residents who do not
-    come (minutes_per_call)."""
+    every counter had just begun a service, plus one service time for each stage still ahead.
+    With `now` (what the station shows), what the counters are doing counts: a free counter
+    calls at once, a busy one after the rest of its current resident, and a call also costs
+    the walk to the desk and the residents who do not come (minutes_per_call); and each later
+    stage's queue is played forward too (_through_pathway)."""
     if position <= 0:
         return 0
     rules = state.service(service)
@@ -133,31 +146,82 @@ def eta_minutes(state: State, service: str, position: int,
     if not free:
         counters = max(open_counters(state, service, stage), 1)
         return math.ceil(position * mean / counters + ahead * mean)
-    per_call = minutes_per_call(state, service)
-    # counter k (soonest free first) calls at free[k], free[k] + per_call, ...: the
-    # position-th call is the ((position - 1) mod c)-th counter's ((position - 1) // c)-th
-    rounds, k = divmod(position - 1, len(free))
-    return round(free[k] + rounds * per_call + ahead * mean)
+    per_call = minutes_per_call(state, service, stage)
+    calls = list(itertools.islice(_call_times(free, per_call), position))
+    return round(_through_pathway(state, service, stage, now, calls)[-1])
+
+
+def _through_pathway(state: State, service: str, stage: str | None, now: datetime | None,
+                     calls: list[float]) -> list[float]:
+    """From the minutes of the calls at `stage` (in time order), the minutes of the same
+    residents' calls at the pathway's last queue stage. Each is ready for the next stage one
+    service time after its call; there the residents waiting now and those being served at the
+    stage before go first, then each as it is ready, at the next free counter of the stage.
+    Each stage with its own times (mean_service_minutes with the stage)."""
+    rules = state.service(service)
+    following = rules.stage_after(stage)
+    while following is not None:
+        mean = mean_service_minutes(state, service, stage)
+        per_call = minutes_per_call(state, service, following)
+        free = _free_in(state, service, following, now) if now is not None else []
+        if not free:  # no counter open for the stage: one service time, as without now
+            calls = [at + mean for at in calls]
+        else:
+            before = stage
+            ahead = sum(1 for t in state.tickets.values() if t.service == service and (
+                (t.stage == following and t.status == "waiting")
+                or (t.stage == before and t.status in ("called", "serving"))))
+            heap = list(free)
+            heapq.heapify(heap)
+            for _ in range(ahead):
+                heapq.heappush(heap, heapq.heappop(heap) + per_call)
+            later = []
+            for at in calls:
+                call = max(heapq.heappop(heap), at + mean)
+                later.append(call)
+                heapq.heappush(heap, call + per_call)
+            calls = later
+        stage, following = following, rules.stage_after(following)
+    return calls
+
+
+def _call_times(free: list[float], per_call: float) -> Iterator[float]:
+    """The minutes from now of the counters' calls, in time order: counter k calls at
+    free[k], free[k] + per_call, ... (a counter back from its break joins when it is back)."""
+    heap = [(at, k) for k, at in enumerate(free)]
+    heapq.heapify(heap)
+    while True:
+        at, k = heapq.heappop(heap)
+        yield at
+        heapq.heappush(heap, (at + per_call, k))
 
 
 # The walk to the desk and the no-shows are learnt from this many recent calls, starting from
 # none of either (so that a station with no history estimates as before).
 CALL_WINDOW = 10
+# a vaccinated resident's call ended at the desk with the dose: observing, then released
+SERVED_AT_DESK = frozenset({"observing", "released"})
 
 
-def minutes_per_call(state: State, service: str) -> float:
+def minutes_per_call(state: State, service: str, stage: str | None = None) -> float:
     """How long a call occupies a counter on average: a resident who comes walks up and is
-    served; one who does not costs the wait before the no-show."""
-    closed = [(t.finished_at, t.called_at, t) for t in state.tickets.values()
-              if t.service == service and t.status in ("done", "no_show")
-              and t.called_at is not None and t.finished_at is not None]
+    served; one who does not costs the wait before the no-show. The service time is the
+    stage's, when given (mean_service_minutes)."""
+    closed: list[tuple[datetime, datetime, Ticket]] = []
+    for t in state.tickets.values():
+        if t.service != service or t.called_at is None:
+            continue
+        if t.status in ("done", "no_show") and t.finished_at is not None:
+            closed.append((t.finished_at, t.called_at, t))
+        elif t.status in SERVED_AT_DESK and t.started_at is not None:
+            closed.append((t.started_at, t.called_at, t))  # the call ended with the dose
     closed.sort(key=lambda c: (c[0], c[2].seq_no))
-    mean = mean_service_minutes(state, service)
+    mean = mean_service_minutes(state, service, stage)
     cap = mean * DURATION_SPREAD  # a resident called and forgotten is not a walk
     overhead, served = 0.0, float(PRIOR_SERVICES)
     recent = closed[-CALL_WINDOW:]
     for finished, called, t in recent:
-        if t.status == "done" and t.started_at is not None:
+        if t.status != "no_show" and t.started_at is not None:
             overhead += min((t.started_at - called).total_seconds() / 60, cap)
             served += 1
         elif t.status == "no_show":
@@ -167,19 +231,32 @@ def minutes_per_call(state: State, service: str) -> float:
 
 
 def _free_in(state: State, service: str, stage: str | None, now: datetime) -> list[float]:
-    """Minutes until each open counter serving the stage is free to call, soonest first,
-    each within [0, minutes_per_call]: free now, or after the rest of its current ticket."""
+    """Minutes until each counter serving the stage is free to call, soonest first: an open
+    one within [0, minutes_per_call], free now or after the rest of its current ticket; one on
+    a break when it is expected back (break_left), unless its break has run over. A counter
+    serving a later stage of the pathway as well calls the residents waiting there first (they
+    checked in earlier, and more follow them from this stage): while some wait there it is
+    left out, unless no other counter serves the stage; then it is free once its share of
+    them is called."""
     rules = state.service(service)
-    per_call = minutes_per_call(state, service)
-    mean = mean_service_minutes(state, service)
-    out = []
+    per_call = minutes_per_call(state, service, stage)
+    mean = mean_service_minutes(state, service, stage)
+    later = _later_backlog(state, service, stage)
+    out: list[float] = []
+    held: list[float] = []  # counters that call a later stage first
     for cid, c in state.rules.counters.items():
-        if service not in c.services or cid in state.paused or stage not in c.serves(rules):
+        if service not in c.services or stage not in c.serves(rules):
+            continue
+        first = max((later.get(s, 0.0) for s in c.serves(rules)), default=0.0)
+        if cid in state.paused:
+            back = break_left(state, cid, now)
+            if back is not None:
+                (held if first else out).append(max(back, first))
             continue
         tid = state.counter_ticket.get(cid)
         current = state.tickets.get(tid) if tid else None
         if current is None or current.status not in ("called", "serving"):
-            out.append(0.0)
+            (held if first else out).append(first)
             continue
         if current.status == "serving" and current.started_at is not None:
             elapsed = (now - current.started_at).total_seconds() / 60
@@ -187,8 +264,24 @@ def _free_in(state: State, service: str, stage: str | None, now: datetime) -> li
         else:
             since = (now - (current.called_at or now)).total_seconds() / 60
             left = max(per_call - since, mean * REMAINING_FLOOR)
-        out.append(min(left, per_call))
-    return sorted(out)
+        (held if first else out).append(max(min(left, per_call), first))
+    return sorted(out or held)
+
+
+def _later_backlog(state: State, service: str, stage: str | None) -> dict[str | None, float]:
+    """For each later stage of the pathway with residents waiting: the minutes its open
+    counters take to call them all (waiting ÷ counters × one call's time)."""
+    rules = state.service(service)
+    out: dict[str | None, float] = {}
+    following = rules.stage_after(stage)
+    while following is not None:
+        waiting = sum(1 for t in state.tickets.values() if t.service == service
+                      and t.stage == following and t.status == "waiting")
+        counters = open_counters(state, service, following)
+        if waiting and counters:
+            out[following] = waiting * minutes_per_call(state, service, following) / counters
+        following = rules.stage_after(following)
+    return out
 
 
 def ticket_eta(state: State, ticket: Ticket, now: datetime) -> int | None:
@@ -214,9 +307,7 @@ def stage_waits(state: State, service: str, stage: str | None, now: datetime) ->
     if not free:  # every counter on a break: as eta_minutes, one counter
         return {t.id: eta_minutes(state, service, i, stage)
                 for i, t in enumerate(order(state, service, now, stage), start=1)}
-    mean = mean_service_minutes(state, service)
-    ahead = _stages_after(rules, stage) * mean
-    per_call = minutes_per_call(state, service)
+    per_call = minutes_per_call(state, service, stage)
     lanes: dict[str, list[Ticket]] = {"priority": [], "booked": [], "walkin": [], "early": []}
     for t in waiting:
         lanes[lane(t, now)].append(t)
@@ -228,12 +319,13 @@ def stage_waits(state: State, service: str, stage: str | None, now: datetime) ->
     early = deque(sorted(lanes["early"], key=_booked_key))
     walkin_rate = walkin_rate_per_minute(state, service, now)
     came, streak = 0, state.streak.get(service, 0)
-    out: dict[str, int] = {}
-    j = 0
-    while len(out) < len(waiting):
-        rounds, k = divmod(j, len(free))
-        j += 1
-        at = free[k] + rounds * per_call
+    # every call played forward, in time order: (minutes from now, the ticket or None for a
+    # walk-in expected by then: it goes on along the pathway too)
+    played: list[tuple[float, Ticket | None]] = []
+    found = 0
+    calls = _call_times(free, per_call)
+    while found < len(waiting):
+        at = next(calls)
         when = now + timedelta(minutes=at)
         while early and early[0].slot_start is not None and early[0].slot_start <= when:
             booked.append(early.popleft())  # its slot has opened: it queues by slot
@@ -251,9 +343,10 @@ def stage_waits(state: State, service: str, stage: str | None, now: datetime) ->
             chosen = early.popleft()
         else:  # pragma: no cover - a ticket is left, so some lane holds it
             break
-        if chosen is not None:
-            out[chosen.id] = round(at + ahead)
-    return out
+        played.append((at, chosen))
+        found += chosen is not None
+    last = _through_pathway(state, service, stage, now, [at for at, _ in played])
+    return {t.id: round(at) for at, (_, t) in zip(last, played, strict=True) if t is not None}
 
 
 def _stages_after(rules: ServiceRules, stage: str | None) -> int:
@@ -277,6 +370,22 @@ def walkin_rate_per_minute(state: State, service: str, now: datetime) -> float:
     walkins = sum(1 for t in state.tickets.values() if t.service == service
                   and t.kind == "walkin" and not t.priority and t.issued_at > since)
     return walkins / RATE_MINUTES
+
+
+# How long a counter's break is expected to last (a nurse's usual break; the engine is not
+# told its length). A counter past it is left out again: the break has run over, or the
+# counter has closed for the day.
+EXPECTED_BREAK_MINUTES = 30
+
+
+def break_left(state: State, counter: str, now: datetime) -> float | None:
+    """Minutes until the paused `counter` is expected back, or None: not paused, its break's
+    start unknown (paused before the engine kept it), or past EXPECTED_BREAK_MINUTES."""
+    since = state.paused_at.get(counter) if counter in state.paused else None
+    if since is None:
+        return None
+    left = EXPECTED_BREAK_MINUTES - (now - since).total_seconds() / 60
+    return left if left > 0 else None
 
 
 # A service running over its mean is expected to end soon, not now: at least this share of a

@@ -107,6 +107,7 @@ def engine_meta(state: State) -> str:
         "streak": dict(state.streak),
         "durations": {k: list(v) for k, v in state.durations.items()},
         "paused": sorted(state.paused),
+        "paused_at": {k: v.isoformat() for k, v in state.paused_at.items()},
         "recent_calls": [
             {**asdict(c), "at": c.at.isoformat()} for c in state.recent_calls
         ],
@@ -135,6 +136,7 @@ def state_from_meta(base: State, meta: dict[str, Any], tickets: list[Ticket]) ->
         streak=dict(meta["streak"]),
         durations={k: tuple(v) for k, v in meta["durations"].items()},
         paused=frozenset(meta.get("paused", ())),  # absent in meta written before pausing
+        paused_at={k: datetime.fromisoformat(v) for k, v in meta.get("paused_at", {}).items()},
         recent_calls=tuple(
             Call(c["ticket_id"], c["number"], c["counter"], datetime.fromisoformat(c["at"]))
             for c in meta["recent_calls"]
