@@ -9,7 +9,7 @@ from dataclasses import asdict
 from datetime import datetime
 from typing import Any
 
-from contracts.names import shown_mask
+from contracts.names import clean_name, shown_mask
 from contracts.protocol import EventMessage, QueueSummary, TicketView
 from display.announce import announcement_for
 
@@ -48,7 +48,7 @@ def ticket_view(state: State, ticket: Ticket, now: datetime, *, position: int | 
         issued_at=_iso(ticket.issued_at) or "", called_at=_iso(ticket.called_at),
         kind=ticket.kind, priority=ticket.priority, late=ticket.late, slot=slot,
         name_masked=shown_mask(ticket.name_masked) if private or show_names else None,
-        name=ticket.name if staff and private else None,
+        name=(clean_name(ticket.name) or None) if staff and private else None,
         recalls=ticket.recalls,
         code=ticket.code if private else None,
         transferred_from=ticket.transferred_from, transferred_to=ticket.transferred_to,
