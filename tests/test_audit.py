@@ -163,3 +163,22 @@ def test_days_filter_csv_and_page(client: FlaskClient, clock: FakeClock) -> None
     assert "Audit log" in en and "login refused" in en
     bad = client.get("/admin/audit?from=2026-11-28&to=2026-11-27&lang=zh").get_data(as_text=True)
     assert "开始日期不能晚于结束日期" in bad
+
+
+def test_a_step_and_its_entry_are_one_transaction(app: Flask, store: Store) -> None:
+    """When the entry cannot be written (here: no actor, which the table refuses), the step is
+    not made either: the log never misses a step that happened."""
+    from server import audit as audit_log
+    from server.engine.errors import DomainError
+
+    station = app.extensions["clinicq"].station
+    station.walk_in("A")
+    events_before, state_before = len(store.events()), station.state
+    with audit_log.acting(None, "nurse"), pytest.raises(DomainError):  # type: ignore[arg-type]
+        station.call_next("A1")
+    assert len(store.events()) == events_before and station.state is state_before
+    with audit_log.acting("demo-nurse", "nurse"):
+        called = station.call_next("A1")
+    [row] = store.db.execute("SELECT actor, action, subject FROM audit").fetchall()
+    assert row == ("demo-nurse", "call", called.id)
+    assert audit_log.current() is None  # nothing leaks past the block
