@@ -23,7 +23,8 @@ log = logging.getLogger(__name__)
 
 STATUS: dict[str, int] = {
     "auth_missing": 401, "auth_invalid": 401, "auth_forbidden": 403, "bad_json": 400,
-    "field_missing": 400, "field_invalid": 400, "station_unknown": 404, "service_unknown": 400,
+    "field_missing": 400, "field_invalid": 400, "name_invisible": 422,
+    "station_unknown": 404, "service_unknown": 400,
     "vaccine_unknown": 400, "trace_prefix_taken": 409, "booking_not_found": 404,
     "booking_not_cancellable": 409, "no_signing_key": 409, "key_exists": 409, "bad_cursor": 400,
     "batch_too_large": 413, "station_mismatch": 403, "token_revoked": 401,

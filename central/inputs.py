@@ -13,12 +13,13 @@ from pydantic import BaseModel, BeforeValidator, ConfigDict, ValidationError, mo
 from pydantic_core import PydanticCustomError
 
 from central.errors import CentralError
+from contracts.names import clean_name
 
 SLOT_MINUTES = 30
 _HHMM = re.compile(r"([01]\d|2[0-3]):([0-5]\d)")
 _PHONE = re.compile(r"\+?[0-9][0-9 -]{4,19}")
 # what a model's own checks raise: a CentralError code, its details in the error's context
-_CODED = frozenset({"field_missing", "field_invalid", "bad_cursor"})
+_CODED = frozenset({"field_missing", "field_invalid", "bad_cursor", "name_invisible"})
 M = TypeVar("M", bound=BaseModel)
 
 
@@ -104,6 +105,15 @@ def _text(max_len: int) -> Callable[[Any], str]:
     return check
 
 
+def _name(value: Any) -> str:
+    """A resident's name, cleaned once here where it enters (contracts/names.py): one of
+    nothing but invisible characters (zero-width spaces, direction marks) is refused."""
+    name = clean_name(_text(50)(value))
+    if not name:
+        raise coded("name_invisible")
+    return name
+
+
 def _phone(value: Any) -> str:
     text = _text(20)(value)
     if not _PHONE.fullmatch(text):
@@ -173,7 +183,7 @@ def _object_or_none(value: Any) -> Any:
 # --- POST /api/v1/bookings -----------------------------------------------------------------
 
 class Resident(Input):
-    name: Annotated[str, BeforeValidator(_text(50))]
+    name: Annotated[str, BeforeValidator(_name)]
     phone: Annotated[str, BeforeValidator(_phone)]
     birth_year: Annotated[int | None, BeforeValidator(_number(1880, 2200))] = None
     priority: Annotated[bool | None, BeforeValidator(_flag)] = None

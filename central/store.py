@@ -30,10 +30,10 @@ from contracts.bookingcode import (
     MAX_DAYS_AHEAD,
     BookingClaims,
     KeyInfo,
-    mask_name,
     public_key_bytes,
     sign_booking,
 )
+from contracts.names import mask_name
 
 _ID_ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"  # Crockford: no I, L, O, U
 _KID_RE = re.compile(r"[A-Za-z0-9]{1,4}")

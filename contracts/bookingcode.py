@@ -26,7 +26,6 @@ from __future__ import annotations
 import base64
 import io
 import re
-import unicodedata
 from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
@@ -199,43 +198,6 @@ def public_key_bytes(private_key: Ed25519PrivateKey) -> bytes:
     return private_key.public_key().public_bytes(
         serialization.Encoding.Raw, serialization.PublicFormat.Raw
     )
-
-
-def name_clusters(name: str) -> list[str]:
-    """A name as the characters a reader sees: NFC, without control and format characters
-    (right-to-left overrides, zero-width spaces and joiners, byte-order marks) or spaces, a
-    combining mark kept with the letter it belongs to. Characters outside the Basic
-    Multilingual Plane (rare CJK in Extension B and beyond) count as one, like any other."""
-    clusters: list[str] = []
-    for ch in unicodedata.normalize("NFC", name):
-        kind = unicodedata.category(ch)
-        if kind in ("Cc", "Cf", "Cs", "Co", "Cn", "Zl", "Zp") or ch.isspace():
-            continue
-        if kind in ("Mn", "Me", "Mc") and clusters:
-            clusters[-1] += ch
-        elif kind not in ("Mn", "Me", "Mc"):
-            clusters.append(ch)
-    return clusters
-
-
-def clean_name(text: str | None) -> str | None:
-    """A name or masked name as it may be shown: the characters `name_clusters` keeps."""
-    return None if text is None else "".join(name_clusters(text))
-
-
-def mask_name(name: str) -> str:
-    """`张三丰` → `张*丰`, `张三` → `张*`, `李` → `李*`, `Anna Li` → `A*i`; at most 3 characters.
-
-    Invisible and direction-changing characters are dropped first (`name_clusters`), so a
-    right-to-left override cannot turn the masked name around and a zero-width space cannot
-    stand in for the first or last character. A compound surname is not kept whole:
-    `欧阳娜娜` → `欧*娜`, like any other name, so the mask never tells more of it."""
-    chars = name_clusters(name)
-    if not chars:
-        return ""
-    if len(chars) <= 2:
-        return chars[0] + "*"
-    return chars[0] + "*" + chars[-1]
 
 
 def _encode_body(claims: BookingClaims, key_id: str) -> bytes:

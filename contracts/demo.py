@@ -15,7 +15,8 @@ from typing import Any
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
-from .bookingcode import KeyInfo, mask_name, public_key_bytes
+from .bookingcode import KeyInfo, public_key_bytes
+from .names import mask_name
 
 DEMO_STATION_ID = "demo-station"
 DEMO_STATION_NAME = "幸福社区卫生服务站"

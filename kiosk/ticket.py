@@ -19,6 +19,7 @@ from datetime import datetime, timedelta, timezone
 from typing import Any
 
 from contracts import i18n
+from contracts.names import shown_mask
 from hardware.printer.layout import (
     Align,
     Barcode,
@@ -35,6 +36,10 @@ from hardware.printer.layout import (
 # What a ticket says, bilingual unless `english=False`: `ticket.<part>` in the catalog.
 PARTS = ("priority", "position", "wait_shortly", "wait_minutes", "issued", "slot",
          "scan_to_follow", "keep_ticket")
+
+
+def _text_or_none(value: Any) -> str | None:
+    return value if isinstance(value, str) else None
 
 
 def words(part: str, lang: str, **fields: object) -> str:
@@ -93,7 +98,9 @@ def ticket_content(
         service_name=clean_text(names[0]) or clean_text(ticket.get("service")),
         service_name_en=clean_text(names[1]),
         priority=bool(ticket.get("priority")),
-        name_masked=clean_text(ticket.get("name_masked")),
+        # the one masked form every screen shows too (contracts/names.py), so paper and screen
+        # agree; clean_text below it (the layout's) then finds nothing left to take out
+        name_masked=shown_mask(_text_or_none(ticket.get("name_masked"))) or "",
         position=position if position is not None and position > 0 else None,
         eta_minutes=eta if eta is not None and eta >= 0 else None,
         issued=_issued_text(ticket.get("issued_at")),

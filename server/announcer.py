@@ -15,6 +15,7 @@ from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
+from contracts.names import shown_mask
 from contracts.protocol import QueueSummary
 from display import announce
 from display.speech import CommandEngine, EspeakEngine, Synthesizer
@@ -66,7 +67,8 @@ class Announcer:
         else:  # a release names no desk
             names, spoken = {"zh": counter_id or "", "en": counter_id or ""}, None
         return announce.phrases(event_type, ticket.number, names, self.voicing,
-                                counter_spoken=spoken, name_masked=ticket.name_masked)
+                                counter_spoken=spoken,
+                                name_masked=shown_mask(ticket.name_masked))
 
     def announcement(self, event: Event) -> dict[str, Any] | None:
         """The event's `announcement` (None when it is not spoken); its audio is queued."""

@@ -17,6 +17,7 @@ from datetime import date, datetime, time, timedelta
 from typing import Any
 
 from contracts.bookingcode import BookingClaims, TokenError, check_rules, verify_token
+from contracts.names import clean_name, shown_mask
 
 from .config import Settings
 from .engine.commands import BookingInfo
@@ -110,8 +111,8 @@ class BookingDirectory:
             id=claims.booking_id, service=claims.service, day=claims.day,
             slot_start=midnight + timedelta(minutes=claims.slot_start),
             slot_end=midnight + timedelta(minutes=claims.slot_end),
-            priority=claims.priority, name_masked=claims.masked_name or None,
-            name=(row or {}).get("name") or None,
+            priority=claims.priority, name_masked=shown_mask(claims.masked_name),
+            name=clean_name((row or {}).get("name")) or None,
             birth_year=_birth_year(row), **_vaccine(row),
         )
 
@@ -126,8 +127,8 @@ class BookingDirectory:
         return BookingInfo(
             id=row["id"], service=row["service"], day=day,
             slot_start=self._at(day, row["slot_start"]), slot_end=self._at(day, row["slot_end"]),
-            priority=bool(row["priority"]), name_masked=row["name_masked"],
-            name=row.get("name") or None,
+            priority=bool(row["priority"]), name_masked=shown_mask(row["name_masked"]),
+            name=clean_name(row.get("name")) or None,
             birth_year=_birth_year(row), **_vaccine(row),
         )
 

@@ -9,7 +9,7 @@ from dataclasses import asdict
 from datetime import datetime
 from typing import Any
 
-from contracts.bookingcode import clean_name
+from contracts.names import clean_name, shown_mask
 from contracts.protocol import EventMessage, QueueSummary, TicketView
 from display.announce import announcement_for
 
@@ -47,8 +47,8 @@ def ticket_view(state: State, ticket: Ticket, now: datetime, *, position: int | 
         counter=ticket.counter, booking_id=ticket.booking_id if private else None,
         issued_at=_iso(ticket.issued_at) or "", called_at=_iso(ticket.called_at),
         kind=ticket.kind, priority=ticket.priority, late=ticket.late, slot=slot,
-        name_masked=clean_name(ticket.name_masked) if private or show_names else None,
-        name=ticket.name if staff and private else None,
+        name_masked=shown_mask(ticket.name_masked) if private or show_names else None,
+        name=(clean_name(ticket.name) or None) if staff and private else None,
         recalls=ticket.recalls,
         code=ticket.code if private else None,
         transferred_from=ticket.transferred_from, transferred_to=ticket.transferred_to,
@@ -118,7 +118,7 @@ def snapshot(state: State, settings: Settings, now: datetime, *,
             "tickets": tickets,
         })
     counters = counter_views(state, settings, now, private=private, staff=staff)
-    masked = {t.id: clean_name(t.name_masked) for t in state.tickets.values()} if names else {}
+    masked = {t.id: shown_mask(t.name_masked) for t in state.tickets.values()} if names else {}
     return {
         "station": {"id": settings.station_id, "name": settings.station_name,
                     "name_en": settings.station_name_en,

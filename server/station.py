@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
-from . import layout
+from . import audit, layout
 from .bookings import BookingDirectory
 from .config import Settings
 from .engine import commands, counters, vaccination
@@ -90,8 +90,10 @@ class StationService:
             new, events = command(old, *args, now=now, **kw)
             if new is old:
                 return events
+            # who did it, when staff did, in the same transaction (server/audit.py)
+            entry = audit.command_entry(command.__name__, args, kw, events, now)
             try:
-                self.store.save(old, new, events)
+                self.store.save(old, new, events, [entry] if entry else [])
             except TraceCodeUsed as err:  # the same box scanned at two desks at once
                 raise DomainError("trace_code_used") from err
             except StoreError as err:

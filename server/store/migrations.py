@@ -274,3 +274,25 @@ def m018_create_changes(db: Database) -> None:
         pk="seq", not_null={"at", "user", "action"},
     )
     db["changes"].create_index(["at"])
+
+
+@migrations()
+def m020_create_audit(db: Database) -> None:
+    # The audit log of staff actions: logins (and failed ones), logouts, and each step a staff
+    # member made a ticket take (call, recall, undo, no-show, restore, transfer, screening,
+    # dose, observation end...), with who, when, and the events it made (their `seq`: the
+    # events say what happened to the ticket, this says who did it). Settings changes stay in
+    # `changes` (m018); the admin's audit page reads both. Neither can be edited: the database
+    # refuses any UPDATE or DELETE of either.
+    db["audit"].create(
+        {"seq": int, "at": str, "actor": str, "role": str, "action": str, "subject": str,
+         "detail": str},
+        pk="seq", not_null={"at", "actor", "action"},
+    )
+    db["audit"].create_index(["at"])
+    for table in ("audit", "changes"):
+        for verb in ("UPDATE", "DELETE"):
+            db.execute(
+                f"CREATE TRIGGER {table}_no_{verb.lower()} BEFORE {verb} ON {table} "
+                f"BEGIN SELECT RAISE(ABORT, '{table} is append-only'); END"
+            )

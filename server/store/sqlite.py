@@ -17,9 +17,12 @@ from typing import Any
 
 from sqlite_utils import Database
 
+from contracts.names import clean_name, mask_name, shown_mask
+
 from ..engine.events import Event
 from ..engine.model import State, Ticket
 from . import codec
+from .audit import INSERT_AUDIT, AuditStore, audit_row
 from .changes import ChangesStore
 from .migrations import migrations
 from .outbox import OutboxStore
@@ -56,7 +59,23 @@ _VACCINE_FIELDS = ("code", "name", "name_en", "maker", "doses", "interval_days",
                    "observation_minutes")
 
 
-class Store(OutboxStore, PairingStore, ReportStore, ChangesStore):
+def _names_cleaned(row: dict[str, Any]) -> dict[str, Any]:
+    """A booking row with its names as the station keeps them (contracts/names.py), whoever
+    sent it (the platform's feed, the demo, an older platform that did not clean them): the
+    full name cleaned, the masked one as screens show it (made from the full name when only
+    that came); None for a name with nothing visible in it."""
+    if "name" not in row and "name_masked" not in row:
+        return row
+    out = dict(row)
+    if "name" in row:
+        out["name"] = clean_name(row["name"]) or None
+    if "name_masked" in row or out.get("name"):
+        out["name_masked"] = shown_mask(row.get("name_masked")) or \
+            shown_mask(mask_name(out.get("name")))
+    return out
+
+
+class Store(OutboxStore, PairingStore, ReportStore, ChangesStore, AuditStore):
     """One SQLite database. Every method is safe to call from any thread (one lock)."""
 
     def __init__(self, path: str | Path = ":memory:") -> None:
@@ -107,8 +126,10 @@ class Store(OutboxStore, PairingStore, ReportStore, ChangesStore):
 
     # engine state -----------------------------------------------------------------------
 
-    def save(self, old: State, new: State, events: Iterable[Event]) -> None:
-        """Write what changed from `old` to `new`, and the events, in one transaction."""
+    def save(self, old: State, new: State, events: Iterable[Event],
+             audit: Iterable[dict[str, Any]] = ()) -> None:
+        """Write what changed from `old` to `new`, the events and the audit log's entries for
+        them (who made them, when staff did), in one transaction."""
         changed = [t for tid, t in new.tickets.items() if old.tickets.get(tid) is not t]
         with self._write() as db:
             conn = db.conn
@@ -126,6 +147,7 @@ class Store(OutboxStore, PairingStore, ReportStore, ChangesStore):
                                                           "expires", "dose", "site", "route",
                                                           "nurse", "at")}}
                 for e in events if e.type == "vaccination.recorded"])
+            conn.executemany(INSERT_AUDIT, [audit_row(a) for a in audit])
             conn.execute(
                 "INSERT INTO meta(key, value) VALUES ('engine', ?) "
                 "ON CONFLICT(key) DO UPDATE SET value = excluded.value",
@@ -206,7 +228,7 @@ class Store(OutboxStore, PairingStore, ReportStore, ChangesStore):
                         take_codes: bool = False) -> None:
         """Insert or update bookings by id. `take_codes`: a row of another booking that holds
         one of their codes gives it up (its code gets its day appended, which nobody types)."""
-        rows = list(bookings)
+        rows = [_names_cleaned(row) for row in bookings]
         with self._write() as db:
             if take_codes:
                 db.execute(
@@ -268,7 +290,7 @@ class Store(OutboxStore, PairingStore, ReportStore, ChangesStore):
         """Upsert a page of the platform's booking feed and advance its cursor, in one
         transaction: a crash between the two would skip or repeat nothing."""
         with self._write() as db:
-            db["bookings"].upsert_all(list(bookings), pk="id")
+            db["bookings"].upsert_all([_names_cleaned(row) for row in bookings], pk="id")
             db.execute("INSERT INTO meta(key, value) VALUES (?, ?) "
                        "ON CONFLICT(key) DO UPDATE SET value = excluded.value",
                        [cursor_key, cursor])

@@ -28,6 +28,7 @@ from . import (
     admin_api,
     admin_pages,
     api,
+    audit_views,
     bookings_api,
     devices_api,
     errors,
@@ -131,6 +132,7 @@ def create_app(settings: Settings, *, store: Store | None = None, clock: Clock |
     app.register_blueprint(reports_pages.bp)
     app.register_blueprint(kiosk_bp)
     app.register_blueprint(display_bp)
+    audit_views.init_app(app)
 
     @app.after_request
     def remember_language(response: Any) -> Any:

@@ -9,6 +9,7 @@ from contracts.protocol import AGENT, SOURCE_HEADER, TICKET_ACTIONS
 
 from .. import presenter
 from ..station import CheckinResult, StationService
+from . import audit_views
 from .declare import answers, parameter
 from .errors import RequestError
 from .inputs import Checkin, Login, TicketAction, WalkIn, takes
@@ -80,7 +81,9 @@ def login(body: Login) -> Response:
     """Staff login; sets the session cookie and returns csrf_token"""
     who = accounts().login(body.username, body.password)
     if who is None:
+        audit_views.login_failed(body.username)
         raise RequestError("login_failed")
+    audit_views.logged_in(who)
     csrf = start_session(who)
     return jsonify({"user": who.id, "name": who.name, "role": who.role, "csrf_token": csrf})
 
@@ -89,6 +92,7 @@ def login(body: Login) -> Response:
 @answers(200, "logged out", Ok)
 def logout() -> Response:
     """End the staff session"""
+    audit_views.logged_out(current_principal())
     session.clear()
     return jsonify({"ok": True})
 

@@ -16,7 +16,7 @@ import requests
 from flask import Flask
 from support import KIOSK, OUTPUT, LiveServer, wait_until
 
-from contracts.bookingcode import mask_name
+from contracts.names import mask_name
 from server import config
 from server.store import Store
 from server.web import create_app

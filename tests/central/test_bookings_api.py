@@ -155,3 +155,28 @@ def test_unknown_booking_and_route(client: FlaskClient) -> None:
     assert (response.status_code, response.json["error"]["code"]) == (404, "not_found")
     response = client.delete("/api/v1/keys")
     assert (response.status_code, response.json["error"]["code"]) == (405, "method_not_allowed")
+
+
+@pytest.mark.parametrize("name", ["\u200b", "\u200b\u200b\u200b", "\u202e\u202c", "\ufeff \u2060",
+                                  "\u200d\ufe0f"])
+def test_a_name_of_only_invisible_characters_is_refused(client: FlaskClient,
+                                                        booking_request: Any, name: str) -> None:
+    doc = booking_request(resident={"name": name, "phone": "13800138000"})
+    r = client.post("/api/v1/bookings", json=doc, headers=ADMIN)
+    assert r.status_code == 422, r.json
+    error = r.json["error"]
+    assert error["code"] == "name_invisible"
+    assert "visible" in error["message"] and "可见" in error["message_zh"]
+    feed = client.get("/api/v1/stations/demo-station/bookings", headers=STATION).json
+    assert feed["bookings"] == []
+
+
+def test_a_name_is_cleaned_where_it_enters(client: FlaskClient, booking_request: Any) -> None:
+    doc = booking_request(resident={"name": "\u202eAnna\u200b  Li\u2069", "phone": "13800138000"})
+    created = create(client, doc)
+    read = client.get(f"/api/v1/bookings/{created['id']}", headers=ADMIN).json
+    assert read["resident"]["name"] == "Anna Li"
+    claims = verify_token(created["token"], keys_from_json(client.get("/api/v1/keys").json))
+    assert claims.masked_name == "A*i"  # the "\u202e*i" no more
+    feed = client.get("/api/v1/stations/demo-station/bookings", headers=STATION).json
+    assert [b["name_masked"] for b in feed["bookings"]] == ["A*i"]

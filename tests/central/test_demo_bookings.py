@@ -16,7 +16,7 @@ from support import TZ, FakeClock, LiveServer, station_settings
 from central.app import create_app as create_central
 from central.demo import seed_demo
 from central.store import Store as CentralStore
-from contracts.bookingcode import mask_name, verify_token
+from contracts.bookingcode import verify_token
 from contracts.demo import (
     DEMO_BOOKING_COUNT,
     DEMO_STATION_ID,
@@ -25,6 +25,7 @@ from contracts.demo import (
     demo_bookings,
     demo_public_keys,
 )
+from contracts.names import mask_name
 from server import demo
 from server.platform import PlatformClient
 from server.store import Store
