@@ -25,6 +25,8 @@ def screen() -> str:
         "scan_again": _("Please try again, or ask the staff at the desk."),
         "keep": _("Please keep your ticket and watch the screen."),
         "screened": _("Thank you. Please wait to be called to the screening desk."),
+        "to_vaccination": _("Thank you. No screening needed: please wait to be called for "
+                            "your vaccination."),
         "see_doctor": _("Thank you. A doctor will talk with you at the screening desk."),
         "ask_desk": _("The nurse at the screening desk will ask you the questions."),
     }

@@ -50,7 +50,13 @@
     api("POST", "/api/v1/tickets/" + encodeURIComponent(done.ticket.id) + "/screening",
         {answers: done.answers}, headers()).then(function (r) {
       screen.hidden = true;
-      showTicket(done.shown, r.ok ? (r.data.flagged ? T.see_doctor : T.screened) : T.ask_desk);
+      // every answer no: the ticket went on to the vaccination queue, past the screening desk
+      var told = !r.ok ? T.ask_desk : r.data.flagged ? T.see_doctor
+        : r.data.stage === "vaccination" ? T.to_vaccination : T.screened;
+      // the ticket as it is now: its position and wait in the queue it went on to
+      var now = r.ok && r.data && r.data.number ?
+        {ok: true, status: done.shown.status, data: r.data, notice: done.shown.notice} : done.shown;
+      showTicket(now, told);
     });
   }
   document.getElementById("q-yes").addEventListener("click", function () { answer(true); });

@@ -109,6 +109,30 @@ def test_kiosk_walk_in_shows_the_number(browser, live_server: LiveServer) -> Non
     ctx.close()
 
 
+def test_kiosk_all_no_answers_send_the_resident_to_the_vaccination_desk(
+        browser, live_server: LiveServer) -> None:
+    """Every health question answered no at the kiosk skips the screening desk: the screen says
+    to wait for the vaccination call, not for screening."""
+    ctx = browser.new_context(viewport={"width": 1280, "height": 1024})
+    page = ctx.new_page()
+    page.goto(f"{live_server.url}/kiosk#token=demo-kiosk-token")
+    page.click("button.walkin[data-service=V]")
+    page.wait_for_selector("button.prio.none:enabled")
+    page.click("button.prio.none")
+    page.wait_for_selector("#screen:not([hidden])")
+    while page.locator("#screen").is_visible():
+        question = page.locator("#screen").inner_text()
+        page.click("#q-no")
+        page.wait_for_function(
+            "q => document.getElementById('screen').hidden"
+            " || document.getElementById('screen').innerText !== q", arg=question)
+    page.wait_for_selector("#r-number:not(:empty)")
+    note = page.locator("#r-note").inner_text()
+    assert "接种" in note and "预检台" not in note, note
+    shot(page, "kiosk-screened-all-no")
+    ctx.close()
+
+
 def test_display_recovers_after_the_server_restarts(browser, tmp_path: Path) -> None:
     """A real restart: the display notices, reconnects by itself, and shows the state the
     restarted server rebuilt from its database, plus what happened after."""
