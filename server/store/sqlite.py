@@ -25,6 +25,7 @@ from .migrations import migrations
 from .outbox import OutboxStore
 from .pairing import PairingStore
 from .reports import ReportStore
+from .sessions import SessionStore
 
 
 class StoreError(Exception):
@@ -56,7 +57,7 @@ _VACCINE_FIELDS = ("code", "name", "name_en", "maker", "doses", "interval_days",
                    "observation_minutes")
 
 
-class Store(OutboxStore, PairingStore, ReportStore, ChangesStore):
+class Store(OutboxStore, PairingStore, ReportStore, ChangesStore, SessionStore):
     """One SQLite database. Every method is safe to call from any thread (one lock)."""
 
     def __init__(self, path: str | Path = ":memory:") -> None:
