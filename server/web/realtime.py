@@ -120,9 +120,19 @@ class _Handlers:
         with self._lock:
             self._principals.pop(sid, None)
             self._credentials.pop(sid, None)
+            self._desks.pop(sid, None)
+        server = self.socketio.server
+        for room in server.rooms(sid, namespace="/"):  # no more pushes, from now on
+            if room != sid:
+                server.leave_room(sid, room, namespace="/")
         log.info("%s %s: its session or token has ended; connection closed", who.kind, who.id)
-        self.socketio.server.disconnect(sid, namespace="/")
+        self.socketio.start_background_task(self._close_after_reply, sid)
         return None
+
+    def _close_after_reply(self, sid: str) -> None:
+        # closed from within its own event, the connection would lose the event's refusal
+        self.socketio.sleep(0.5)
+        self.socketio.server.disconnect(sid, namespace="/")
 
     def _send_snapshot(self, who: Principal) -> None:
         with self.station.lock:
