@@ -16,9 +16,10 @@ count; it reads its own clock, where these read the station's (tests set it); an
 of the station does not hand an attacker a fresh set of guesses. Failed logins are few, so
 a row written per failure costs nothing.
 
-Check-ins. Each kiosk has a token bucket (`KIOSK_RATE` per minute, bursts of `KIOSK_BURST`):
-a queue of residents at one kiosk never meets it, a stuck scanner or a script does. It lives
-in memory: it is about the last minute, and a restart may well forget it.
+Check-ins. Each kiosk has a token bucket (config.toml's `kiosk_checkins_per_minute`, 60, in
+bursts of `kiosk_checkin_burst`, 20): a queue of residents at one kiosk never meets it, a
+stuck scanner or a script does. It lives in memory: it is about the last minute, and a
+restart may well forget it.
 """
 
 from __future__ import annotations

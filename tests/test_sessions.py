@@ -12,10 +12,21 @@ import requests
 import socketio
 from flask import Flask
 from flask.testing import FlaskClient
-from support import KIOSK, FakeClock, LiveServer, login, wait_until
+from support import KIOSK, FakeClock, LiveServer, login, station_settings, wait_until
 
+from server import config
 from server.store import Store
 from server.web.security import COOKIE
+
+
+@pytest.fixture
+def settings() -> config.Settings:
+    """The tests' station with the shipped configuration's session timeouts (the tests' own are
+    lenient: other tests move the clock by hours or take numbers by the hundred)."""
+    shipped = config.load()
+    return station_settings(database=":memory:", demo=True,
+                            session_idle_minutes=shipped.session_idle_minutes,
+                            session_max_hours=shipped.session_max_hours)
 
 
 def cookie(client: FlaskClient) -> str | None:

@@ -98,7 +98,9 @@ def create_app(settings: Settings, *, store: Store | None = None, clock: Clock |
         store, station.clock, idle=timedelta(minutes=settings.session_idle_minutes),
         absolute=timedelta(hours=settings.session_max_hours))
     app.extensions["clinicq.logins"] = LoginThrottle(store, station.clock)
-    app.extensions["clinicq.kiosk_budget"] = TokenBuckets(station.clock)
+    app.extensions["clinicq.kiosk_budget"] = TokenBuckets(
+        station.clock, rate=settings.kiosk_checkins_per_minute,
+        burst=settings.kiosk_checkin_burst)
     if settings.demo:
         demo.seed(settings, store, accounts, station.today())
     announcer = Announcer(settings)

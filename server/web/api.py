@@ -147,7 +147,7 @@ def check_in(body: Checkin) -> tuple[Response, int]:
     kiosk agent prints the tickets its screen asked for.
     """
     def answer() -> tuple[Response, int]:
-        spend_kiosk_budget()  # 60 a minute per kiosk, bursts of 20
+        spend_kiosk_budget()  # so many a minute per kiosk (config.toml)
         return checkin_json(station().check_in(body.code))
 
     return kiosks.relay(answer)
