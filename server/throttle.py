@@ -69,6 +69,7 @@ class LoginThrottle:
         # one address's tries one at a time, so that a burst cannot slip past the count
         # between the check and the failure (striped: a bounded set of locks)
         self._locks = [threading.Lock() for _ in range(64)]
+        self._forgot_at: datetime | None = None
 
     def retry_after(self, username: str, address: str) -> int:
         """Seconds before `username` may try again from `address`; 0: now."""
@@ -99,6 +100,9 @@ class LoginThrottle:
             if result is None:
                 self.store.count_login_failure(username, address, _iso(now),
                                                _iso(now - FORGET))
+                if self._forgot_at is None or now - self._forgot_at >= FORGET:
+                    self._forgot_at = now  # the table keeps only what is remembered
+                    self.forget()
             else:
                 self.store.forgive_login_failures(username, address)
             return result
