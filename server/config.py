@@ -132,6 +132,13 @@ class Settings:
     recent_calls_kept: int = 8  # [display] recent_calls
     demo: bool = False
     public_url: str = ""
+    # staff sessions ([server] in config.toml): they end after this long unused, and this
+    # long after the login whatever happens
+    session_idle_minutes: float = 30.0
+    session_max_hours: float = 12.0
+    # each kiosk's check-ins and walk-ins: so many a minute, bursts of so many
+    kiosk_checkins_per_minute: int = 60
+    kiosk_checkin_burst: int = 20
     # the central platform ([central] in config.toml); an empty url means no sync
     central_url: str = ""
     central_token: str = ""
@@ -193,6 +200,10 @@ class ServerTable(_Table):
     port: Annotated[int, Field(ge=1, le=65535)] = 5000
     secret_key: str = ""
     public_url: str = ""
+    session_idle_minutes: Annotated[int, Field(ge=1, le=24 * 60)] = 30
+    session_max_hours: Annotated[int, Field(ge=1, le=7 * 24)] = 12
+    kiosk_checkins_per_minute: Annotated[int, Field(ge=1)] = 60
+    kiosk_checkin_burst: Annotated[int, Field(ge=1)] = 20
 
 
 class DisplayTable(_Table):
@@ -442,6 +453,10 @@ def from_dict(data: dict[str, Any], *, base_dir: Path | None = None, source: str
         port=server.port,
         secret_key=server.secret_key,
         public_url=server.public_url,
+        session_idle_minutes=float(server.session_idle_minutes),
+        session_max_hours=float(server.session_max_hours),
+        kiosk_checkins_per_minute=server.kiosk_checkins_per_minute,
+        kiosk_checkin_burst=server.kiosk_checkin_burst,
         services={s.code: s.config() for s in file.services},
         counters={c.id: c.config() for c in file.counters},
         show_masked_names=display.show_masked_names,

@@ -62,6 +62,7 @@ class Runtime:
         # observations that end are released on a timer (at once for those that ended while down)
         app.extensions["clinicq"].station.start_timer()
         app.extensions["clinicq.devicewatch"].start()
+        app.extensions["clinicq.sessions"].start()  # expired staff sessions end on time
         self.app = app
         return app
 
@@ -90,6 +91,7 @@ class Runtime:
         app.extensions["clinicq.sync"].stop()
         app.extensions["clinicq"].station.stop_timer()
         app.extensions["clinicq.devicewatch"].stop()
+        app.extensions["clinicq.sessions"].stop()
         app.extensions["clinicq"].store.close()
 
 

@@ -126,7 +126,9 @@ def test_a_disabled_nurse_is_refused_on_her_next_call_and_at_login(
     assert nurse.get("/api/v1/state").status_code == 200
     r = client.post("/api/v1/admin/staff/demo-nurse/disable", headers=admin)
     assert r.status_code == 200 and r.get_json()["user"]["disabled"] is True
-    refused(nurse.get("/api/v1/state"), 401, "unauthorized")
+    # her session ended with the account: the console's "log in again", and the answer
+    # makes the browser forget the cookie
+    refused(nurse.get("/api/v1/state"), 401, "session_expired")
     refused(nurse.post("/api/v1/counters/A1/call-next", headers=headers), 401, "unauthorized")
     refused(nurse.post("/api/v1/login", json={"username": "demo-nurse",
                                               "password": "demo-nurse"}), 401, "login_failed")

@@ -277,6 +277,26 @@ def m018_create_changes(db: Database) -> None:
 
 
 @migrations()
+def m019_create_sessions(db: Database) -> None:
+    # Staff sessions (server/sessions.py): the cookie holds a random id, only its hash is kept
+    # here (`key`), with the session's CSRF token and when it began and was last used.
+    db["sessions"].create(
+        {"key": str, "user": str, "csrf": str, "created_at": str, "seen_at": str},
+        pk="key", not_null={"user", "csrf", "created_at", "seen_at"},
+    )
+    db["sessions"].create_index(["user"])
+    db["sessions"].create_index(["seen_at"])
+    # Failed logins (server/throttle.py): `scope` "address" counts one address's failures
+    # (`key` the address, `address` empty), "account" one username's failures from each
+    # address (`key` the username). Times are UTC ISO strings.
+    db["login_failures"].create(
+        {"scope": str, "key": str, "address": str, "failures": int, "last_at": str},
+        pk=("scope", "key", "address"), not_null={"failures", "last_at"},
+    )
+    db["login_failures"].create_index(["last_at"])
+
+
+@migrations()
 def m020_create_audit(db: Database) -> None:
     # The audit log of staff actions: logins (and failed ones), logouts, and each step a staff
     # member made a ticket take (call, recall, undo, no-show, restore, transfer, screening,

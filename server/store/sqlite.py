@@ -28,6 +28,7 @@ from .migrations import migrations
 from .outbox import OutboxStore
 from .pairing import PairingStore
 from .reports import ReportStore
+from .sessions import SessionStore
 
 
 class StoreError(Exception):
@@ -75,7 +76,7 @@ def _names_cleaned(row: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
-class Store(OutboxStore, PairingStore, ReportStore, ChangesStore, AuditStore):
+class Store(OutboxStore, PairingStore, ReportStore, ChangesStore, AuditStore, SessionStore):
     """One SQLite database. Every method is safe to call from any thread (one lock)."""
 
     def __init__(self, path: str | Path = ":memory:") -> None:

@@ -22,8 +22,10 @@ from ..announcer import Announcer
 from ..auth import Accounts
 from ..config import Settings
 from ..device_watch import DeviceWatch
+from ..sessions import Sessions
 from ..station import Clock, StationService
 from ..store import Store
+from ..throttle import LoginThrottle, TokenBuckets
 from . import (
     admin_api,
     admin_pages,
@@ -40,6 +42,7 @@ from . import (
     reports_api,
     reports_pages,
     room_api,
+    security,
     sync_api,
     vaccination_api,
 )
@@ -81,7 +84,6 @@ def create_app(settings: Settings, *, store: Store | None = None, clock: Clock |
         SECRET_KEY=_secret_key(settings, store),
         SESSION_COOKIE_HTTPONLY=True,
         SESSION_COOKIE_SAMESITE="Strict",
-        PERMANENT_SESSION_LIFETIME=timedelta(hours=12),
         MAX_CONTENT_LENGTH=64 * 1024,
         TESTING=testing,
         BABEL_DEFAULT_LOCALE="zh",
@@ -92,6 +94,14 @@ def create_app(settings: Settings, *, store: Store | None = None, clock: Clock |
     settings = dataclasses.replace(settings)
     layout.bootstrap(settings, store)
     station = StationService(settings, store, clock=clock)
+    # staff sessions and the throttles read the station's clock (tests set it)
+    app.extensions["clinicq.sessions"] = Sessions(
+        store, station.clock, idle=timedelta(minutes=settings.session_idle_minutes),
+        absolute=timedelta(hours=settings.session_max_hours))
+    app.extensions["clinicq.logins"] = LoginThrottle(store, station.clock)
+    app.extensions["clinicq.kiosk_budget"] = TokenBuckets(
+        station.clock, rate=settings.kiosk_checkins_per_minute,
+        burst=settings.kiosk_checkin_burst)
     if settings.demo:
         demo.seed(settings, store, accounts, station.today())
     announcer = Announcer(settings)
@@ -116,6 +126,7 @@ def create_app(settings: Settings, *, store: Store | None = None, clock: Clock |
     app.jinja_env.globals["get_locale"] = get_locale
     app.jinja_env.globals["catalog_error"] = lambda code: i18n.error_body(code)["error"]
     errors.init_app(app)
+    security.init_app(app)
     app.register_blueprint(api.bp)
     app.register_blueprint(admin_api.bp)
     app.register_blueprint(bookings_api.bp)

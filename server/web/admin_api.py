@@ -14,7 +14,7 @@ from .admin_inputs import ChangesQuery, PasswordReset, StaffAdd
 from .admin_shapes import Changes, StaffChanged, StaffList
 from .declare import answers
 from .inputs import takes
-from .security import current_principal, requires
+from .security import current_principal, end_sessions, requires
 
 bp = Blueprint("admin_api", __name__)
 
@@ -59,12 +59,18 @@ def staff_add(body: StaffAdd) -> tuple[Response, int]:
 
 @bp.post("/api/v1/admin/staff/<username>/password")
 @requires("staff")
-@answers(200, "the new password works from now on", StaffChanged)
+@answers(200, "the new password works from now on; their sessions have ended", StaffChanged)
 @takes(PasswordReset)
 def staff_password(username: str, body: PasswordReset) -> Response:
-    """Set a new password for a staff account; `user_unknown` 404"""
-    user = staff.reset_password(_store(), by=_admin().id, now=_now(), username=username,
+    """Set a new password for a staff account; `user_unknown` 404
+
+    Every session of that account ends, and its live connections close (an admin setting
+    their own password stays logged in on this browser only).
+    """
+    admin = _admin()
+    user = staff.reset_password(_store(), by=admin.id, now=_now(), username=username,
                                 password=body.password)
+    end_sessions(username, but_this_one=username == admin.id)
     return jsonify({"user": user})
 
 
@@ -80,6 +86,7 @@ def staff_disable(username: str) -> Response:
     user = staff.set_disabled(_store(), by=_admin().id, now=_now(), username=username,
                               disabled=True)
     dropped = current_app.extensions["clinicq.sockets"].drop_staff(username)
+    end_sessions(username)  # and any socket that came between
     return jsonify({"user": user, "dropped": dropped})
 
 

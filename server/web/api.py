@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, Response, current_app, jsonify, session
+from flask import Blueprint, Response, current_app, jsonify
 
 from contracts import i18n
 from contracts.protocol import AGENT, SOURCE_HEADER, TICKET_ACTIONS
@@ -14,7 +14,16 @@ from .declare import answers, parameter
 from .errors import RequestError
 from .inputs import Checkin, Login, TicketAction, WalkIn, takes
 from .kiosklink import kiosks
-from .security import accounts, current_principal, requires, start_session
+from .limits import guarded_login, spend_kiosk_budget
+from .security import (
+    accounts,
+    csrf_token,
+    current_principal,
+    end_sessions,
+    passive,
+    requires,
+    start_session,
+)
 from .shapes import CheckinTicket, CounterState, LoggedIn, Me, Ok, Ticket, Tickets
 
 bp = Blueprint("api", __name__)
@@ -76,10 +85,18 @@ def healthz() -> tuple[Response, int]:
 
 @bp.post("/api/v1/login")
 @answers(200, "logged in", LoggedIn)
+@answers(429, "`login_throttled`: too many failed logins from this address or for this "
+         "account; wait `Retry-After` seconds (until then even the right password is refused)")
 @takes(Login)
 def login(body: Login) -> Response:
-    """Staff login; sets the session cookie and returns csrf_token"""
-    who = accounts().login(body.username, body.password)
+    """Staff login; sets a new session cookie (any earlier one of this browser ends) and
+    returns csrf_token
+
+    After 5 failures from one address (or 10 for one account from several addresses) each
+    try waits 30 s, doubling with each further failure, at most 5 minutes.
+    """
+    who = guarded_login(body.username,
+                        lambda: accounts().login(body.username, body.password))
     if who is None:
         audit_views.login_failed(body.username)
         raise RequestError("login_failed")
@@ -91,9 +108,12 @@ def login(body: Login) -> Response:
 @bp.post("/api/v1/logout")
 @answers(200, "logged out", Ok)
 def logout() -> Response:
-    """End the staff session"""
-    audit_views.logged_out(current_principal())
-    session.clear()
+    """End the staff member's sessions: every one of theirs, on every browser, and their live
+    connections with them"""
+    who = current_principal()
+    audit_views.logged_out(who)
+    if who is not None and who.kind == "staff":
+        end_sessions(who.id)
     return jsonify({"ok": True})
 
 
@@ -105,13 +125,14 @@ def me() -> Response:
     who = current_principal()
     assert who is not None
     return jsonify({"id": who.id, "kind": who.kind, "role": who.role, "name": who.name,
-                    "csrf_token": session.get("csrf") if who.kind == "staff" else None})
+                    "csrf_token": csrf_token() if who.kind == "staff" else None})
 
 
 @bp.post("/api/v1/checkins")
 @requires("checkin")
 @answers(201, "a new ticket", CheckinTicket)
 @answers(200, "checked in before: the same ticket, for a reprint", CheckinTicket)
+@answers(429, "`too_many_requests`: this kiosk checks in too fast; wait `Retry-After` seconds")
 @from_kiosk_agent
 @takes(Checkin)
 def check_in(body: Checkin) -> tuple[Response, int]:
@@ -129,12 +150,18 @@ def check_in(body: Checkin) -> tuple[Response, int]:
     `source` `agent` when the request carries `X-Clinicq-Source: agent`, else `screen`); the
     kiosk agent prints the tickets its screen asked for.
     """
-    return kiosks.relay(lambda: checkin_json(station().check_in(body.code)))
+    def answer() -> tuple[Response, int]:
+        spend_kiosk_budget()  # so many a minute per kiosk (config.toml)
+        return checkin_json(station().check_in(body.code))
+
+    return kiosks.relay(answer)
 
 
 @bp.post("/api/v1/tickets")
 @requires("walkin")
 @answers(201, "the new ticket", Ticket)
+@answers(429, "`too_many_requests`: this kiosk takes numbers too fast; wait `Retry-After` "
+         "seconds")
 @from_kiosk_agent
 @takes(WalkIn)
 def walk_in(body: WalkIn) -> tuple[Response, int]:
@@ -144,8 +171,11 @@ def walk_in(body: WalkIn) -> tuple[Response, int]:
     `kiosk.result`, with `source` `agent` when the request carries `X-Clinicq-Source: agent`,
     else `screen`); the kiosk agent prints the tickets its screen asked for.
     """
-    return kiosks.relay(
-        lambda: ticket_json(station().walk_in(body.service, priority=body.priority).id, 201))
+    def answer() -> tuple[Response, int]:
+        spend_kiosk_budget()  # the same bucket as check-ins
+        return ticket_json(station().walk_in(body.service, priority=body.priority).id, 201)
+
+    return kiosks.relay(answer)
 
 
 @bp.get("/api/v1/tickets/<ticket_id>")
@@ -219,6 +249,7 @@ def undo(counter: str) -> Response:
 
 
 @bp.get("/api/v1/no-shows")
+@passive  # fetched when a no-show event arrives: no use of the session
 @requires("serve")
 @answers(200, "today's no-shows, the latest first", Tickets)
 def no_shows() -> Response:

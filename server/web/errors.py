@@ -19,10 +19,12 @@ log = logging.getLogger(__name__)
 class RequestError(Exception):
     """A request the web layer refuses before it reaches the station service."""
 
-    def __init__(self, code: str, **params: Any) -> None:
+    def __init__(self, code: str, *, headers: dict[str, str] | None = None,
+                 **params: Any) -> None:
         super().__init__(code)
         self.code = code
         self.params = params
+        self.headers = headers or {}  # e.g. a 429's Retry-After
 
 
 # code -> HTTP status. The words of each code are `error.<code>` in the catalog
@@ -86,6 +88,8 @@ STATUS: dict[str, int] = {
     "pairing_expired": 410,
     "pairing_busy": 429,
     "too_many_attempts": 429,
+    "login_throttled": 429,
+    "too_many_requests": 429,
     "device_unknown": 404,
     "username_taken": 409,
     "user_unknown": 404,
@@ -95,6 +99,7 @@ STATUS: dict[str, int] = {
     "range_too_long": 400,
     "unauthorized": 401,
     "login_failed": 401,
+    "session_expired": 401,
     "forbidden": 403,
     "csrf_failed": 403,
     "bad_json": 400,
@@ -130,7 +135,9 @@ def init_app(app: Flask) -> None:
 
     @app.errorhandler(RequestError)
     def request_error(err: RequestError) -> Response:
-        return error_response(err.code, err.params)
+        response = error_response(err.code, err.params)
+        response.headers.update(err.headers)
+        return response
 
     @app.errorhandler(HTTPException)
     def http_error(err: HTTPException) -> Response | HTTPException:

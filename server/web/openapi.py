@@ -23,6 +23,7 @@ from werkzeug.routing import Rule
 
 from ..auth import PERMISSIONS
 from .declare import view_doc
+from .security import COOKIE
 from .shapes import Error
 
 FILE = Path(__file__).with_name("openapi.json")
@@ -37,7 +38,7 @@ INFO = {
                    "devices send Authorization: Bearer <token>.",
 }
 SECURITY_SCHEMES = {
-    "staffSession": {"type": "apiKey", "in": "cookie", "name": "session"},
+    "staffSession": {"type": "apiKey", "in": "cookie", "name": COOKIE},
     "deviceToken": {"type": "http", "scheme": "bearer"},
 }
 # how each role of server.auth proves who it is: staff log in, devices carry their token

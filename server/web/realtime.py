@@ -12,6 +12,10 @@ names the other staff already at that counter.
 A kiosk agent connects with its kiosk's token and `source: "agent"`: it joins only its kiosk's
 room (it prints; it shows no queue), and while it is connected that kiosk can print reprints.
 
+A staff connection is its login session's: every event checks that the session still lasts
+(and a device's token that it is not revoked), and a session that ends (logout, a new
+password, a disabled account, expiry) closes its connections at once.
+
 A resident's phone page connects with `auth={"ticket": <the ticket's code>}`: it joins
 `phones`, gets `ticket` (its ticket, no name) on connect and on `resync`, and a `phone` delta
 per change: the ticket changed and the head of the queues touched, with no name and nothing
@@ -24,7 +28,7 @@ import logging
 import threading
 from typing import Any
 
-from flask import Flask, request, session
+from flask import Flask, request
 from flask_socketio import SocketIO, emit, join_room, leave_room
 
 from contracts.protocol import AGENT
@@ -35,7 +39,7 @@ from ..auth import Principal
 from ..config import Settings
 from ..station import Published, StationService
 from .kiosklink import kiosks
-from .security import accounts
+from .security import COOKIE, accounts, sessions
 
 log = logging.getLogger(__name__)
 
@@ -55,6 +59,7 @@ def init_app(app: Flask, station: StationService, settings: Settings,
     kiosks.init_app(app, socketio)
     handlers = _Handlers(station, settings, socketio)
     app.extensions["clinicq.sockets"] = handlers  # revoking a device drops its sockets
+    app.extensions["clinicq.sessions"].on_end(handlers.drop_sessions)
     socketio.on_event("connect", handlers.connect)
     socketio.on_event("disconnect", handlers.disconnect)
     socketio.on_event("resync", handlers.resync)
@@ -69,12 +74,27 @@ def send_notices(socketio: SocketIO, items: list[dict[str, Any]]) -> None:
     socketio.emit("notices", {"notices": items}, to=STATION_ROOM)
 
 
-def _principal_on_connect(auth: Any) -> Principal | None:
+# what a connection proved itself with: ("token", a device's token) or ("session", the key
+# of a staff session), checked again on each of its events
+Credential = tuple[str, str]
+
+
+def _principal_on_connect(auth: Any) -> tuple[Principal | None, Credential | None]:
     token = auth.get("token") if isinstance(auth, dict) else None
     if isinstance(token, str) and token:
-        return accounts().device(token)
-    username = session.get("user")
-    return accounts().staff(username) if isinstance(username, str) else None
+        return accounts().device(token), ("token", token)
+    cookie = request.cookies.get(COOKIE)
+    found = sessions().find(cookie) if cookie else None
+    if found is None:
+        return None, None
+    return accounts().staff(found.user), ("session", found.key)
+
+
+def _still_valid(who: Principal, credential: Credential) -> bool:
+    kind, value = credential
+    if kind == "token":
+        return accounts().device(value) is not None
+    return sessions().by_key(value) is not None and accounts().staff(who.id) is not None
 
 
 class _Handlers:
@@ -84,13 +104,35 @@ class _Handlers:
         self.settings = settings
         self.socketio = socketio
         self._principals: dict[str, Principal] = {}
+        self._credentials: dict[str, Credential] = {}  # sid -> what it connected with
         self._phones: dict[str, str] = {}  # sid -> ticket code
         self._desks: dict[str, str] = {}  # sid -> the counter a console works at
         self._lock = threading.Lock()
 
     def _who(self) -> Principal | None:
+        """The connection's principal while its session or token still holds; else the
+        connection closes (a socket opened before a logout keeps no staff rights)."""
+        sid = request.sid  # type: ignore[attr-defined]
         with self._lock:
-            return self._principals.get(request.sid)  # type: ignore[attr-defined]
+            who, credential = self._principals.get(sid), self._credentials.get(sid)
+        if who is None or credential is None or _still_valid(who, credential):
+            return who
+        with self._lock:
+            self._principals.pop(sid, None)
+            self._credentials.pop(sid, None)
+            self._desks.pop(sid, None)
+        server = self.socketio.server
+        for room in server.rooms(sid, namespace="/"):  # no more pushes, from now on
+            if room != sid:
+                server.leave_room(sid, room, namespace="/")
+        log.info("%s %s: its session or token has ended; connection closed", who.kind, who.id)
+        self.socketio.start_background_task(self._close_after_reply, sid)
+        return None
+
+    def _close_after_reply(self, sid: str) -> None:
+        # closed from within its own event, the connection would lose the event's refusal
+        self.socketio.sleep(0.5)
+        self.socketio.server.disconnect(sid, namespace="/")
 
     def _send_snapshot(self, who: Principal) -> None:
         with self.station.lock:
@@ -126,12 +168,13 @@ class _Handlers:
     def connect(self, auth: Any = None) -> bool:
         if isinstance(auth, dict) and "ticket" in auth and "token" not in auth:
             return self._connect_phone(auth.get("ticket"))
-        who = _principal_on_connect(auth)
-        if who is None or not who.can("watch"):
+        who, credential = _principal_on_connect(auth)
+        if who is None or credential is None or not who.can("watch"):
             log.info("socket refused from %s", request.remote_addr)
             return False
         with self._lock:
             self._principals[request.sid] = who  # type: ignore[attr-defined]
+            self._credentials[request.sid] = credential  # type: ignore[attr-defined]
         if who.kind == "device" and who.role == "kiosk" and isinstance(auth, dict) and \
                 auth.get("source") == AGENT:
             # no snapshot, no deltas and no replayed result: the agent only prints what is
@@ -160,21 +203,34 @@ class _Handlers:
         """Close every connection of a staff member (their account was disabled)."""
         return self._drop("staff", username)
 
+    def drop_sessions(self, keys: list[str]) -> int:
+        """Close every connection opened with one of these staff sessions (they ended)."""
+        ended = {("session", key) for key in keys}
+        with self._lock:
+            sids = [sid for sid, c in self._credentials.items() if c in ended]
+        return self._close(sids, "sessions ended")
+
     def _drop(self, kind: str, principal_id: str) -> int:
         with self._lock:
             sids = [sid for sid, p in self._principals.items()
                     if p.kind == kind and p.id == principal_id]
+        return self._close(sids, f"{kind} {principal_id} stopped")
+
+    def _close(self, sids: list[str], why: str) -> int:
+        with self._lock:
             for sid in sids:
                 self._principals.pop(sid, None)
+                self._credentials.pop(sid, None)
         for sid in sids:
             self.socketio.server.disconnect(sid, namespace="/")
         if sids:
-            log.info("%s %s stopped: %d connection(s) closed", kind, principal_id, len(sids))
+            log.info("%s: %d connection(s) closed", why, len(sids))
         return len(sids)
 
     def disconnect(self, *_: Any) -> None:
         with self._lock:
             self._principals.pop(request.sid, None)  # type: ignore[attr-defined]
+            self._credentials.pop(request.sid, None)  # type: ignore[attr-defined]
             self._phones.pop(request.sid, None)  # type: ignore[attr-defined]
             self._desks.pop(request.sid, None)  # type: ignore[attr-defined]
         kiosks.agent_disconnected(request.sid)  # type: ignore[attr-defined]

@@ -8,13 +8,14 @@ from flask import Blueprint, Response, current_app, jsonify
 from ..reconcile import station_reconciliation
 from .declare import answers
 from .inputs import ReconciliationQuery, takes
-from .security import requires
+from .security import passive, requires
 from .shapes import Reconciliation, SyncStatus
 
 bp = Blueprint("sync_api", __name__)
 
 
 @bp.get("/api/v1/sync/status")
+@passive  # polled by the console: no use of the session
 @requires("sync.read")
 @answers(200, "the link with the platform", SyncStatus)
 def status() -> Response:

@@ -34,7 +34,7 @@
   api = function (method, path, body, h) {
     return rawApi(method, path, body, h).then(function (r) {
       var code = r.data && r.data.error && r.data.error.code;
-      if (r.status === 401 || code === "csrf_invalid") expired();
+      if (r.status === 401 || code === "session_expired" || code === "csrf_invalid") expired();
       return r;
     });
   };
@@ -337,6 +337,8 @@
 
   var live = new Clinicq.LiveQueue({
     onChange: render,
+    // the server closed the connection and refuses it again: the session has ended
+    onRefused: function () { expired(); },
     onConnection: function (up) {
       document.getElementById("conn").hidden = up;
       if (up) watch();
