@@ -40,4 +40,6 @@
   }
   document.getElementById("newest").addEventListener("click", function () { pages = [null]; show(null); });
   show(null);
+  // a change by anyone: the newest page shows it (an older page stays where the reader is)
+  F.live(null, function () { if (pages.length < 2) show(null); });
 })();
