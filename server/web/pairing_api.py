@@ -62,6 +62,7 @@ def collect(poll: str) -> tuple[Response, int]:
     got = pairing.collect(_ext().store, poll, _station().clock())
     if got is None:
         return jsonify({"status": "pending"}), 202
+    tell_admins(_ext().socketio, "devices")  # it is one of the station's devices from now on
     return jsonify({"token": got.token, "id": got.device_id, "kind": got.kind,
                     "name": got.name}), 200
 

@@ -98,7 +98,7 @@
       stationNow = Date.parse(r.data.now);
       var body = document.getElementById("devices");
       body.replaceChildren.apply(body, r.data.devices.map(row));
-      document.getElementById("updated").textContent = (r.data.now || "").slice(11, 19);
+      document.getElementById("updated").textContent = T.updated.replace("{time}", (r.data.now || "").slice(11, 19));
     });
     Clinicq.api("GET", "/api/v1/sync/status").then(function (r) { if (r.ok) syncLine(r.data); });
   }
