@@ -152,7 +152,7 @@ def test_an_admin_runs_the_station_from_the_pages(browser, live_server: LiveServ
     page.goto(f"{base}/admin/changes")
     page.wait_for_selector("#changes tr[data-action='notice.posted']")
     history = page.locator("#changes").inner_text()
-    for said in (TV, "3号诊室", "王芳", "今天下午 2 点起暂停接种"):
+    for said in ("演示管理员 配对了", TV, "3号诊室", "王芳", "今天下午 2 点起暂停接种"):
         assert said in history, said
     shot(page, "walkthrough-13-changes")
     assert_clean(page, base, "the change history")
