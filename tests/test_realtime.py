@@ -276,3 +276,51 @@ def _wait_for_held(w: Watcher, counter: str, expected: list, seconds: float = 5)
         if held == expected or time.monotonic() > deadline:
             return held
         time.sleep(0.05)
+
+
+def _admin_page_socket(base: str, session: requests.Session) -> tuple[socketio.Client,
+                                                                        queue.Queue[Any]]:
+    """What an admin page opens: its session's cookie and `source: "admin"`; records every
+    message it gets."""
+    got: queue.Queue[Any] = queue.Queue()
+    client = socketio.Client(reconnection=False)
+    client.on("*", lambda event, data=None: got.put((event, data)))
+    client.connect(base, transports=["websocket"], wait_timeout=5, auth={"source": "admin"},
+                   headers={"Cookie": "; ".join(f"{c.name}={c.value}" for c in session.cookies)})
+    return client, got
+
+
+def test_admin_pages_are_told_each_kind_of_change(live_server: LiveServer) -> None:
+    """Another administrator's change reaches an open admin page as `admin {what}`, one per
+    change, and the page gets no queue snapshot or deltas (it shows none)."""
+    base = live_server.url
+    other = nurse_session(base, "demo-admin")
+    client, got = _admin_page_socket(base, nurse_session(base, "demo-admin"))
+    try:
+        requests.post(f"{base}/api/v1/tickets", json={"service": "A"}, headers=KIOSK)
+        r = other.post(f"{base}/api/v1/admin/staff", json={
+            "username": "wangfang", "display_name": "王芳", "role": "nurse",
+            "password": "wangfang-2026"})
+        assert r.status_code == 201
+        assert got.get(timeout=5) == ("admin", {"what": "staff"})  # not the ticket's delta
+        assert other.post(f"{base}/api/v1/notices", json={"text": "今天停电"}).status_code == 201
+        assert got.get(timeout=5) == ("admin", {"what": "notices"})
+        code = requests.post(f"{base}/api/v1/pairing", json={"kind": "display"}).json()["code"]
+        r = other.post(f"{base}/api/v1/devices/pair",
+                       json={"code": code, "name": "二楼电视", "kind": "display"})
+        assert r.status_code == 201
+        assert got.get(timeout=5) == ("admin", {"what": "devices"})
+        r = other.put(f"{base}/api/v1/admin/counters/A3", json={
+            "name": "3号诊室", "name_en": "Room 3", "services": ["A"]})
+        assert r.status_code == 200
+        # every page also hears `layout` (a kiosk or display reloads); the admin page its own
+        seen = [got.get(timeout=5), got.get(timeout=5)]
+        assert ("admin", {"what": "layout"}) in seen
+        assert got.empty()
+    finally:
+        client.disconnect()
+
+
+def test_only_an_administrator_opens_an_admin_page_socket(live_server: LiveServer) -> None:
+    with pytest.raises(socketio.exceptions.ConnectionError):
+        _admin_page_socket(live_server.url, nurse_session(live_server.url))

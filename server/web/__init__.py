@@ -108,6 +108,7 @@ def create_app(settings: Settings, *, store: Store | None = None, clock: Clock |
     socketio = realtime.init_app(app, station, settings, announcer)
     # the services or counters changed (the admin pages): every open page loads them anew
     station.on_layout(lambda: socketio.emit("layout", {}))
+    station.on_layout(lambda: realtime.tell_admins(socketio, "layout"))
     app.extensions["clinicq"] = Extension(settings, store, station, accounts, socketio, announcer)
 
     def heartbeat() -> dict[str, Any]:

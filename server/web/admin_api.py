@@ -14,6 +14,7 @@ from .admin_inputs import ChangesQuery, PasswordReset, StaffAdd
 from .admin_shapes import Changes, StaffChanged, StaffList
 from .declare import answers
 from .inputs import takes
+from .realtime import tell_admins
 from .security import current_principal, end_sessions, requires
 
 bp = Blueprint("admin_api", __name__)
@@ -25,6 +26,10 @@ def _store() -> Store:
 
 def _now() -> datetime:
     return current_app.extensions["clinicq"].station.clock()  # type: ignore[no-any-return]
+
+
+def _staff_changed() -> None:
+    tell_admins(current_app.extensions["clinicq"].socketio, "staff")
 
 
 def _admin() -> Principal:
@@ -54,6 +59,7 @@ def staff_add(body: StaffAdd) -> tuple[Response, int]:
     """
     user = staff.add(_store(), by=_admin().id, now=_now(), username=body.username,
                      display_name=body.display_name, role=body.role, password=body.password)
+    _staff_changed()
     return jsonify({"user": user}), 201
 
 
@@ -71,6 +77,7 @@ def staff_password(username: str, body: PasswordReset) -> Response:
     user = staff.reset_password(_store(), by=admin.id, now=_now(), username=username,
                                 password=body.password)
     end_sessions(username, but_this_one=username == admin.id)
+    _staff_changed()  # the ledger page shows it
     return jsonify({"user": user})
 
 
@@ -87,6 +94,7 @@ def staff_disable(username: str) -> Response:
                               disabled=True)
     dropped = current_app.extensions["clinicq.sockets"].drop_staff(username)
     end_sessions(username)  # and any socket that came between
+    _staff_changed()
     return jsonify({"user": user, "dropped": dropped})
 
 
@@ -97,6 +105,7 @@ def staff_enable(username: str) -> Response:
     """Enable a disabled staff account again; `user_unknown` 404"""
     user = staff.set_disabled(_store(), by=_admin().id, now=_now(), username=username,
                               disabled=False)
+    _staff_changed()
     return jsonify({"user": user})
 
 

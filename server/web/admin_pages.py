@@ -44,6 +44,8 @@ def devices() -> tuple[str, int]:
         "not_configured": _("not set up"), "pending": _("waiting to send"),
         "last_pull": _("last pull"), "last_push": _("last sent"),
         "revoked_done": _("%(name)s revoked", name="{name}"),
+        "failed": _("That did not work. Please try again."),
+        "updated": _("updated %(time)s", time="{time}"),
     })
 
 

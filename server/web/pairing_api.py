@@ -17,6 +17,7 @@ from ..station import StationService
 from .declare import answers
 from .errors import RequestError, error_response
 from .inputs import PairDevice, PairingStart, RenameDevice, takes
+from .realtime import tell_admins
 from .security import current_principal, requires
 from .shapes import DeviceState, PairingCollected, PairingStarted
 
@@ -61,6 +62,7 @@ def collect(poll: str) -> tuple[Response, int]:
     got = pairing.collect(_ext().store, poll, _station().clock())
     if got is None:
         return jsonify({"status": "pending"}), 202
+    tell_admins(_ext().socketio, "devices")  # it is one of the station's devices from now on
     return jsonify({"token": got.token, "id": got.device_id, "kind": got.kind,
                     "name": got.name}), 200
 
@@ -79,6 +81,7 @@ def approve(body: PairDevice) -> tuple[Response, int]:
                              by=who.id, now=now)
     ledger.record(_ext().store, now, who.id, "device.paired", device["id"],
                   name=device["name"], kind=device["kind"])
+    tell_admins(_ext().socketio, "devices")
     return jsonify({"device": device}), 201
 
 
@@ -113,6 +116,7 @@ def _record(action: str, device: dict, **detail: object) -> None:
     who = current_principal()
     assert who is not None  # `requires` let them in
     ledger.record(_ext().store, _station().clock(), who.id, action, device["id"], **detail)
+    tell_admins(_ext().socketio, "devices")
 
 
 def _device(device_id: str) -> dict:

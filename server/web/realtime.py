@@ -49,6 +49,8 @@ log = logging.getLogger(__name__)
 STATION_ROOM = "station"
 PHONE_ROOM = "phones"
 STAFF_ROOM = "staff"
+ADMIN_ROOM = "admins"
+ADMIN_PAGE = "admin"  # the `source` an admin page connects with
 ALERTS = frozenset({"observation.reaction"})
 
 
@@ -72,6 +74,12 @@ def init_app(app: Flask, station: StationService, settings: Settings,
 def send_notices(socketio: SocketIO, items: list[dict[str, Any]]) -> None:
     """The notices changed: every screen gets the list (`notices`)."""
     socketio.emit("notices", {"notices": items}, to=STATION_ROOM)
+
+
+def tell_admins(socketio: SocketIO, what: str) -> None:
+    """An administrator changed `what` ("staff", "notices", "devices", "layout"): every open
+    admin page of that kind loads its list again (`admin`)."""
+    socketio.emit("admin", {"what": what}, to=ADMIN_ROOM)
 
 
 # what a connection proved itself with: ("token", a device's token) or ("session", the key
@@ -172,6 +180,14 @@ class _Handlers:
         if who is None or credential is None or not who.can("watch"):
             log.info("socket refused from %s", request.remote_addr)
             return False
+        if isinstance(auth, dict) and auth.get("source") == ADMIN_PAGE:
+            if who.kind != "staff" or not who.can("layout"):
+                return False
+            with self._lock:  # so that disabling the account closes this one too
+                self._principals[request.sid] = who  # type: ignore[attr-defined]
+                self._credentials[request.sid] = credential  # type: ignore[attr-defined]
+            join_room(ADMIN_ROOM)
+            return True
         with self._lock:
             self._principals[request.sid] = who  # type: ignore[attr-defined]
             self._credentials[request.sid] = credential  # type: ignore[attr-defined]

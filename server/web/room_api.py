@@ -12,7 +12,7 @@ from ..station import StationService
 from .declare import answers
 from .errors import RequestError
 from .inputs import DisplayHealth, NoticePost, takes
-from .realtime import send_notices
+from .realtime import send_notices, tell_admins
 from .security import current_principal, requires
 from .shapes import CommunityNotice, CommunityNotices, HealthRecorded, Ok
 
@@ -33,6 +33,7 @@ def _changed() -> list[dict[str, object]]:
     ext = current_app.extensions["clinicq"]
     items = notices.current(ext.store, ext.station.clock())
     send_notices(ext.socketio, items)
+    tell_admins(ext.socketio, "notices")
     return items
 
 

@@ -37,17 +37,17 @@ def test_the_change_history_says_who_changed_what(browser, live_server: LiveServ
     ctx, page = admin_page(browser, base, "/admin/changes")
     page.wait_for_selector("#changes tr")
     what = page.locator("#changes td.what")
-    assert what.nth(0).inner_text() == "demo-admin 把候诊屏“候诊大屏”改名为“二楼候诊屏”"
-    assert what.nth(1).inner_text().startswith("demo-admin 发布了公告“今天下午停诊”（显示到 ")
-    assert what.nth(2).inner_text() == "demo-admin 停用了 王芳（wangfang）"
-    assert what.nth(3).inner_text() == "demo-admin 添加了护士 王芳（wangfang）"
+    assert what.nth(0).inner_text() == "演示管理员 把候诊屏“候诊大屏”改名为“二楼候诊屏”"
+    assert what.nth(1).inner_text().startswith("演示管理员 发布了公告“今天下午停诊”（显示到 ")
+    assert what.nth(2).inner_text() == "演示管理员 停用了 王芳（wangfang）"
+    assert what.nth(3).inner_text() == "演示管理员 添加了护士 王芳（wangfang）"
     assert page.locator("#changes tr").count() == 50
     shot(page, "admin-changes")
     assert_clean(page, base, "the change history")
     page.click("#older")
     page.wait_for_function("document.querySelectorAll('#changes tr').length === 9")
     assert page.locator("#changes td.what").last.inner_text() == \
-        "demo-admin 添加了护士 护士00（nurse00）"
+        "演示管理员 添加了护士 护士00（nurse00）"
     assert page.locator("#older").is_hidden() and page.locator("#newest").is_visible()
     page.click("#newest")
     page.wait_for_function("document.querySelectorAll('#changes tr').length === 50")
@@ -55,6 +55,6 @@ def test_the_change_history_says_who_changed_what(browser, live_server: LiveServ
     page.goto(f"{base}/admin/changes?lang=en")
     page.wait_for_selector("#changes tr")
     assert page.locator("#changes td.what").nth(3).inner_text() == \
-        "demo-admin added nurse 王芳 (wangfang)"
+        "演示管理员 added nurse 王芳 (wangfang)"
     shot(page, "admin-changes-en")
     ctx.close()

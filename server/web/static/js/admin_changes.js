@@ -4,6 +4,7 @@
   "use strict";
   var F = window.AdminForms, T = F.T, el = Clinicq.el;
   var PAGE = 50, pages = [null];  // the `before` of each page shown, the first is the newest
+  var names = {};  // username -> full name: "王芳 added …" reads better than "wangfang added …"
 
   function role(r) { return T["role_" + r] || r; }
   function kind(k) { return T["kind_" + k] || k; }
@@ -16,7 +17,7 @@
       (Array.isArray(d.name) ? d.name[1] : d.display_name || d.name || c.subject);
     var settings = Object.keys(d).filter(function (k) { return Array.isArray(d[k]) && d[k].length === 2; })
       .map(function (k) { return k + ": " + JSON.stringify(d[k][0]) + " → " + JSON.stringify(d[k][1]); }).join("; ");
-    return F.fill(template, {user: c.user, role: role(d.role), name: name, settings: settings,
+    return F.fill(template, {user: names[c.user] || c.user, role: role(d.role), name: name, settings: settings,
                              username: c.subject, text: d.text || "", was: d.was || "",
                              kind: kind(d.kind), until: d.until ? F.fill(T.until_time, {time: F.when(d.until)}) : T.until_removed});
   }
@@ -38,6 +39,17 @@
       document.getElementById("newest").hidden = pages.length < 2;
     });
   }
+  function loadNames() {
+    return Clinicq.api("GET", "/api/v1/admin/staff").then(function (r) {
+      if (r.ok) r.data.staff.forEach(function (u) { names[u.username] = u.display_name; });
+    });
+  }
   document.getElementById("newest").addEventListener("click", function () { pages = [null]; show(null); });
-  show(null);
+  loadNames().then(function () { show(null); });
+  // a change by anyone: the newest page shows it (an older page stays where the reader is)
+  F.live(null, function (what) {
+    (what === "staff" ? loadNames() : Promise.resolve()).then(function () {
+      if (pages.length < 2) show(null);
+    });
+  });
 })();

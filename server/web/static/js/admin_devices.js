@@ -1,5 +1,7 @@
 // Admin devices page: pair a new device by the code it shows, and one live board of every
-// kiosk's and display's health and of the platform link (polled every 5 s).
+// kiosk's and display's health and of the platform link. A device paired, renamed or revoked
+// by any administrator shows at once (`admin {what: "devices"}`); the health itself (online,
+// last report, paper) is read again every 5 s, as it changes with time and not by anyone's hand.
 (function () {
   "use strict";
   var A = window.ADMIN, T = A.strings, el = Clinicq.el;
@@ -55,12 +57,12 @@
     if (what === "revoke") {
       if (!window.confirm(T.confirm_revoke.replace("{name}", d.name))) return;
       Clinicq.api("POST", "/api/v1/devices/" + encodeURIComponent(d.id) + "/revoke", undefined, H)
-        .then(function (r) { say(r.ok ? T.revoked_done.replace("{name}", d.name) : errorText(r), !r.ok); refresh(); });
+        .then(function (r) { window.AdminForms.say(r.ok ? T.revoked_done.replace("{name}", d.name) : errorText(r), !r.ok); refresh(); });
     } else {
       var name = window.prompt(T.new_name.replace("{name}", d.name), d.name);
       if (!name) return;
       Clinicq.api("POST", "/api/v1/devices/" + encodeURIComponent(d.id) + "/rename", {name: name}, H)
-        .then(function (r) { if (!r.ok) say(errorText(r), true); refresh(); });
+        .then(function (r) { if (!r.ok) window.AdminForms.say(errorText(r), true); refresh(); });
     }
   }
 
@@ -96,10 +98,11 @@
       stationNow = Date.parse(r.data.now);
       var body = document.getElementById("devices");
       body.replaceChildren.apply(body, r.data.devices.map(row));
-      document.getElementById("updated").textContent = (r.data.now || "").slice(11, 19);
+      document.getElementById("updated").textContent = T.updated.replace("{time}", (r.data.now || "").slice(11, 19));
     });
     Clinicq.api("GET", "/api/v1/sync/status").then(function (r) { if (r.ok) syncLine(r.data); });
   }
   refresh();
   setInterval(refresh, 5000);
+  window.AdminForms.live(["devices"], refresh);
 })();

@@ -39,7 +39,30 @@
     return template.replace(/\{(\w+)\}/g, function (_, k) { return values[k] === undefined ? "?" : values[k]; });
   }
 
+  // Another administrator changed this page's kind of thing (or this one did, in another tab):
+  // the server says `admin {what}` and the page loads its list again, with no polling. After a
+  // lost connection it loads again too, in case a change fell into the gap. `whats`: the kinds
+  // this page shows, or null for every kind (the change history).
+  function live(whats, reload) {
+    var socket = io({auth: {source: "admin"}, transports: ["websocket", "polling"],
+                     reconnectionDelayMax: 5000});
+    var connectedBefore = false;
+    socket.on("connect", function () {
+      document.body.dataset.live = "on";
+      if (connectedBefore) reload();
+      connectedBefore = true;
+    });
+    socket.on("disconnect", function (reason) {
+      document.body.dataset.live = "off";
+      if (reason === "io server disconnect") setTimeout(function () { socket.connect(); }, 1000);
+    });
+    socket.on("admin", function (m) {
+      if (!whats || whats.indexOf(m && m.what) >= 0) reload(m.what);
+    });
+    return socket;
+  }
+
   window.AdminForms = {H: {"X-CSRF-Token": A.csrf}, T: T, say: say, errorText: errorText,
                        clear: clear, fieldError: fieldError, refused: refused, when: when,
-                       fill: fill};
+                       fill: fill, live: live};
 })();

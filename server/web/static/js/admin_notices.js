@@ -1,5 +1,7 @@
 // Admin notices page: the notices the display's and the kiosk's ticker show now, removing one
-// (confirmed), and posting one in Chinese and English for a number of minutes.
+// (confirmed), and posting one in Chinese and English for a number of minutes. Another
+// administrator's post or removal shows at once (`admin {what: "notices"}`), and a notice
+// drops off the list when its time is up.
 (function () {
   "use strict";
   var F = window.AdminForms, T = F.T, H = F.H, el = Clinicq.el;
@@ -42,14 +44,27 @@
       el("td", {"class": "actions"}, [button])]);
   }
 
+  // load again when the soonest notice's time is up (this PC's clock may be off a little:
+  // at least 5 s apart, and the list the station answers is the truth)
+  var expiry = null;
+  function whenDue(notices) {
+    clearTimeout(expiry);
+    var ends = notices.map(function (n) { return n.until ? Date.parse(n.until) : NaN; })
+      .filter(function (t) { return !isNaN(t); });
+    if (!ends.length) return;
+    var wait = Math.min(Math.max(Math.min.apply(null, ends) - Date.now() + 1000, 5000), 3600000);
+    expiry = setTimeout(refresh, wait);
+  }
+
   function refresh() {
     Clinicq.api("GET", "/api/v1/notices").then(function (r) {
       if (!r.ok) { F.say(F.errorText(r), true); return; }
       var body = document.getElementById("notices");
       body.replaceChildren.apply(body, r.data.notices.slice().reverse().map(row));
       document.getElementById("none").hidden = r.data.notices.length > 0;
+      whenDue(r.data.notices);
     });
   }
   refresh();
-  setInterval(refresh, 30000);  // expired ones drop off
+  F.live(["notices"], refresh);
 })();

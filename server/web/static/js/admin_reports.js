@@ -49,9 +49,13 @@
                               scales: {y: {beginAtZero: true}}}, options || {})
     });
     canvas.dataset.drawn = String(labels.length);
+    // nothing to draw (no vaccinations in the days chosen): no empty axes, the table says so
+    canvas.parentNode.hidden = !labels.length;
   }
   function bars(label, data, color, extra) {
-    return Object.assign({label: label, data: data, backgroundColor: color, borderColor: color}, extra || {});
+    // a day or a counter alone is one bar, not a wall across the chart
+    return Object.assign({label: label, data: data, backgroundColor: color, borderColor: color,
+                          maxBarThickness: 96}, extra || {});
   }
   var whole = {precision: 0};  // counts of people: no 2.5 on the axis
   var stacked = {scales: {x: {stacked: true}, y: {stacked: true, beginAtZero: true, ticks: whole}}};

@@ -190,4 +190,7 @@
   document.getElementById("add-service").addEventListener("click", function () { editService(null); });
   document.getElementById("add-counter").addEventListener("click", function () { editCounter(null); });
   load();
+  // another administrator saved a service or counter: the tables show it (an open dialog keeps
+  // what is being typed)
+  window.AdminForms.live(["layout"], load);
 })();

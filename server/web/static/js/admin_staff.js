@@ -95,4 +95,5 @@
     });
   }
   refresh();
+  F.live(["staff"], refresh);
 })();
