@@ -5,7 +5,9 @@ from __future__ import annotations
 import math
 from collections import deque
 from datetime import datetime, timedelta
+from typing import Any
 
+from .index import arrivals_since
 from .model import ServiceRules, State, Ticket
 
 ALL_STAGES = "*"  # order(): the waiting tickets of every stage of the service together
@@ -23,21 +25,50 @@ def lane(ticket: Ticket, now: datetime) -> str:
     return "booked"
 
 
-def _booked_key(t: Ticket) -> tuple[datetime, datetime, int]:
-    return (t.slot_start or t.issued_at, t.issued_at, t.seq_no)
+# the id last: a transfer's continuation may share its number and arrival with one of the
+# service's own tickets, and the order must not depend on which the index met first
+def _booked_key(t: Ticket) -> tuple[datetime, datetime, int, str]:
+    return (t.slot_start or t.issued_at, t.issued_at, t.seq_no, t.id)
 
 
-def _issued_key(t: Ticket) -> tuple[datetime, int]:
-    return (t.issued_at, t.seq_no)
+def _issued_key(t: Ticket) -> tuple[datetime, int, str]:
+    return (t.issued_at, t.seq_no, t.id)
 
 
 def order(state: State, service: str, now: datetime,
           stage: str | None = ALL_STAGES) -> list[Ticket]:
     """The waiting tickets of `service` (at `stage` of its pathway, or at any) in the order
     calls would take them if nothing changed."""
+    key = ("order", service, stage, now)
+    memo = _memo(state)
+    if key not in memo:
+        memo[key] = _order(state, service, now, stage)
+    return list(memo[key])
+
+
+def _memo(state: State) -> dict[tuple[object, ...], Any]:
+    """Answers about this state, kept with it (a state never changes; index.py). A command's
+    answer and its pushes ask the same questions of the same state several times."""
+    memo: dict[tuple[object, ...], Any] | None = state.__dict__.get("_policy_memo")
+    if memo is None or len(memo) > MEMO_KEPT:
+        memo = {}
+        state.__dict__["_policy_memo"] = memo
+    return memo
+
+
+MEMO_KEPT = 64
+
+
+def _waiting(state: State, service: str, stage: str | None) -> list[Ticket]:
+    index = state.index
+    if stage == ALL_STAGES:
+        return index.waiting_in(service)
+    return list(index.waiting_at(service, stage))
+
+
+def _order(state: State, service: str, now: datetime, stage: str | None) -> list[Ticket]:
     rules = state.service(service)
-    waiting = [t for t in state.tickets.values() if t.service == service and t.status == "waiting"
-               and (stage == ALL_STAGES or t.stage == stage)]
+    waiting = _waiting(state, service, stage)
     lanes: dict[str, list[Ticket]] = {"priority": [], "booked": [], "walkin": [], "early": []}
     for t in waiting:
         lanes[lane(t, now)].append(t)
@@ -148,15 +179,16 @@ CALL_WINDOW = 10
 def minutes_per_call(state: State, service: str) -> float:
     """How long a call occupies a counter on average: a resident who comes walks up and is
     served; one who does not costs the wait before the no-show."""
-    closed = [(t.finished_at, t.called_at, t) for t in state.tickets.values()
-              if t.service == service and t.status in ("done", "no_show")
-              and t.called_at is not None and t.finished_at is not None]
-    closed.sort(key=lambda c: (c[0], c[2].seq_no))
+    recent_closed = state.index.recent.get(service)
+    closed = [] if recent_closed is None else [
+        (finished, state.tickets[tid].called_at, state.tickets[tid])
+        for finished, _, tid in recent_closed.top[-CALL_WINDOW:]]
     mean = mean_service_minutes(state, service)
     cap = mean * DURATION_SPREAD  # a resident called and forgotten is not a walk
     overhead, served = 0.0, float(PRIOR_SERVICES)
     recent = closed[-CALL_WINDOW:]
     for finished, called, t in recent:
+        assert called is not None
         if t.status == "done" and t.started_at is not None:
             overhead += min((t.started_at - called).total_seconds() / 60, cap)
             served += 1
@@ -207,9 +239,17 @@ def stage_waits(state: State, service: str, stage: str | None, now: datetime) ->
     to come (at today's recent rate) take their share of calls ahead of bookings. Bookings
     still to come are not counted: most come early and wait for their slot, and the
     simulation (bench/simulate.py) found counting them an overestimate."""
+    key = ("waits", service, stage, now)
+    memo = _memo(state)
+    if key not in memo:
+        memo[key] = _stage_waits(state, service, stage, now)
+    return dict(memo[key])
+
+
+def _stage_waits(state: State, service: str, stage: str | None,
+                 now: datetime) -> dict[str, int]:
     rules = state.service(service)
-    waiting = [t for t in state.tickets.values() if t.service == service
-               and t.status == "waiting" and t.stage == stage]
+    waiting = _waiting(state, service, stage)
     free = _free_in(state, service, stage, now)
     if not free:  # every counter on a break: as eta_minutes, one counter
         return {t.id: eta_minutes(state, service, i, stage)
@@ -274,8 +314,10 @@ def walkin_rate_per_minute(state: State, service: str, now: datetime) -> float:
     """Walk-ins issued per minute over the last RATE_MINUTES (priority tickets left out:
     they are not a steady stream)."""
     since = now - timedelta(minutes=RATE_MINUTES)
-    walkins = sum(1 for t in state.tickets.values() if t.service == service
-                  and t.kind == "walkin" and not t.priority and t.issued_at > since)
+    walkins = arrivals_since(state.index.arrivals.get(service), since)
+    if walkins is None:  # an hour before the latest ones kept (a clock set back): look
+        walkins = sum(1 for t in state.tickets.values() if t.service == service
+                      and t.kind == "walkin" and not t.priority and t.issued_at > since)
     return walkins / RATE_MINUTES
 
 
@@ -288,8 +330,11 @@ def position(state: State, ticket: Ticket, now: datetime) -> int | None:
     """1 for the next ticket to be called; None once the ticket is no longer waiting."""
     if ticket.status != "waiting":
         return None
-    for i, t in enumerate(order(state, ticket.service, now, ticket.stage), start=1):
-        if t.id == ticket.id:
-            return i
-    return None  # pragma: no cover - a waiting ticket is always in its service's order
+    key = ("positions", ticket.service, ticket.stage, now)
+    memo = _memo(state)
+    if key not in memo:
+        memo[key] = {t.id: i for i, t in enumerate(
+            order(state, ticket.service, now, ticket.stage), start=1)}
+    position: int | None = memo[key].get(ticket.id)
+    return position
 

@@ -260,7 +260,7 @@ def leave_early(state: State, ticket_id: str, *, by: str, reason: str, now: date
 
 def release_due(state: State, now: datetime) -> Result:
     """Every ticket whose observation has ended by `now` is free to leave, earliest first."""
-    due = sorted((t for t in state.tickets.values() if t.status == "observing"
+    due = sorted((t for t in state.index.busy.values() if t.status == "observing"
                   and t.observation_ends_at is not None and t.observation_ends_at <= now),
                  key=lambda t: (t.observation_ends_at or now, t.seq_no))
     if not due:

@@ -109,7 +109,10 @@ class Store(OutboxStore, PairingStore, ReportStore, ChangesStore):
 
     def save(self, old: State, new: State, events: Iterable[Event]) -> None:
         """Write what changed from `old` to `new`, and the events, in one transaction."""
-        changed = [t for tid, t in new.tickets.items() if old.tickets.get(tid) is not t]
+        known = getattr(new.tickets, "changed_since", None)  # engine/index.py's TicketMap
+        changed = known(old.tickets) if known is not None else None
+        if changed is None:
+            changed = [t for tid, t in new.tickets.items() if old.tickets.get(tid) is not t]
         with self._write() as db:
             conn = db.conn
             conn.executemany(_UPSERT_TICKET, [{**codec.ticket_to_row(t), **codec.report_cells(t)}
