@@ -9,6 +9,7 @@ import pytest
 from engine_support import T0, rules
 from hypothesis import settings as hsettings
 from hypothesis.stateful import invariant
+from support import station_settings
 from test_engine_properties import QueueMachine
 
 from server import presenter
@@ -17,7 +18,6 @@ from server.engine import index, policy
 from server.engine.index import PMap, TicketIndex, TicketMap, arrivals_since
 from server.engine.model import State, Ticket
 from server.store import Store
-from support import station_settings
 
 
 def test_a_map_derived_from_another_leaves_it_as_it_was() -> None:

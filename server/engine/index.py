@@ -280,8 +280,8 @@ class TicketIndex:
             if before != after:
                 if recent is None:
                     recent = dict(self.recent)
-                if before is not None:
-                    recent[was.service] = _without(recent.get(was.service, Recent()), before)  # type: ignore[union-attr]
+                if before is not None and was is not None:
+                    recent[was.service] = _without(recent.get(was.service, Recent()), before)
                 if after is not None:
                     recent[t.service] = _with(recent.get(t.service, Recent()), after)
             gone, came = (_arrival(was) if was else None), _arrival(t)

@@ -105,6 +105,13 @@ class Store(OutboxStore, PairingStore, ReportStore, ChangesStore):
             else:
                 conn.execute("COMMIT")
 
+    def _first(self, sql: str, params: list[Any]) -> dict[str, Any] | None:
+        """The first row of a query, as a dict. Plain SQL on the paths every request takes:
+        sqlite-utils' `db[name]` asks the schema for the table's kind each time (about as
+        long as the query)."""
+        rows = self.db.execute_returning_dicts(sql, params)
+        return rows[0] if rows else None
+
     # engine state -----------------------------------------------------------------------
 
     def save(self, old: State, new: State, events: Iterable[Event]) -> None:
@@ -237,8 +244,7 @@ class Store(OutboxStore, PairingStore, ReportStore, ChangesStore):
 
     def booking_by_code(self, code: str) -> dict[str, Any] | None:
         with self._lock:
-            rows = list(self.db["bookings"].rows_where("code = ?", [code], limit=1))
-        return rows[0] if rows else None
+            return self._first("SELECT * FROM bookings WHERE code = ? LIMIT 1", [code])
 
     def bookings_for_day(self, day: str) -> list[dict[str, Any]]:
         with self._lock:
@@ -247,8 +253,7 @@ class Store(OutboxStore, PairingStore, ReportStore, ChangesStore):
 
     def booking(self, booking_id: str) -> dict[str, Any] | None:
         with self._lock:
-            rows = list(self.db["bookings"].rows_where("id = ?", [booking_id], limit=1))
-        return rows[0] if rows else None
+            return self._first("SELECT * FROM bookings WHERE id = ? LIMIT 1", [booking_id])
 
     def booking_status(self, booking_id: str) -> str | None:
         with self._lock:
@@ -315,8 +320,7 @@ class Store(OutboxStore, PairingStore, ReportStore, ChangesStore):
 
     def user(self, username: str) -> dict[str, Any] | None:
         with self._lock:
-            rows = list(self.db["users"].rows_where("username = ?", [username], limit=1))
-        return rows[0] if rows else None
+            return self._first("SELECT * FROM users WHERE username = ? LIMIT 1", [username])
 
     def upsert_device(self, device: dict[str, Any]) -> None:
         with self._write() as db:
@@ -324,9 +328,8 @@ class Store(OutboxStore, PairingStore, ReportStore, ChangesStore):
 
     def device_by_token_hash(self, token_hash: str) -> dict[str, Any] | None:
         with self._lock:
-            rows = list(self.db["devices"].rows_where(
-                "token_hash = ? AND revoked_at IS NULL", [token_hash], limit=1))
-        return rows[0] if rows else None
+            return self._first("SELECT * FROM devices WHERE token_hash = ? AND revoked_at IS NULL "
+                               "LIMIT 1", [token_hash])
 
     def devices(self) -> list[dict[str, Any]]:
         with self._lock:
