@@ -10,7 +10,7 @@ from typing import Required, TypedDict, Unpack
 from . import events as ev
 from . import policy
 from .errors import DomainError
-from .index import TicketMap
+from .index import TicketMap, index_of, tickets_of
 from .model import OBSERVATION, VACCINATION, Call, Kind, State, Status, Ticket, UndoRecord
 from .transitions import check
 
@@ -41,7 +41,7 @@ class _Change:
     def __init__(self, state: State, now: datetime) -> None:
         self.state = state
         self.now = now
-        self.base = TicketMap.of(state.tickets)
+        self.base = tickets_of(state)
         self.changed: dict[str, Ticket] = {}  # what the command has put, by id
         self._tickets: TicketMap | None = self.base
         self.events: list[ev.Event] = []
@@ -181,7 +181,7 @@ def issue_walkin(
                           closes=f"{rules.closes:%H:%M}" if rules.closes else "24:00")
     change = _start(state, now)
     if rules.walkin_capacity:
-        given = change.view().index.given.get(service, 0)
+        given = index_of(change.view()).given.get(service, 0)
         if given >= rules.walkin_capacity:
             raise DomainError("walkins_full", service=service, capacity=rules.walkin_capacity)
     change.put(_new_ticket(change, service, code=code, kind="walkin", priority=priority),
@@ -191,7 +191,7 @@ def issue_walkin(
 
 def ticket_for_booking(state: State, booking_id: str) -> Ticket | None:
     """Today's first ticket for a booking, if it was checked in already."""
-    ticket_id = state.index.bookings.get(booking_id)
+    ticket_id = index_of(state).bookings.get(booking_id)
     return state.tickets[ticket_id] if ticket_id is not None else None
 
 

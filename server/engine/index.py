@@ -21,7 +21,7 @@ from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Any, Generic, TypeVar, cast
 
-from .model import OPEN_STATUSES, Ticket
+from .model import OPEN_STATUSES, State, Ticket
 
 K = TypeVar("K")
 V = TypeVar("V")
@@ -377,6 +377,23 @@ def _prune(a: Arrivals) -> Arrivals:
         return a
     dropped = a.times[cut - 1]
     return Arrivals(a.times[cut:], dropped if a.pruned is None else max(a.pruned, dropped))
+
+
+def tickets_of(state: State) -> TicketMap:
+    """The state's tickets as a TicketMap: they are one when a command made the state; a
+    state built from a plain dict gets one, kept with it (a state never changes)."""
+    tickets = state.tickets
+    if isinstance(tickets, TicketMap):
+        return tickets
+    kept = state.__dict__.get("_ticket_map")
+    if kept is None:
+        kept = state.__dict__["_ticket_map"] = TicketMap(tickets)
+    return cast(TicketMap, kept)
+
+
+def index_of(state: State) -> TicketIndex:
+    """The open tickets by queue and what the estimate reads, kept change by change."""
+    return tickets_of(state).index
 
 
 def arrivals_since(a: Arrivals | None, since: datetime) -> int | None:

@@ -6,12 +6,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime, time
 from types import MappingProxyType
-from typing import TYPE_CHECKING, Literal, cast
+from typing import Literal
 
 from .errors import DomainError
-
-if TYPE_CHECKING:
-    from .index import TicketIndex, TicketMap
 
 Status = Literal[
     "waiting", "called", "serving", "done", "no_show", "cancelled", "transferred",
@@ -175,7 +172,10 @@ class Call:
 
 @dataclass(frozen=True)
 class State:
-    """Everything the engine knows. Replace, never mutate: the old state stays valid."""
+    """Everything the engine knows. Replace, never mutate: the old state stays valid.
+
+    The commands keep `tickets` as an index.TicketMap, which shares what did not change with
+    the state before and carries the index policy reads (index.index_of)."""
 
     rules: StationRules
     day: date | None = None
@@ -188,18 +188,6 @@ class State:
     durations: Mapping[str, tuple[float, ...]] = field(default_factory=dict)  # service -> seconds
     recent_calls: tuple[Call, ...] = ()
     paused: frozenset[str] = frozenset()  # counters on a break: no calls, left out of the estimate
-
-    def __post_init__(self) -> None:
-        # the tickets as a persistent map with its index (index.py), whatever was handed in
-        from .index import TicketMap  # here: index.py imports this module
-
-        if not isinstance(self.tickets, TicketMap):
-            object.__setattr__(self, "tickets", TicketMap(self.tickets))
-
-    @property
-    def index(self) -> TicketIndex:
-        """The open tickets by queue and what the estimate reads, kept change by change."""
-        return cast("TicketMap", self.tickets).index
 
     def ticket(self, ticket_id: str) -> Ticket:
         try:

@@ -7,7 +7,7 @@ from collections import deque
 from datetime import datetime, timedelta
 from typing import Any
 
-from .index import arrivals_since
+from .index import arrivals_since, index_of
 from .model import ServiceRules, State, Ticket
 
 ALL_STAGES = "*"  # order(): the waiting tickets of every stage of the service together
@@ -60,7 +60,7 @@ MEMO_KEPT = 64
 
 
 def _waiting(state: State, service: str, stage: str | None) -> list[Ticket]:
-    index = state.index
+    index = index_of(state)
     if stage == ALL_STAGES:
         return index.waiting_in(service)
     return list(index.waiting_at(service, stage))
@@ -179,7 +179,7 @@ CALL_WINDOW = 10
 def minutes_per_call(state: State, service: str) -> float:
     """How long a call occupies a counter on average: a resident who comes walks up and is
     served; one who does not costs the wait before the no-show."""
-    recent_closed = state.index.recent.get(service)
+    recent_closed = index_of(state).recent.get(service)
     closed = [] if recent_closed is None else [
         (finished, state.tickets[tid].called_at, state.tickets[tid])
         for finished, _, tid in recent_closed.top[-CALL_WINDOW:]]
@@ -314,7 +314,7 @@ def walkin_rate_per_minute(state: State, service: str, now: datetime) -> float:
     """Walk-ins issued per minute over the last RATE_MINUTES (priority tickets left out:
     they are not a steady stream)."""
     since = now - timedelta(minutes=RATE_MINUTES)
-    walkins = arrivals_since(state.index.arrivals.get(service), since)
+    walkins = arrivals_since(index_of(state).arrivals.get(service), since)
     if walkins is None:  # an hour before the latest ones kept (a clock set back): look
         walkins = sum(1 for t in state.tickets.values() if t.service == service
                       and t.kind == "walkin" and not t.priority and t.issued_at > since)

@@ -18,6 +18,7 @@ from typing import Any
 from sqlite_utils import Database
 
 from ..engine.events import Event
+from ..engine.index import tickets_of
 from ..engine.model import State, Ticket
 from . import codec
 from .changes import ChangesStore
@@ -116,8 +117,7 @@ class Store(OutboxStore, PairingStore, ReportStore, ChangesStore):
 
     def save(self, old: State, new: State, events: Iterable[Event]) -> None:
         """Write what changed from `old` to `new`, and the events, in one transaction."""
-        known = getattr(new.tickets, "changed_since", None)  # engine/index.py's TicketMap
-        changed = known(old.tickets) if known is not None else None
+        changed = tickets_of(new).changed_since(tickets_of(old))  # known when new came from old
         if changed is None:
             changed = [t for tid, t in new.tickets.items() if old.tickets.get(tid) is not t]
         with self._write() as db:
