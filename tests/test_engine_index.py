@@ -87,6 +87,14 @@ class IndexMachine(QueueMachine):
     def index_is_the_one_built_from_scratch(self) -> None:
         _check_index(self.state, self.now)
 
+    @invariant()
+    def waits_kept_with_a_state_are_its_own(self) -> None:
+        """A new ticket's command hands its result the waits it worked out (share_waits)."""
+        for key, waits in list(self.state.__dict__.get("_policy_memo", {}).items()):
+            if key[0] == "waits":
+                _, service, stage, now = key
+                assert waits == policy._stage_waits(self.state, service, stage, now)
+
 
 IndexMachine.TestCase.settings = hsettings(max_examples=100, stateful_step_count=40,
                                            deadline=None)

@@ -48,6 +48,7 @@ class _Change:
         self.seq = state.seq
         # the state's other fields as changed so far (numbering, undo, recent calls, ...)
         self.draft = state
+        self.told: State | None = None  # the state the last new ticket's wait was told from
 
     @property
     def tickets(self) -> TicketMap:
@@ -164,7 +165,19 @@ def _told_wait(change: _Change, ticket: Ticket) -> Ticket:
     ticket show at that moment (the presenter asks policy the same question), kept so that
     reports can set it against the wait that happened."""
     view = replace(change.view(), tickets=change.tickets.updated({ticket.id: ticket}))
+    change.told = view
     return replace(ticket, issued_eta_minutes=policy.ticket_eta(view, ticket, change.now))
+
+
+def _issued(change: _Change, ticket: Ticket) -> Result:
+    """The command's result once `ticket` is its last change: its queue's waits, worked out
+    for the wait told, are those of the result too (it differs in the told wait and the
+    event count, which no estimate reads), so the answer and the pushes do not work them
+    out again."""
+    state, events = change.result()
+    if change.told is not None:
+        policy.share_waits(change.told, state, ticket.service, ticket.stage, change.now)
+    return state, events
 
 
 def issue_walkin(
@@ -184,9 +197,9 @@ def issue_walkin(
         given = index_of(change.view()).given.get(service, 0)
         if given >= rules.walkin_capacity:
             raise DomainError("walkins_full", service=service, capacity=rules.walkin_capacity)
-    change.put(_new_ticket(change, service, code=code, kind="walkin", priority=priority),
-               ev.TicketIssued)
-    return change.result()
+    ticket = change.put(_new_ticket(change, service, code=code, kind="walkin",
+                                    priority=priority), ev.TicketIssued)
+    return _issued(change, ticket)
 
 
 def ticket_for_booking(state: State, booking_id: str) -> Ticket | None:
@@ -215,7 +228,7 @@ def check_in(state: State, booking: BookingInfo, *, code: str, now: datetime) ->
         assert end is not None
         raise DomainError("booking_too_late", slot=f"{end:%H:%M}", minutes=rules.grace_minutes)
     change = _start(state, now)
-    change.put(
+    ticket = change.put(
         _new_ticket(
             change, booking.service, code=code, kind="booked", priority=booking.priority,
             booking_id=booking.id, slot_start=booking.slot_start, slot_end=booking.slot_end,
@@ -226,7 +239,7 @@ def check_in(state: State, booking: BookingInfo, *, code: str, now: datetime) ->
         ),
         ev.TicketIssued, reason="late" if late else None,
     )
-    return change.result()
+    return _issued(change, ticket)
 
 
 def check_in_family(state: State, bookings: list[BookingInfo], *, codes: list[str],

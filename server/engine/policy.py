@@ -246,6 +246,16 @@ def stage_waits(state: State, service: str, stage: str | None, now: datetime) ->
     return dict(memo[key])
 
 
+def share_waits(source: State, target: State, service: str, stage: str | None,
+                now: datetime) -> None:
+    """`target` gets the waits at `stage` of `service` that `source` has worked out, if any.
+    For a caller that knows the two differ in nothing an estimate reads."""
+    key = ("waits", service, stage, now)
+    found = _memo(source).get(key)
+    if found is not None:
+        _memo(target).setdefault(key, found)
+
+
 def _stage_waits(state: State, service: str, stage: str | None,
                  now: datetime) -> dict[str, int]:
     rules = state.service(service)
