@@ -11,7 +11,7 @@ import secrets
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from . import audit, layout
@@ -30,6 +30,7 @@ from .sync import KeyRing
 log = logging.getLogger(__name__)
 
 Clock = Callable[[], datetime]
+ANSWER_SAME_AS_PUSH = timedelta(seconds=1)
 Listener = Callable[["Published"], None]
 
 
@@ -67,6 +68,7 @@ class StationService:
         self._timer_stop = threading.Event()
         self._timer: threading.Thread | None = None
         self._catalog: tuple[int, dict[str, Vaccine]] | None = None
+        self._committed: tuple[State, datetime] | None = None  # the last commit and its time
 
     # plumbing -------------------------------------------------------------------------------
 
@@ -100,6 +102,7 @@ class StationService:
                 log.error("store refused a command's result: %s", err)
                 raise DomainError("conflict") from err
             self.state = new
+            self._committed = (new, now)
             published = Published(events, new, now)
             for listener in self._listeners:
                 try:
@@ -295,6 +298,12 @@ class StationService:
 
     def ticket(self, ticket_id: str) -> tuple[State, Ticket, datetime]:
         state, now = self.current()
+        committed = self._committed
+        if committed is not None and committed[0] is state and \
+                timedelta(0) <= now - committed[1] < ANSWER_SAME_AS_PUSH:
+            # a command's answer, moments after it: the time the pushes were made at, so the
+            # answer says what the screens say and its waits are not worked out again
+            now = committed[1]
         return state, state.ticket(ticket_id), now
 
     def search_bookings(self, text: str, limit: int = 20) -> list[dict[str, Any]]:

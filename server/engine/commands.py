@@ -10,6 +10,7 @@ from typing import Required, TypedDict, Unpack
 from . import events as ev
 from . import policy
 from .errors import DomainError
+from .index import TicketMap, index_of, tickets_of
 from .model import OBSERVATION, VACCINATION, Call, Kind, State, Status, Ticket, UndoRecord
 from .transitions import check
 
@@ -40,17 +41,32 @@ class _Change:
     def __init__(self, state: State, now: datetime) -> None:
         self.state = state
         self.now = now
-        self.tickets = dict(state.tickets)
+        self.base = tickets_of(state)
+        self.changed: dict[str, Ticket] = {}  # what the command has put, by id
+        self._tickets: TicketMap | None = self.base
         self.events: list[ev.Event] = []
         self.seq = state.seq
         # the state's other fields as changed so far (numbering, undo, recent calls, ...)
         self.draft = state
+        self.told: State | None = None  # the state the last new ticket's wait was told from
+
+    @property
+    def tickets(self) -> TicketMap:
+        """The tickets as changed so far: the state's, shared, with this command's puts."""
+        if self._tickets is None:
+            self._tickets = self.base.updated(self.changed)
+        return self._tickets
+
+    def restart(self, tickets: Mapping[str, Ticket]) -> None:
+        """Start again from `tickets` (a new day keeps today's only)."""
+        self.base, self.changed, self._tickets = TicketMap(tickets), {}, None
 
     def put(
         self, ticket: Ticket, event: type[ev.Event], *, counter: str | None = None,
         reason: str | None = None, detail: Mapping[str, object] | None = None,
     ) -> Ticket:
-        self.tickets[ticket.id] = ticket
+        self.changed[ticket.id] = ticket
+        self._tickets = None
         self.seq += 1
         self.events.append(event(seq=self.seq, at=self.now, ticket=ticket, counter=counter,
                                  reason=reason, detail=detail))
@@ -97,7 +113,7 @@ def open_day(state: State, now: datetime) -> Result:
         if ticket.is_open:
             change.put(_bump(ticket, status="cancelled", finished_at=now, counter=None),
                        ev.TicketCancelled, reason="day_closed")
-    change.tickets = {k: t for k, t in change.tickets.items() if t.day == today}
+    change.restart({k: t for k, t in change.tickets.items() if t.day == today})
     change.draft = replace(change.draft, day=today, numbering={}, streak={}, undo={},
                            counter_ticket={}, recent_calls=(), paused=frozenset(),
                            paused_at={})
@@ -149,11 +165,20 @@ def _told_wait(change: _Change, ticket: Ticket) -> Ticket:
     """The ticket with the wait it is issued with: the number the kiosk screen and the printed
     ticket show at that moment (the presenter asks policy the same question), kept so that
     reports can set it against the wait that happened."""
-    change.tickets[ticket.id] = ticket
-    view = change.view()
-    eta = policy.ticket_eta(view, view.tickets[ticket.id], change.now)
-    del change.tickets[ticket.id]
-    return replace(ticket, issued_eta_minutes=eta)
+    view = replace(change.view(), tickets=change.tickets.updated({ticket.id: ticket}))
+    change.told = view
+    return replace(ticket, issued_eta_minutes=policy.ticket_eta(view, ticket, change.now))
+
+
+def _issued(change: _Change, ticket: Ticket) -> Result:
+    """The command's result once `ticket` is its last change: its queue's waits, worked out
+    for the wait told, are those of the result too (it differs in the told wait and the
+    event count, which no estimate reads), so the answer and the pushes do not work them
+    out again."""
+    state, events = change.result()
+    if change.told is not None:
+        policy.share_waits(change.told, state, ticket.service, ticket.stage, change.now)
+    return state, events
 
 
 def issue_walkin(
@@ -170,22 +195,18 @@ def issue_walkin(
                           closes=f"{rules.closes:%H:%M}" if rules.closes else "24:00")
     change = _start(state, now)
     if rules.walkin_capacity:
-        given = sum(1 for t in change.view().tickets.values()
-                    if t.service == service and t.kind == "walkin" and t.booking_id is None
-                    and t.transferred_from is None)
+        given = index_of(change.view()).given.get(service, 0)
         if given >= rules.walkin_capacity:
             raise DomainError("walkins_full", service=service, capacity=rules.walkin_capacity)
-    change.put(_new_ticket(change, service, code=code, kind="walkin", priority=priority),
-               ev.TicketIssued)
-    return change.result()
+    ticket = change.put(_new_ticket(change, service, code=code, kind="walkin",
+                                    priority=priority), ev.TicketIssued)
+    return _issued(change, ticket)
 
 
 def ticket_for_booking(state: State, booking_id: str) -> Ticket | None:
     """Today's first ticket for a booking, if it was checked in already."""
-    for t in state.tickets.values():
-        if t.booking_id == booking_id and t.transferred_from is None:
-            return t
-    return None
+    ticket_id = index_of(state).bookings.get(booking_id)
+    return state.tickets[ticket_id] if ticket_id is not None else None
 
 
 def check_in(state: State, booking: BookingInfo, *, code: str, now: datetime) -> Result:
@@ -208,7 +229,7 @@ def check_in(state: State, booking: BookingInfo, *, code: str, now: datetime) ->
         assert end is not None
         raise DomainError("booking_too_late", slot=f"{end:%H:%M}", minutes=rules.grace_minutes)
     change = _start(state, now)
-    change.put(
+    ticket = change.put(
         _new_ticket(
             change, booking.service, code=code, kind="booked", priority=booking.priority,
             booking_id=booking.id, slot_start=booking.slot_start, slot_end=booking.slot_end,
@@ -219,7 +240,7 @@ def check_in(state: State, booking: BookingInfo, *, code: str, now: datetime) ->
         ),
         ev.TicketIssued, reason="late" if late else None,
     )
-    return change.result()
+    return _issued(change, ticket)
 
 
 def check_in_family(state: State, bookings: list[BookingInfo], *, codes: list[str],

@@ -172,7 +172,10 @@ class Call:
 
 @dataclass(frozen=True)
 class State:
-    """Everything the engine knows. Replace, never mutate: the old state stays valid."""
+    """Everything the engine knows. Replace, never mutate: the old state stays valid.
+
+    The commands keep `tickets` as an index.TicketMap, which shares what did not change with
+    the state before and carries the index policy reads (index.index_of)."""
 
     rules: StationRules
     day: date | None = None

@@ -8,7 +8,9 @@ import math
 from collections import deque
 from collections.abc import Iterator
 from datetime import datetime, timedelta
+from typing import Any
 
+from .index import arrivals_since, index_of
 from .model import ServiceRules, State, Ticket
 
 ALL_STAGES = "*"  # order(): the waiting tickets of every stage of the service together
@@ -26,21 +28,50 @@ def lane(ticket: Ticket, now: datetime) -> str:
     return "booked"
 
 
-def _booked_key(t: Ticket) -> tuple[datetime, datetime, int]:
-    return (t.slot_start or t.issued_at, t.issued_at, t.seq_no)
+# the id last: a transfer's continuation may share its number and arrival with one of the
+# service's own tickets, and the order must not depend on which the index met first
+def _booked_key(t: Ticket) -> tuple[datetime, datetime, int, str]:
+    return (t.slot_start or t.issued_at, t.issued_at, t.seq_no, t.id)
 
 
-def _issued_key(t: Ticket) -> tuple[datetime, int]:
-    return (t.issued_at, t.seq_no)
+def _issued_key(t: Ticket) -> tuple[datetime, int, str]:
+    return (t.issued_at, t.seq_no, t.id)
 
 
 def order(state: State, service: str, now: datetime,
           stage: str | None = ALL_STAGES) -> list[Ticket]:
     """The waiting tickets of `service` (at `stage` of its pathway, or at any) in the order
     calls would take them if nothing changed."""
+    key = ("order", service, stage, now)
+    memo = _memo(state)
+    if key not in memo:
+        memo[key] = _order(state, service, now, stage)
+    return list(memo[key])
+
+
+def _memo(state: State) -> dict[tuple[object, ...], Any]:
+    """Answers about this state, kept with it (a state never changes; index.py). A command's
+    answer and its pushes ask the same questions of the same state several times."""
+    memo: dict[tuple[object, ...], Any] | None = state.__dict__.get("_policy_memo")
+    if memo is None or len(memo) > MEMO_KEPT:
+        memo = {}
+        state.__dict__["_policy_memo"] = memo
+    return memo
+
+
+MEMO_KEPT = 64
+
+
+def _waiting(state: State, service: str, stage: str | None) -> list[Ticket]:
+    index = index_of(state)
+    if stage == ALL_STAGES:
+        return index.waiting_in(service)
+    return list(index.waiting_at(service, stage))
+
+
+def _order(state: State, service: str, now: datetime, stage: str | None) -> list[Ticket]:
     rules = state.service(service)
-    waiting = [t for t in state.tickets.values() if t.service == service and t.status == "waiting"
-               and (stage == ALL_STAGES or t.stage == stage)]
+    waiting = _waiting(state, service, stage)
     lanes: dict[str, list[Ticket]] = {"priority": [], "booked": [], "walkin": [], "early": []}
     for t in waiting:
         lanes[lane(t, now)].append(t)
@@ -168,9 +199,10 @@ def _through_pathway(state: State, service: str, stage: str | None, now: datetim
             calls = [at + mean for at in calls]
         else:
             before = stage
-            ahead = sum(1 for t in state.tickets.values() if t.service == service and (
-                (t.stage == following and t.status == "waiting")
-                or (t.stage == before and t.status in ("called", "serving"))))
+            index = index_of(state)
+            ahead = len(index.waiting.get((service, following), {})) + sum(
+                1 for t in index.busy.values() if t.service == service and t.stage == before
+                and t.status in ("called", "serving"))
             heap = list(free)
             heapq.heapify(heap)
             for _ in range(ahead):
@@ -199,28 +231,22 @@ def _call_times(free: list[float], per_call: float) -> Iterator[float]:
 # The walk to the desk and the no-shows are learnt from this many recent calls, starting from
 # none of either (so that a station with no history estimates as before).
 CALL_WINDOW = 10
-# a vaccinated resident's call ended at the desk with the dose: observing, then released
-SERVED_AT_DESK = frozenset({"observing", "released"})
 
 
 def minutes_per_call(state: State, service: str, stage: str | None = None) -> float:
     """How long a call occupies a counter on average: a resident who comes walks up and is
     served; one who does not costs the wait before the no-show. The service time is the
     stage's, when given (mean_service_minutes)."""
-    closed: list[tuple[datetime, datetime, Ticket]] = []
-    for t in state.tickets.values():
-        if t.service != service or t.called_at is None:
-            continue
-        if t.status in ("done", "no_show") and t.finished_at is not None:
-            closed.append((t.finished_at, t.called_at, t))
-        elif t.status in SERVED_AT_DESK and t.started_at is not None:
-            closed.append((t.started_at, t.called_at, t))  # the call ended with the dose
-    closed.sort(key=lambda c: (c[0], c[2].seq_no))
+    recent_closed = index_of(state).recent.get(service)  # oldest first (index.closing)
+    closed = [] if recent_closed is None else [
+        (finished, state.tickets[tid].called_at, state.tickets[tid])
+        for finished, _, tid in recent_closed.top[-CALL_WINDOW:]]
     mean = mean_service_minutes(state, service, stage)
     cap = mean * DURATION_SPREAD  # a resident called and forgotten is not a walk
     overhead, served = 0.0, float(PRIOR_SERVICES)
     recent = closed[-CALL_WINDOW:]
     for finished, called, t in recent:
+        assert called is not None
         if t.status != "no_show" and t.started_at is not None:
             overhead += min((t.started_at - called).total_seconds() / 60, cap)
             served += 1
@@ -275,8 +301,7 @@ def _later_backlog(state: State, service: str, stage: str | None) -> dict[str | 
     out: dict[str | None, float] = {}
     following = rules.stage_after(stage)
     while following is not None:
-        waiting = sum(1 for t in state.tickets.values() if t.service == service
-                      and t.stage == following and t.status == "waiting")
+        waiting = len(index_of(state).waiting.get((service, following), {}))
         counters = open_counters(state, service, following)
         if waiting and counters:
             out[following] = waiting * minutes_per_call(state, service, following) / counters
@@ -300,9 +325,27 @@ def stage_waits(state: State, service: str, stage: str | None, now: datetime) ->
     to come (at today's recent rate) take their share of calls ahead of bookings. Bookings
     still to come are not counted: most come early and wait for their slot, and the
     simulation (bench/simulate.py) found counting them an overestimate."""
+    key = ("waits", service, stage, now)
+    memo = _memo(state)
+    if key not in memo:
+        memo[key] = _stage_waits(state, service, stage, now)
+    return dict(memo[key])
+
+
+def share_waits(source: State, target: State, service: str, stage: str | None,
+                now: datetime) -> None:
+    """`target` gets the waits at `stage` of `service` that `source` has worked out, if any.
+    For a caller that knows the two differ in nothing an estimate reads."""
+    key = ("waits", service, stage, now)
+    found = _memo(source).get(key)
+    if found is not None:
+        _memo(target).setdefault(key, found)
+
+
+def _stage_waits(state: State, service: str, stage: str | None,
+                 now: datetime) -> dict[str, int]:
     rules = state.service(service)
-    waiting = [t for t in state.tickets.values() if t.service == service
-               and t.status == "waiting" and t.stage == stage]
+    waiting = _waiting(state, service, stage)
     free = _free_in(state, service, stage, now)
     if not free:  # every counter on a break: as eta_minutes, one counter
         return {t.id: eta_minutes(state, service, i, stage)
@@ -367,8 +410,10 @@ def walkin_rate_per_minute(state: State, service: str, now: datetime) -> float:
     """Walk-ins issued per minute over the last RATE_MINUTES (priority tickets left out:
     they are not a steady stream)."""
     since = now - timedelta(minutes=RATE_MINUTES)
-    walkins = sum(1 for t in state.tickets.values() if t.service == service
-                  and t.kind == "walkin" and not t.priority and t.issued_at > since)
+    walkins = arrivals_since(index_of(state).arrivals.get(service), since)
+    if walkins is None:  # an hour before the latest ones kept (a clock set back): look
+        walkins = sum(1 for t in state.tickets.values() if t.service == service
+                      and t.kind == "walkin" and not t.priority and t.issued_at > since)
     return walkins / RATE_MINUTES
 
 
@@ -397,8 +442,11 @@ def position(state: State, ticket: Ticket, now: datetime) -> int | None:
     """1 for the next ticket to be called; None once the ticket is no longer waiting."""
     if ticket.status != "waiting":
         return None
-    for i, t in enumerate(order(state, ticket.service, now, ticket.stage), start=1):
-        if t.id == ticket.id:
-            return i
-    return None  # pragma: no cover - a waiting ticket is always in its service's order
+    key = ("positions", ticket.service, ticket.stage, now)
+    memo = _memo(state)
+    if key not in memo:
+        memo[key] = {t.id: i for i, t in enumerate(
+            order(state, ticket.service, now, ticket.stage), start=1)}
+    position: int | None = memo[key].get(ticket.id)
+    return position
 

@@ -12,6 +12,7 @@ from typing import Any
 from . import events as ev
 from .commands import Result, _bump, _Change, _record_duration, _set_counter, _start, advance
 from .errors import DomainError
+from .index import index_of
 from .model import OBSERVATION, SCREENING, VACCINATION, State, Ticket
 from .transitions import check
 
@@ -260,7 +261,7 @@ def leave_early(state: State, ticket_id: str, *, by: str, reason: str, now: date
 
 def release_due(state: State, now: datetime) -> Result:
     """Every ticket whose observation has ended by `now` is free to leave, earliest first."""
-    due = sorted((t for t in state.tickets.values() if t.status == "observing"
+    due = sorted((t for t in index_of(state).busy.values() if t.status == "observing"
                   and t.observation_ends_at is not None and t.observation_ends_at <= now),
                  key=lambda t: (t.observation_ends_at or now, t.seq_no))
     if not due:

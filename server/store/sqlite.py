@@ -20,6 +20,7 @@ from sqlite_utils import Database
 from contracts.names import clean_name, mask_name, shown_mask
 
 from ..engine.events import Event
+from ..engine.index import tickets_of
 from ..engine.model import State, Ticket
 from . import codec
 from .audit import INSERT_AUDIT, AuditStore, audit_row
@@ -125,13 +126,22 @@ class Store(OutboxStore, PairingStore, ReportStore, ChangesStore, AuditStore, Se
             else:
                 conn.execute("COMMIT")
 
+    def _first(self, sql: str, params: list[Any]) -> dict[str, Any] | None:
+        """The first row of a query, as a dict. Plain SQL on the paths every request takes:
+        sqlite-utils' `db[name]` asks the schema for the table's kind each time (about as
+        long as the query)."""
+        rows = self.db.execute_returning_dicts(sql, params)
+        return rows[0] if rows else None
+
     # engine state -----------------------------------------------------------------------
 
     def save(self, old: State, new: State, events: Iterable[Event],
              audit: Iterable[dict[str, Any]] = ()) -> None:
         """Write what changed from `old` to `new`, the events and the audit log's entries for
         them (who made them, when staff did), in one transaction."""
-        changed = [t for tid, t in new.tickets.items() if old.tickets.get(tid) is not t]
+        changed = tickets_of(new).changed_since(tickets_of(old))  # known when new came from old
+        if changed is None:
+            changed = [t for tid, t in new.tickets.items() if old.tickets.get(tid) is not t]
         with self._write() as db:
             conn = db.conn
             conn.executemany(_UPSERT_TICKET, [{**codec.ticket_to_row(t), **codec.report_cells(t)}
@@ -257,8 +267,7 @@ class Store(OutboxStore, PairingStore, ReportStore, ChangesStore, AuditStore, Se
 
     def booking_by_code(self, code: str) -> dict[str, Any] | None:
         with self._lock:
-            rows = list(self.db["bookings"].rows_where("code = ?", [code], limit=1))
-        return rows[0] if rows else None
+            return self._first("SELECT * FROM bookings WHERE code = ? LIMIT 1", [code])
 
     def bookings_for_day(self, day: str) -> list[dict[str, Any]]:
         with self._lock:
@@ -267,8 +276,7 @@ class Store(OutboxStore, PairingStore, ReportStore, ChangesStore, AuditStore, Se
 
     def booking(self, booking_id: str) -> dict[str, Any] | None:
         with self._lock:
-            rows = list(self.db["bookings"].rows_where("id = ?", [booking_id], limit=1))
-        return rows[0] if rows else None
+            return self._first("SELECT * FROM bookings WHERE id = ? LIMIT 1", [booking_id])
 
     def booking_status(self, booking_id: str) -> str | None:
         with self._lock:
@@ -335,8 +343,7 @@ class Store(OutboxStore, PairingStore, ReportStore, ChangesStore, AuditStore, Se
 
     def user(self, username: str) -> dict[str, Any] | None:
         with self._lock:
-            rows = list(self.db["users"].rows_where("username = ?", [username], limit=1))
-        return rows[0] if rows else None
+            return self._first("SELECT * FROM users WHERE username = ? LIMIT 1", [username])
 
     def upsert_device(self, device: dict[str, Any]) -> None:
         with self._write() as db:
@@ -344,9 +351,8 @@ class Store(OutboxStore, PairingStore, ReportStore, ChangesStore, AuditStore, Se
 
     def device_by_token_hash(self, token_hash: str) -> dict[str, Any] | None:
         with self._lock:
-            rows = list(self.db["devices"].rows_where(
-                "token_hash = ? AND revoked_at IS NULL", [token_hash], limit=1))
-        return rows[0] if rows else None
+            return self._first("SELECT * FROM devices WHERE token_hash = ? AND revoked_at IS NULL "
+                               "LIMIT 1", [token_hash])
 
     def devices(self) -> list[dict[str, Any]]:
         with self._lock:
