@@ -125,6 +125,7 @@ class _NewTicketFields(TypedDict, total=False):
     dose: int | None
     previous_dose_on: date | None
     birth_year: int | None
+    issued_by: str | None
 
 
 def _new_ticket(change: _Change, service: str, *, code: str,
@@ -156,9 +157,11 @@ def _told_wait(change: _Change, ticket: Ticket) -> Ticket:
 
 
 def issue_walkin(
-    state: State, service: str, *, code: str, now: datetime, priority: bool = False
+    state: State, service: str, *, code: str, now: datetime, priority: bool = False,
+    issued_by: str | None = None,
 ) -> Result:
-    """A walk-in number for `service`, if the service takes walk-ins."""
+    """A walk-in number for `service`, if the service takes walk-ins (`issued_by`: the kiosk
+    that asked, if one did)."""
     rules = state.service(service)
     if not rules.walkins:
         raise DomainError("walkins_closed", service=service)
@@ -174,7 +177,8 @@ def issue_walkin(
                     and t.transferred_from is None)
         if given >= rules.walkin_capacity:
             raise DomainError("walkins_full", service=service, capacity=rules.walkin_capacity)
-    change.put(_new_ticket(change, service, code=code, kind="walkin", priority=priority),
+    change.put(_new_ticket(change, service, code=code, kind="walkin", priority=priority,
+                           issued_by=issued_by),
                ev.TicketIssued)
     return change.result()
 
@@ -187,8 +191,10 @@ def ticket_for_booking(state: State, booking_id: str) -> Ticket | None:
     return None
 
 
-def check_in(state: State, booking: BookingInfo, *, code: str, now: datetime) -> Result:
-    """A ticket for a booking. Early arrivals wait for their slot; late ones queue as walk-ins."""
+def check_in(state: State, booking: BookingInfo, *, code: str, now: datetime,
+             issued_by: str | None = None) -> Result:
+    """A ticket for a booking. Early arrivals wait for their slot; late ones queue as walk-ins.
+    `issued_by`: the kiosk that checked it in, if one did."""
     rules = state.service(booking.service)
     if booking.day != now.date():
         raise DomainError("booking_wrong_day", day=booking.day.isoformat())
@@ -214,7 +220,7 @@ def check_in(state: State, booking: BookingInfo, *, code: str, now: datetime) ->
             late=late, name_masked=booking.name_masked, name=booking.name,
             vaccine=booking.vaccine,
             dose=booking.dose, previous_dose_on=booking.previous_dose_on,
-            birth_year=booking.birth_year,
+            birth_year=booking.birth_year, issued_by=issued_by,
         ),
         ev.TicketIssued, reason="late" if late else None,
     )
@@ -222,7 +228,7 @@ def check_in(state: State, booking: BookingInfo, *, code: str, now: datetime) ->
 
 
 def check_in_family(state: State, bookings: list[BookingInfo], *, codes: list[str],
-                    now: datetime) -> Result:
+                    now: datetime, issued_by: str | None = None) -> Result:
     """Several bookings checked in by one command: consecutive numbers, all or none.
 
     Bookings already checked in keep their ticket and are skipped.
@@ -231,7 +237,7 @@ def check_in_family(state: State, bookings: list[BookingInfo], *, codes: list[st
     for booking, code in zip(bookings, codes, strict=True):
         if ticket_for_booking(state, booking.id) is not None:
             continue
-        state, more = check_in(state, booking, code=code, now=now)
+        state, more = check_in(state, booking, code=code, now=now, issued_by=issued_by)
         events.extend(more)
     return state, events
 

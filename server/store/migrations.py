@@ -274,3 +274,10 @@ def m018_create_changes(db: Database) -> None:
         pk="seq", not_null={"at", "user", "action"},
     )
     db["changes"].create_index(["at"])
+
+
+@migrations()
+def m021_add_ticket_issued_by(db: Database) -> None:
+    # The kiosk (device id) that issued a ticket: a kiosk is shown only its own tickets, with
+    # their phone-page codes (server/views.py). A station detail: not in the events' ticket.
+    db["tickets"].add_column("issued_by", str)

@@ -7,7 +7,8 @@ from flask import Blueprint, Response, current_app, jsonify, session
 from contracts import i18n
 from contracts.protocol import AGENT, SOURCE_HEADER, TICKET_ACTIONS
 
-from .. import presenter
+from .. import presenter, views
+from ..engine.model import Ticket as TicketModel
 from ..station import CheckinResult, StationService
 from .declare import answers, parameter
 from .errors import RequestError
@@ -34,9 +35,23 @@ def staff() -> bool:
     return who is not None and who.kind == "staff"
 
 
+def kiosk_id() -> str | None:
+    """The kiosk asking (its screen or agent), if one is: its tickets are issued by it."""
+    who = current_principal()
+    return who.id if who is not None and who.kind == "device" and who.role == "kiosk" else None
+
+
+def private_for(ticket: TicketModel) -> bool:
+    """Whether the caller may see `ticket`'s code and booking: staff, and a kiosk for the
+    tickets it issued (views.Audience)."""
+    kiosk = kiosk_id()
+    return ticket.issued_by == kiosk if kiosk is not None else private()
+
+
 def ticket_json(ticket_id: str, status: int = 200) -> tuple[Response, int]:
     state, ticket, now = station().ticket(ticket_id)
-    view = presenter.ticket_view(state, ticket, now, private=private(), staff=staff())
+    view = presenter.ticket_view(state, ticket, now, private=private_for(ticket),
+                                 staff=staff())
     return jsonify(view.to_dict()), status
 
 
@@ -44,6 +59,8 @@ def checkin_json(result: CheckinResult) -> tuple[Response, int]:
     """A check-in's answer: the ticket (201 new, 200 the same one again), with a notice when
     the resident was late and is queued as a walk-in."""
     state, ticket, now = station().ticket(result.ticket.id)
+    # with its code even when another kiosk checked it in first: the booking code presented
+    # is the resident's own, and the kiosk prints the ticket again
     view = presenter.ticket_view(state, ticket, now, private=private(),
                                  staff=staff()).to_dict()
     if result.created and ticket.late and ticket.slot_end is not None:
@@ -125,7 +142,8 @@ def check_in(body: Checkin) -> tuple[Response, int]:
     `source` `agent` when the request carries `X-Clinicq-Source: agent`, else `screen`); the
     kiosk agent prints the tickets its screen asked for.
     """
-    return kiosks.relay(lambda: checkin_json(station().check_in(body.code)))
+    return kiosks.relay(lambda: checkin_json(station().check_in(body.code,
+                                                                issued_by=kiosk_id())))
 
 
 @bp.post("/api/v1/tickets")
@@ -141,7 +159,8 @@ def walk_in(body: WalkIn) -> tuple[Response, int]:
     else `screen`); the kiosk agent prints the tickets its screen asked for.
     """
     return kiosks.relay(
-        lambda: ticket_json(station().walk_in(body.service, priority=body.priority).id, 201))
+        lambda: ticket_json(station().walk_in(body.service, priority=body.priority,
+                                              issued_by=kiosk_id()).id, 201))
 
 
 @bp.get("/api/v1/tickets/<ticket_id>")
@@ -232,7 +251,12 @@ def no_shows() -> Response:
 @answers(200, "the snapshot")
 def state() -> Response:
     """The full snapshot: station, seq, services with waiting tickets, counters, recent calls,
-    observation"""
+    observation — in the caller's view: staff everything; a display numbers, counters and
+    masked names where shown, no codes or bookings; a kiosk only the tickets it issued, with
+    their codes (server/views.py)"""
+    who = current_principal()
+    assert who is not None
     st, now = station().current()
-    settings = current_app.extensions["clinicq"].settings
-    return jsonify(presenter.snapshot(st, settings, now, private=private(), staff=staff()))
+    shared = current_app.extensions["clinicq.sockets"].snapshots.get(
+        st, now, views.Audience.of(who))
+    return jsonify({**shared, "now": now.isoformat(timespec="seconds")})
