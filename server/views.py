@@ -16,8 +16,6 @@ asking at once share one build — and keeps it while the state and the minute s
 from __future__ import annotations
 
 import threading
-import time
-from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -112,20 +110,17 @@ def kiosk_counters(public: dict[str, Any]) -> dict[str, Any]:
 
 
 class Snapshots:
-    """Snapshots per audience, each built at most once per state (and per `max_age` seconds,
-    since waits move with the clock) and shared by every client that asks meanwhile. Built
-    from a state reference, without the station's lock; the caller checks the state did not
-    move on before it sends (server.web.realtime)."""
+    """Snapshots per audience, each built at most once per state and second of the station's
+    clock (waits and the order of booked arrivals move with it) and shared by every client
+    that asks meanwhile. Built from a state reference, without the station's lock; the caller
+    checks the state did not move on before it sends (server.web.realtime)."""
 
-    def __init__(self, settings: Settings, max_age: float = 2.0,
-                 monotonic: Callable[[], float] = time.monotonic) -> None:
+    def __init__(self, settings: Settings) -> None:
         self.settings = settings
-        self.max_age = max_age
-        self._monotonic = monotonic
         self._lock = threading.Lock()
         self._building: dict[Audience, threading.Lock] = {}
-        # audience -> (the state it was built from, when, the snapshot)
-        self._built: dict[Audience, tuple[State, float, dict[str, Any]]] = {}
+        # audience -> (the state it was built from, the second, the snapshot)
+        self._built: dict[Audience, tuple[State, datetime, dict[str, Any]]] = {}
         self.builds = 0  # how many were built (the tests count the shared ones)
 
     def get(self, state: State, now: datetime, audience: Audience) -> dict[str, Any]:
@@ -134,29 +129,24 @@ class Snapshots:
         with self._lock:
             building = self._building.setdefault(audience, threading.Lock())
         with building:  # one build per audience at a time; the others wait and share it
-            cached = self._fresh(state, audience)
+            second = now.replace(microsecond=0)
+            cached = self._fresh(state, second, audience)
             if cached is not None:
                 return cached
             public = self.get(state, now, Audience(DISPLAY)) if audience.kind == KIOSK else None
             snapshot = build(state, self.settings, now, audience, public)
             with self._lock:
-                self._built[audience] = (state, self._monotonic(), snapshot)
+                self._built[audience] = (state, second, snapshot)
                 self.builds += 1
             return snapshot
 
-    def _fresh(self, state: State, audience: Audience) -> dict[str, Any] | None:
+    def _fresh(self, state: State, second: datetime,
+               audience: Audience) -> dict[str, Any] | None:
         with self._lock:
             entry = self._built.get(audience)
-        if entry is None or entry[0] is not state or \
-                self._monotonic() - entry[1] > self.max_age:
+        if entry is None or entry[0] is not state or entry[1] != second:
             return None
         return entry[2]
-
-    def forget(self, audience: Audience) -> None:
-        """A kiosk left: its snapshot goes (kiosks come and go; displays' and staff's stay)."""
-        with self._lock:
-            self._built.pop(audience, None)
-            self._building.pop(audience, None)
 
 
 def with_now(snapshot: dict[str, Any], now: datetime,
