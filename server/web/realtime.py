@@ -30,6 +30,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from collections import deque
 from collections.abc import Callable
 from datetime import datetime
@@ -62,7 +63,8 @@ KIOSK_ROOM = "kiosks"
 PHONE_ROOM = "phones"
 STAFF_ROOM = "staff"
 ALERTS = frozenset({"observation.reaction"})
-REPLAY_KEPT = 256  # publishes kept to follow a snapshot built while commands went on
+REPLAY_KEPT = 32  # commits kept to follow a snapshot built while commands went on (a build
+# takes milliseconds; a commit about one)
 MAX_BACKLOG = 64  # packets waiting for a client, past which it is sent no snapshot
 
 
@@ -73,7 +75,10 @@ def kiosk_screen(device_id: str) -> str:
 def init_app(app: Flask, station: StationService, settings: Settings,
              announcer: Announcer | None = None) -> SocketIO:
     """Attach Socket.IO to `app`; one instance per app, so tests can run several side by side."""
-    socketio = SocketIO(app, async_mode="threading", max_http_buffer_size=64 * 1024)
+    # async_handlers=False: a connection's events are handled in order on its own thread
+    # (socket_limits: a flood is read no faster than it is allowed), not a thread each
+    socketio = SocketIO(app, async_mode="threading", max_http_buffer_size=64 * 1024,
+                        async_handlers=False)
     kiosks.init_app(app, socketio)
     broadcaster = Broadcaster(socketio, settings, announcer or Announcer(settings),
                               paused=station.state.paused)
@@ -120,10 +125,14 @@ class _Handlers:
             return self._principals.get(request.sid)  # type: ignore[attr-defined]
 
     def limited(self, handler: Callable[..., Any]) -> Callable[..., Any]:
-        """`handler` behind the connection's token bucket: past it, answered and not run."""
+        """`handler` behind the connection's token bucket: past it, not run, and answered only
+        once a token is back. Handlers run one at a time per connection, on its reading thread
+        (`async_handlers=False`), so that wait is backpressure: a client sending faster is read
+        no faster, and its flood costs a sleeping thread, not the station's time."""
         def wrapper(*args: Any) -> Any:
             wait = self.limits.event(request.sid)  # type: ignore[attr-defined]
             if wait:
+                time.sleep(wait)
                 return {"ok": False, "error": "rate_limited", "retry_after": round(wait, 2)}
             return handler(*args)
         return wrapper
