@@ -38,6 +38,7 @@ from typing import Any
 
 from flask import Flask, request, session
 from flask_socketio import SocketIO, emit, join_room, leave_room
+from socketio import packet
 
 from contracts.protocol import AGENT
 
@@ -149,28 +150,35 @@ class _Handlers:
             message = make(state, now)
             if message is None:
                 return False
+            encoded = self._encode(message)  # a snapshot's JSON is made off the lock too
             with self.station.lock:
                 replay = [] if self.station.state is state else \
                     self.broadcaster.since(state, rooms)
                 if replay is None:  # not kept (many commands meanwhile): build again
                     continue
-                self._send(rooms, join, message, replay)
+                self._send(rooms, join, encoded, replay)
                 return True
         with self.station.lock:  # commands all the while: this once, built under the lock
             state, now = self.station.current()
             message = make(state, now)
             if message is None:
                 return False
-            self._send(rooms, join, message, [])
+            self._send(rooms, join, self._encode(message), [])
         return True
 
-    @staticmethod
-    def _send(rooms: frozenset[str], join: bool, message: tuple[str, dict[str, Any]],
+    def _encode(self, message: tuple[str, dict[str, Any]]) -> Any:
+        """The Socket.IO packet of `message` to this client, encoded (what emit would do)."""
+        return self.socketio.server.packet_class(packet.EVENT, namespace="/",
+                                                 data=list(message)).encode()
+
+    def _send(self, rooms: frozenset[str], join: bool, encoded: Any,
               replay: list[tuple[str, dict[str, Any]]]) -> None:
         if join:
             for room in rooms:
                 join_room(room)
-        emit(*message)
+        server = self.socketio.server
+        server.eio.send(server.manager.eio_sid_from_sid(request.sid, "/"),  # type: ignore
+                        encoded)
         for name, data in replay:
             emit(name, data)
 
