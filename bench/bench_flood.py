@@ -5,15 +5,19 @@ The station runs the production way (gunicorn, one threaded worker) with the shi
 config.toml on a fresh SQLite file. 300 walk-ins wait; five display connections (python-
 socketio, in their own process: tests/flood.py) ask for a snapshot again as soon as each
 answer is in, while two kiosks take 300 walk-ins over kept-alive HTTP, one every 25 ms each.
-Figures: the check-ins' p50/p99, the station's resident memory after the flood (all its
+Figures: the check-ins' p50/p99 and the serving worker's CPU (and, first, the same on another
+fresh station with the displays only watching: a control for the machine's own noise), the
+station's resident memory after the flood (all its
 processes, as bench_station counts it, and the serving worker alone), and how many snapshots
 the displays were sent against how many they asked for.
 """
 
 from __future__ import annotations
 
+import os
 import sys
 import tempfile
+import time
 from pathlib import Path
 
 from harness import ROOT, StationProcess, emit, emit_distribution
@@ -34,13 +38,27 @@ def worker_rss_mb(station: StationProcess) -> float:
                 if line.startswith("VmRSS:")) / 1024
 
 
-def main() -> int:
+def worker_cpu_s(station: StationProcess) -> float:
+    fields = Path(f"/proc/{station.pids()[-1]}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def run(flooding: bool) -> None:
+    """One fresh station, 300 waiting, 300 check-ins timed with the displays flooding (or,
+    the control, only watching: a busy machine's own noise told from the flood's cost)."""
+    name = "flood" if flooding else "flood_control"
     with tempfile.TemporaryDirectory() as tmp:
         station = StationProcess(Path(tmp) / "station.db", config_file=None)
         try:
             seed(station.url, WAITING)
-            took, displays = check_ins_during_flood(station.url, CHECK_INS, DISPLAYS)
-            emit_distribution("flood_checkin", took)
+            cpu, wall = worker_cpu_s(station), time.monotonic()
+            took, displays = check_ins_during_flood(station.url, CHECK_INS, DISPLAYS,
+                                                    flooding_=flooding)
+            share = (worker_cpu_s(station) - cpu) / (time.monotonic() - wall) * 100
+            emit_distribution(f"{name}_checkin", took)
+            emit(f"{name}_worker_cpu", share, "% of a core", CHECK_INS)
+            if not flooding:
+                return
             emit("flood_server_rss", station.rss_mb(), "MB", DISPLAYS)
             emit("flood_worker_rss", worker_rss_mb(station), "MB", DISPLAYS)
             asked = sum(sum(a.values()) for a in displays["answers"])
@@ -49,6 +67,11 @@ def main() -> int:
             emit("flood_displays_converged", sum(displays["converged"]), "count", DISPLAYS)
         finally:
             station.stop()
+
+
+def main() -> int:
+    run(flooding=False)
+    run(flooding=True)
     return 0
 
 

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import http.client
 import json
-import os
 import subprocess
 import sys
 import threading
@@ -85,9 +84,6 @@ def flood(displays: list[Display], stop: threading.Event) -> list[threading.Thre
     """Each display asks for a snapshot again and again, as soon as each answer is in."""
     def run(d: Display) -> None:
         while not stop.is_set():
-            if os.environ.get("FLOOD_OFF"):
-                stop.wait(0.1)
-                continue
             d.resync()
 
     threads = [threading.Thread(target=run, args=(d,), daemon=True) for d in displays]
@@ -132,8 +128,9 @@ def seed(url: str, waiting: int) -> None:
 class FloodProcess:
     """`main` below as its own process: the displays and their flood."""
 
-    def __init__(self, url: str, count: int = 5) -> None:
-        self.proc = subprocess.Popen([sys.executable, __file__, url, str(count)],
+    def __init__(self, url: str, count: int = 5, flooding: bool = True) -> None:
+        self.proc = subprocess.Popen([sys.executable, __file__, url, str(count),
+                                      "flood" if flooding else "idle"],
                                      stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
         assert self.proc.stdout is not None and self.proc.stdin is not None
         line = self.proc.stdout.readline()
@@ -168,12 +165,12 @@ PACE = 0.025  # seconds from one kiosk's request to its next: 80 tickets a secon
 # far past any morning, without the kiosks queueing behind each other for the station's lock
 
 
-def check_ins_during_flood(url: str, count: int, displays: int = 5,
-                           kiosks: int = 2) -> tuple[list[float], dict[str, Any]]:
+def check_ins_during_flood(url: str, count: int, displays: int = 5, kiosks: int = 2,
+                           flooding_: bool = True) -> tuple[list[float], dict[str, Any]]:
     """`count` walk-ins from `kiosks` kiosks, each taking one every PACE seconds, while
-    `displays` displays (another process) flood: the milliseconds each took, and the
-    displays' report (FloodProcess.stop)."""
-    flooding = FloodProcess(url, displays)
+    `displays` displays (another process) flood (or, `flooding_=False`, only watch: the
+    control): the milliseconds each took, and the displays' report (FloodProcess.stop)."""
+    flooding = FloodProcess(url, displays, flooding_)
     try:
         flooding.start()
         time.sleep(0.5)  # the flood is under way before the first ticket is timed
@@ -228,16 +225,16 @@ def converged(display: Display, url: str) -> bool:
 
 
 def main() -> int:
-    """`python tests/flood.py URL N`: N displays, in this process (their own cost kept out of
-    the kiosks' timings); "ready" once connected, the flood from the first line on stdin to
-    the next, then once every display shows the station's state (or after 20 s), one JSON
-    line: each display's answers and whether it converged."""
-    url, count = sys.argv[1], int(sys.argv[2])
+    """`python tests/flood.py URL N flood|idle`: N displays, in this process (their own cost
+    kept out of the kiosks' timings); "ready" once connected, the flood (with `flood`) from
+    the first line on stdin to the next, then once every display shows the station's state
+    (or after 20 s), one JSON line: each display's answers and whether it converged."""
+    url, count, flooding = sys.argv[1], int(sys.argv[2]), sys.argv[3] == "flood"
     displays = [Display(url) for _ in range(count)]
     print("ready", flush=True)
     sys.stdin.readline()
     stop = threading.Event()
-    flooders = flood(displays, stop)
+    flooders = flood(displays, stop) if flooding else []
     sys.stdin.readline()
     stop.set()
     for t in flooders:

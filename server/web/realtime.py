@@ -9,7 +9,7 @@ A snapshot is built without the station's lock, from the immutable state, and sh
 client asking for the same view of the same state (views.Snapshots). Under the lock only the
 sending happens: if a command committed meanwhile, the deltas since the snapshot's state are
 sent right after it (the Broadcaster keeps the last ones), so a client joining or resyncing
-neither loses a delta nor applies one twice. Each connection may send a few events a second
+neither loses a delta nor applies one twice. Each connection may send two events a second
 and ask for one snapshot per 2 s (socket_limits); a client that does not read is not sent more.
 
 A counter's break is no ticket's event: when one begins or ends, every watcher gets

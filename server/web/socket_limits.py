@@ -12,8 +12,9 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-EVENTS_BURST = 20  # events a connection may send at once
-EVENTS_PER_SECOND = 5.0  # and then, on average
+EVENTS_BURST = 10  # events a connection may send at once
+EVENTS_PER_SECOND = 2.0  # and then, on average (a page sends a resync per gap, a console a
+# watch per counter chosen)
 RESYNC_EVERY = 2.0  # seconds between two snapshots asked for by one connection
 
 
