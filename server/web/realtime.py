@@ -36,6 +36,7 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
+from engineio import packet as eio_packet
 from flask import Flask, request, session
 from flask_socketio import SocketIO, emit, join_room, leave_room
 from socketio import packet
@@ -176,9 +177,11 @@ class _Handlers:
         if join:
             for room in rooms:
                 join_room(room)
+        # the way python-socketio's own emit sends an encoded packet (and what Flask-SocketIO's
+        # test client listens to)
         server = self.socketio.server
-        server.eio.send(server.manager.eio_sid_from_sid(request.sid, "/"),  # type: ignore
-                        encoded)
+        server._send_eio_packet(server.manager.eio_sid_from_sid(request.sid, "/"),  # type: ignore
+                                eio_packet.Packet(eio_packet.MESSAGE, encoded))
         for name, data in replay:
             emit(name, data)
 
