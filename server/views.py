@@ -10,7 +10,7 @@ state and shared.
 
 The engine's state is immutable, so a snapshot can be built from a reference to it without
 the station's lock: `Snapshots` builds one per (state, audience) at most once — five displays
-asking at once share one build — and keeps it while the state and the minute stand.
+asking at once share one build — and keeps it while the state and the second stand.
 """
 
 from __future__ import annotations
