@@ -16,6 +16,7 @@ from display.announce import announcement_for
 from .config import Settings
 from .engine import policy
 from .engine.events import Event
+from .engine.index import index_of
 from .engine.model import State, Ticket
 
 
@@ -118,7 +119,8 @@ def snapshot(state: State, settings: Settings, now: datetime, *,
             "tickets": tickets,
         })
     counters = counter_views(state, settings, now, private=private, staff=staff)
-    masked = {t.id: shown_mask(t.name_masked) for t in state.tickets.values()} if names else {}
+    masked = {c.ticket_id: shown_mask(state.tickets[c.ticket_id].name_masked)
+              for c in state.recent_calls if c.ticket_id in state.tickets} if names else {}
     return {
         "station": {"id": settings.station_id, "name": settings.station_name,
                     "name_en": settings.station_name_en,
@@ -139,7 +141,7 @@ def snapshot(state: State, settings: Settings, now: datetime, *,
         "observing": [
             ticket_view(state, t, now, private=private, show_names=names,
                         staff=staff).to_dict()
-            for t in sorted((t for t in state.tickets.values() if t.status == "observing"),
+            for t in sorted((t for t in index_of(state).busy.values() if t.status == "observing"),
                             key=lambda t: (t.observation_ends_at or now, t.seq_no))
         ],
         "display": {"show_masked_names": settings.show_masked_names,

@@ -121,45 +121,52 @@ class StationService:
 
     # commands -------------------------------------------------------------------------------
 
-    def walk_in(self, service: str, *, priority: bool = False) -> Ticket:
+    def walk_in(self, service: str, *, priority: bool = False,
+                issued_by: str | None = None) -> Ticket:
+        """`issued_by`: the kiosk asking, if one is (it is shown its own tickets only)."""
         events = self._run(commands.issue_walkin, service, code=self._new_code(),
-                           priority=priority)
+                           priority=priority, issued_by=issued_by)
         return events[-1].ticket
 
-    def check_in(self, scanned: str) -> CheckinResult:
-        """Check in by a scanned or typed code."""
+    def check_in(self, scanned: str, *, issued_by: str | None = None) -> CheckinResult:
+        """Check in by a scanned or typed code (`issued_by`: the kiosk, as for walk_in)."""
         now = self.clock()
-        return self._check_in(self.bookings.lookup(scanned, today=now.date(), now=now))
+        return self._check_in(self.bookings.lookup(scanned, today=now.date(), now=now),
+                              issued_by)
 
     def check_in_booking(self, booking_id: str) -> CheckinResult:
         """Staff-assisted check-in of a booking of the local list, without its code."""
         return self._check_in(self.bookings.by_id(booking_id))
 
-    def _check_in(self, booking: BookingInfo) -> CheckinResult:
+    def _check_in(self, booking: BookingInfo, issued_by: str | None = None) -> CheckinResult:
         with self._lock:
             existing = commands.ticket_for_booking(self.state, booking.id)
             if existing is not None:
                 return CheckinResult(existing, created=False)
-            events = self._run(commands.check_in, booking, code=self._new_code())
+            events = self._run(commands.check_in, booking, code=self._new_code(),
+                               issued_by=issued_by)
         return CheckinResult(events[-1].ticket, created=True)
 
-    def check_in_family(self, scanned: list[str]) -> list[CheckinResult]:
+    def check_in_family(self, scanned: list[str], *,
+                        issued_by: str | None = None) -> list[CheckinResult]:
         """Several codes at once (a parent and children): every code is checked first, then
         all new tickets are issued in one command, so their numbers are consecutive; one
         refused code refuses them all."""
         now = self.clock()
         return self._check_in_together(
-            [self.bookings.lookup(code, today=now.date(), now=now) for code in scanned])
+            [self.bookings.lookup(code, today=now.date(), now=now) for code in scanned],
+            issued_by)
 
     def check_in_family_bookings(self, booking_ids: list[str]) -> list[CheckinResult]:
         """The same for staff at the console, by booking id (no codes to scan)."""
         return self._check_in_together([self.bookings.by_id(b) for b in booking_ids])
 
-    def _check_in_together(self, bookings: list[BookingInfo]) -> list[CheckinResult]:
+    def _check_in_together(self, bookings: list[BookingInfo],
+                           issued_by: str | None = None) -> list[CheckinResult]:
         with self._lock:
             before = {b.id: commands.ticket_for_booking(self.state, b.id) for b in bookings}
             self._run(commands.check_in_family, bookings,
-                      codes=[self._new_code() for _ in bookings])
+                      codes=[self._new_code() for _ in bookings], issued_by=issued_by)
             state = self.state
         results = []
         for b in bookings:

@@ -2,19 +2,19 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import date, datetime, time, timedelta
 from typing import Required, TypedDict, Unpack
 
 from . import events as ev
 from . import policy
+from .change import Result as Result  # re-exported: commands.Result
+from .change import _bump, _Change
 from .errors import DomainError
-from .index import TicketMap, index_of, tickets_of
+from .index import index_of
 from .model import OBSERVATION, VACCINATION, Call, Kind, State, Status, Ticket, UndoRecord
 from .transitions import check
-
-Result = tuple[State, list[ev.Event]]
 
 
 @dataclass(frozen=True)
@@ -33,74 +33,6 @@ class BookingInfo:
     dose: int | None = None
     previous_dose_on: date | None = None  # the platform's record of the last dose
     birth_year: int | None = None  # the resident's, as the platform's booking says
-
-
-class _Change:
-    """Collects ticket changes and numbered events while a command runs."""
-
-    def __init__(self, state: State, now: datetime) -> None:
-        self.state = state
-        self.now = now
-        self.base = tickets_of(state)
-        self.changed: dict[str, Ticket] = {}  # what the command has put, by id
-        self._tickets: TicketMap | None = self.base
-        self.events: list[ev.Event] = []
-        self.seq = state.seq
-        # the state's other fields as changed so far (numbering, undo, recent calls, ...)
-        self.draft = state
-        self.told: State | None = None  # the state the last new ticket's wait was told from
-
-    @property
-    def tickets(self) -> TicketMap:
-        """The tickets as changed so far: the state's, shared, with this command's puts."""
-        if self._tickets is None:
-            self._tickets = self.base.updated(self.changed)
-        return self._tickets
-
-    def restart(self, tickets: Mapping[str, Ticket]) -> None:
-        """Start again from `tickets` (a new day keeps today's only)."""
-        self.base, self.changed, self._tickets = TicketMap(tickets), {}, None
-
-    def put(
-        self, ticket: Ticket, event: type[ev.Event], *, counter: str | None = None,
-        reason: str | None = None, detail: Mapping[str, object] | None = None,
-    ) -> Ticket:
-        self.changed[ticket.id] = ticket
-        self._tickets = None
-        self.seq += 1
-        self.events.append(event(seq=self.seq, at=self.now, ticket=ticket, counter=counter,
-                                 reason=reason, detail=detail))
-        return ticket
-
-    def view(self) -> State:
-        """The state as changed so far (for policy questions asked mid-command)."""
-        return replace(self.draft, tickets=self.tickets, seq=self.seq)
-
-    def result(self) -> Result:
-        return self.view(), self.events
-
-
-class _TicketChanges(TypedDict, total=False):
-    """What a command may change of a ticket besides its version."""
-
-    status: Status
-    called_at: datetime | None
-    started_at: datetime | None
-    finished_at: datetime | None
-    counter: str | None
-    recalls: int
-    transferred_to: str | None
-    stage: str | None
-    flagged: bool
-    cleared: bool
-    screening_yes: tuple[str, ...]
-    vaccine: str | None
-    dose: int | None
-    observation_ends_at: datetime | None
-
-
-def _bump(ticket: Ticket, **changes: Unpack[_TicketChanges]) -> Ticket:
-    return replace(ticket, version=ticket.version + 1, **changes)
 
 
 def open_day(state: State, now: datetime) -> Result:
@@ -142,6 +74,7 @@ class _NewTicketFields(TypedDict, total=False):
     dose: int | None
     previous_dose_on: date | None
     birth_year: int | None
+    issued_by: str | None
 
 
 def _new_ticket(change: _Change, service: str, *, code: str,
@@ -182,9 +115,11 @@ def _issued(change: _Change, ticket: Ticket) -> Result:
 
 
 def issue_walkin(
-    state: State, service: str, *, code: str, now: datetime, priority: bool = False
+    state: State, service: str, *, code: str, now: datetime, priority: bool = False,
+    issued_by: str | None = None,
 ) -> Result:
-    """A walk-in number for `service`, if the service takes walk-ins."""
+    """A walk-in number for `service`, if the service takes walk-ins (`issued_by`: the kiosk
+    that asked, if one did)."""
     rules = state.service(service)
     if not rules.walkins:
         raise DomainError("walkins_closed", service=service)
@@ -199,7 +134,7 @@ def issue_walkin(
         if given >= rules.walkin_capacity:
             raise DomainError("walkins_full", service=service, capacity=rules.walkin_capacity)
     ticket = change.put(_new_ticket(change, service, code=code, kind="walkin",
-                                    priority=priority), ev.TicketIssued)
+                                    priority=priority, issued_by=issued_by), ev.TicketIssued)
     return _issued(change, ticket)
 
 
@@ -209,8 +144,10 @@ def ticket_for_booking(state: State, booking_id: str) -> Ticket | None:
     return state.tickets[ticket_id] if ticket_id is not None else None
 
 
-def check_in(state: State, booking: BookingInfo, *, code: str, now: datetime) -> Result:
-    """A ticket for a booking. Early arrivals wait for their slot; late ones queue as walk-ins."""
+def check_in(state: State, booking: BookingInfo, *, code: str, now: datetime,
+             issued_by: str | None = None) -> Result:
+    """A ticket for a booking. Early arrivals wait for their slot; late ones queue as walk-ins.
+    `issued_by`: the kiosk that checked it in, if one did."""
     rules = state.service(booking.service)
     if booking.day != now.date():
         raise DomainError("booking_wrong_day", day=booking.day.isoformat())
@@ -236,7 +173,7 @@ def check_in(state: State, booking: BookingInfo, *, code: str, now: datetime) ->
             late=late, name_masked=booking.name_masked, name=booking.name,
             vaccine=booking.vaccine,
             dose=booking.dose, previous_dose_on=booking.previous_dose_on,
-            birth_year=booking.birth_year,
+            birth_year=booking.birth_year, issued_by=issued_by,
         ),
         ev.TicketIssued, reason="late" if late else None,
     )
@@ -244,7 +181,7 @@ def check_in(state: State, booking: BookingInfo, *, code: str, now: datetime) ->
 
 
 def check_in_family(state: State, bookings: list[BookingInfo], *, codes: list[str],
-                    now: datetime) -> Result:
+                    now: datetime, issued_by: str | None = None) -> Result:
     """Several bookings checked in by one command: consecutive numbers, all or none.
 
     Bookings already checked in keep their ticket and are skipped.
@@ -253,7 +190,7 @@ def check_in_family(state: State, bookings: list[BookingInfo], *, codes: list[st
     for booking, code in zip(bookings, codes, strict=True):
         if ticket_for_booking(state, booking.id) is not None:
             continue
-        state, more = check_in(state, booking, code=code, now=now)
+        state, more = check_in(state, booking, code=code, now=now, issued_by=issued_by)
         events.extend(more)
     return state, events
 

@@ -144,6 +144,9 @@ class Ticket:
     # the wait told to the resident when the ticket was issued (kiosk, printed ticket), in
     # minutes; kept so that reports can set it against the wait that happened
     issued_eta_minutes: int | None = None
+    # the kiosk (device id) whose screen or agent asked for it; None: staff or a console. A
+    # kiosk is shown its own tickets only (presenter), with their phone-page codes
+    issued_by: str | None = None
 
     @property
     def is_open(self) -> bool:

@@ -10,7 +10,8 @@ from datetime import date, datetime, timedelta
 from typing import Any
 
 from . import events as ev
-from .commands import Result, _bump, _Change, _record_duration, _set_counter, _start, advance
+from .change import _bump, _Change
+from .commands import Result, _record_duration, _set_counter, _start, advance
 from .errors import DomainError
 from .index import index_of
 from .model import OBSERVATION, SCREENING, VACCINATION, State, Ticket

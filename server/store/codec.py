@@ -83,9 +83,11 @@ def events_report_cells(before: State, events: list[Event]) -> list[dict[str, An
 
 def _ledger_ticket(t: Ticket) -> dict[str, Any]:
     """A ticket as the event ledger keeps it: without the full name, which stays in the
-    tickets table for the console and never travels with the events to the platform."""
+    tickets table for the console and never travels with the events to the platform, nor the
+    kiosk that issued it (the station's own detail)."""
     row = ticket_to_row(t)
     row.pop("name", None)
+    row.pop("issued_by", None)
     return row
 
 

@@ -316,3 +316,10 @@ def m020_create_audit(db: Database) -> None:
                 f"CREATE TRIGGER {table}_no_{verb.lower()} BEFORE {verb} ON {table} "
                 f"BEGIN SELECT RAISE(ABORT, '{table} is append-only'); END"
             )
+
+
+@migrations()
+def m021_add_ticket_issued_by(db: Database) -> None:
+    # The kiosk (device id) that issued a ticket: a kiosk is shown only its own tickets, with
+    # their phone-page codes (server/views.py). A station detail: not in the events' ticket.
+    db["tickets"].add_column("issued_by", str)

@@ -7,7 +7,8 @@ from flask import Blueprint, Response, current_app, jsonify
 from contracts import i18n
 from contracts.protocol import AGENT, SOURCE_HEADER, TICKET_ACTIONS
 
-from .. import presenter
+from .. import presenter, views
+from ..engine.model import Ticket as TicketModel
 from ..station import CheckinResult, StationService
 from . import audit_views
 from .declare import answers, parameter
@@ -44,9 +45,23 @@ def staff() -> bool:
     return who is not None and who.kind == "staff"
 
 
+def kiosk_id() -> str | None:
+    """The kiosk asking (its screen or agent), if one is: its tickets are issued by it."""
+    who = current_principal()
+    return who.id if who is not None and who.kind == "device" and who.role == "kiosk" else None
+
+
+def private_for(ticket: TicketModel) -> bool:
+    """Whether the caller may see `ticket`'s code and booking: staff, and a kiosk for the
+    tickets it issued (views.Audience)."""
+    kiosk = kiosk_id()
+    return ticket.issued_by == kiosk if kiosk is not None else private()
+
+
 def ticket_json(ticket_id: str, status: int = 200) -> tuple[Response, int]:
     state, ticket, now = station().ticket(ticket_id)
-    view = presenter.ticket_view(state, ticket, now, private=private(), staff=staff())
+    view = presenter.ticket_view(state, ticket, now, private=private_for(ticket),
+                                 staff=staff())
     return jsonify(view.to_dict()), status
 
 
@@ -54,6 +69,8 @@ def checkin_json(result: CheckinResult) -> tuple[Response, int]:
     """A check-in's answer: the ticket (201 new, 200 the same one again), with a notice when
     the resident was late and is queued as a walk-in."""
     state, ticket, now = station().ticket(result.ticket.id)
+    # with its code even when another kiosk checked it in first: the booking code presented
+    # is the resident's own, and the kiosk prints the ticket again
     view = presenter.ticket_view(state, ticket, now, private=private(),
                                  staff=staff()).to_dict()
     if result.created and ticket.late and ticket.slot_end is not None:
@@ -152,7 +169,7 @@ def check_in(body: Checkin) -> tuple[Response, int]:
     """
     def answer() -> tuple[Response, int]:
         spend_kiosk_budget()  # so many a minute per kiosk (config.toml)
-        return checkin_json(station().check_in(body.code))
+        return checkin_json(station().check_in(body.code, issued_by=kiosk_id()))
 
     return kiosks.relay(answer)
 
@@ -173,7 +190,8 @@ def walk_in(body: WalkIn) -> tuple[Response, int]:
     """
     def answer() -> tuple[Response, int]:
         spend_kiosk_budget()  # the same bucket as check-ins
-        return ticket_json(station().walk_in(body.service, priority=body.priority).id, 201)
+        return ticket_json(station().walk_in(body.service, priority=body.priority,
+                                               issued_by=kiosk_id()).id, 201)
 
     return kiosks.relay(answer)
 
@@ -267,7 +285,12 @@ def no_shows() -> Response:
 @answers(200, "the snapshot")
 def state() -> Response:
     """The full snapshot: station, seq, services with waiting tickets, counters, recent calls,
-    observation"""
+    observation — in the caller's view: staff everything; a display numbers, counters and
+    masked names where shown, no codes or bookings; a kiosk only the tickets it issued, with
+    their codes (server/views.py)"""
+    who = current_principal()
+    assert who is not None
     st, now = station().current()
-    settings = current_app.extensions["clinicq"].settings
-    return jsonify(presenter.snapshot(st, settings, now, private=private(), staff=staff()))
+    shared = current_app.extensions["clinicq.sockets"].snapshots.get(
+        st, now, views.Audience.of(who))
+    return jsonify({**shared, "now": now.isoformat(timespec="seconds")})

@@ -11,7 +11,7 @@ from __future__ import annotations
 from flask import Blueprint, Response, jsonify
 
 from .. import presenter
-from .api import checkin_json, private, staff, station
+from .api import checkin_json, kiosk_id, private, staff, station
 from .declare import answers
 from .errors import RequestError
 from .inputs import BookingSearch, FamilyCheckin, takes
@@ -73,8 +73,9 @@ def check_in_family(body: FamilyCheckin) -> tuple[Response, int]:
         results = station().check_in_family_bookings(body.booking_ids)
     else:
         assert body.codes is not None  # the model asks for one of the two
-        results = station().check_in_family(body.codes)
+        results = station().check_in_family(body.codes, issued_by=kiosk_id())
     state, now = station().current()
+    # the codes presented are the residents' own: their tickets with codes, as check_in's
     tickets = [presenter.ticket_view(state, state.tickets.get(r.ticket.id, r.ticket), now,
                                      private=private(), staff=staff()).to_dict()
                for r in results]

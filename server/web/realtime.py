@@ -1,8 +1,16 @@
 """Web (layer 4): Socket.IO — a snapshot on connect and on `resync`, then numbered deltas.
 
-Every watcher joins the room `station` and receives every delta, so a gap in `seq` always
-means a loss. Targeted rooms (`display:<id>`, `kiosk:<id>`, `counter:<id>`, `service:<code>`)
+Every watcher is in one room of its kind — `station` (displays), `kiosks`, `staff`, `phones` —
+and receives every delta in its kind's view (server/views.py), so a gap in `seq` always means
+a loss. Targeted rooms (`display:<id>`, `kiosk:<id>`, `counter:<id>`, `service:<code>`)
 carry messages for one screen. Connections are authenticated on connect.
+
+A snapshot is built without the station's lock, from the immutable state, and shared by every
+client asking for the same view of the same state (views.Snapshots). Under the lock only the
+sending happens: if a command committed meanwhile, the deltas since the snapshot's state are
+sent right after it (the Broadcaster keeps the last ones), so a client joining or resyncing
+neither loses a delta nor applies one twice. Each connection may send two events a second
+and ask for one snapshot per 2 s (socket_limits); a client that does not read is not sent more.
 
 A counter's break is no ticket's event: when one begins or ends, every watcher gets
 `counters` (every counter with `paused`, every service's queue summary with `open_counters`).
@@ -26,54 +34,77 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
+from collections import deque
+from collections.abc import Callable
+from datetime import datetime
 from typing import Any
 
+from engineio import packet as eio_packet
 from flask import Flask, request
 from flask_socketio import SocketIO, emit, join_room, leave_room
+from socketio import packet
 
 from contracts.protocol import AGENT
 
-from .. import notices, presenter
+from .. import notices, presenter, views
 from ..announcer import Announcer
 from ..auth import Principal
 from ..config import Settings
+from ..engine.model import State, Ticket
 from ..station import Published, StationService
+from ..views import Audience
 from .kiosklink import kiosks
 from .security import COOKIE, accounts, sessions
+from .socket_limits import SocketLimits
 
 log = logging.getLogger(__name__)
 
-# Every watcher is in exactly one of these two, so each gets every delta once: public screens
-# (displays, kiosk screens) the public view of a ticket; consoles the staff view (booking id,
-# screening answers, age) and the alerts that carry health details (a reaction).
+# Every watcher is in exactly one of these, so each gets every delta once: displays the
+# public view of a ticket; kiosk screens their own tickets with codes and the others as stubs
+# (`kiosk-screen:<id>` carries a kiosk's own); consoles the staff view (booking id, screening
+# answers, age) and the alerts that carry health details (a reaction).
 STATION_ROOM = "station"
+KIOSK_ROOM = "kiosks"
 PHONE_ROOM = "phones"
 STAFF_ROOM = "staff"
 ADMIN_ROOM = "admins"
 ADMIN_PAGE = "admin"  # the `source` an admin page connects with
 ALERTS = frozenset({"observation.reaction"})
+REPLAY_KEPT = 32  # commits kept to follow a snapshot built while commands went on (a build
+# takes milliseconds; a commit about one)
+MAX_BACKLOG = 64  # packets waiting for a client, past which it is sent no snapshot
+
+
+def kiosk_screen(device_id: str) -> str:
+    return f"kiosk-screen:{device_id}"
 
 
 def init_app(app: Flask, station: StationService, settings: Settings,
              announcer: Announcer | None = None) -> SocketIO:
     """Attach Socket.IO to `app`; one instance per app, so tests can run several side by side."""
-    socketio = SocketIO(app, async_mode="threading", max_http_buffer_size=64 * 1024)
+    # async_handlers=False: a connection's events are handled in order on its own thread
+    # (socket_limits: a flood is read no faster than it is allowed), not a thread each
+    socketio = SocketIO(app, async_mode="threading", max_http_buffer_size=64 * 1024,
+                        async_handlers=False)
     kiosks.init_app(app, socketio)
-    handlers = _Handlers(station, settings, socketio)
+    broadcaster = Broadcaster(socketio, settings, announcer or Announcer(settings),
+                              paused=station.state.paused)
+    handlers = _Handlers(station, settings, socketio, broadcaster)
     app.extensions["clinicq.sockets"] = handlers  # revoking a device drops its sockets
     app.extensions["clinicq.sessions"].on_end(handlers.drop_sessions)
     socketio.on_event("connect", handlers.connect)
     socketio.on_event("disconnect", handlers.disconnect)
-    socketio.on_event("resync", handlers.resync)
-    socketio.on_event("watch", handlers.watch)
-    station.subscribe(Broadcaster(socketio, settings, announcer or Announcer(settings),
-                                  paused=station.state.paused))
+    socketio.on_event("resync", handlers.limited(handlers.resync))
+    socketio.on_event("watch", handlers.limited(handlers.watch))
+    socketio.on_event("*", handlers.limited(lambda *_: {"ok": False, "error": "unknown"}))
+    station.subscribe(broadcaster)
     return socketio
 
 
 def send_notices(socketio: SocketIO, items: list[dict[str, Any]]) -> None:
     """The notices changed: every screen gets the list (`notices`)."""
-    socketio.emit("notices", {"notices": items}, to=STATION_ROOM)
+    socketio.emit("notices", {"notices": items}, to=[STATION_ROOM, KIOSK_ROOM])
 
 
 def tell_admins(socketio: SocketIO, what: str) -> None:
@@ -106,11 +137,14 @@ def _still_valid(who: Principal, credential: Credential) -> bool:
 
 
 class _Handlers:
-    def __init__(self, station: StationService, settings: Settings,
-                 socketio: SocketIO) -> None:
+    def __init__(self, station: StationService, settings: Settings, socketio: SocketIO,
+                 broadcaster: Broadcaster) -> None:
         self.station = station
         self.settings = settings
         self.socketio = socketio
+        self.broadcaster = broadcaster
+        self.snapshots = views.Snapshots(settings)
+        self.limits = SocketLimits()
         self._principals: dict[str, Principal] = {}
         self._credentials: dict[str, Credential] = {}  # sid -> what it connected with
         self._phones: dict[str, str] = {}  # sid -> ticket code
@@ -142,33 +176,107 @@ class _Handlers:
         self.socketio.sleep(0.5)
         self.socketio.server.disconnect(sid, namespace="/")
 
-    def _send_snapshot(self, who: Principal) -> None:
-        with self.station.lock:
-            state, now = self.station.current()
-            snapshot = presenter.snapshot(state, self.settings, now,
-                                          private=who.kind == "staff",
-                                          staff=who.kind == "staff")
-            snapshot["notices"] = notices.current(self.station.store, now)
-            emit("state", snapshot)
+    def limited(self, handler: Callable[..., Any]) -> Callable[..., Any]:
+        """`handler` behind the connection's token bucket: past it, not run, and answered only
+        once a token is back. Handlers run one at a time per connection, on its reading thread
+        (`async_handlers=False`), so that wait is backpressure: a client sending faster is read
+        no faster, and its flood costs a sleeping thread, not the station's time."""
+        def wrapper(*args: Any) -> Any:
+            wait = self.limits.event(request.sid)  # type: ignore[attr-defined]
+            if wait:
+                time.sleep(wait)
+                return {"ok": False, "error": "rate_limited", "retry_after": round(wait, 2)}
+            return handler(*args)
+        return wrapper
 
-    def _send_ticket(self, code: str) -> bool:
-        with self.station.lock:
+    # one snapshot, sent in order with the deltas ------------------------------------------
+
+    def _deliver(self, rooms: frozenset[str], join: bool,
+                 make: Callable[[State, datetime], tuple[str, dict[str, Any]] | None]) -> bool:
+        """Send what `make` builds from the state (without the lock), then, under the lock,
+        the deltas committed since that state, joining `rooms` first when `join`; False when
+        `make` answers None (a phone's ticket unknown)."""
+        for _ in range(3):
             state, now = self.station.current()
+            message = make(state, now)
+            if message is None:
+                return False
+            encoded = self._encode(message)  # a snapshot's JSON is made off the lock too
+            with self.station.lock:
+                replay = [] if self.station.state is state else \
+                    self.broadcaster.since(state, rooms)
+                if replay is None:  # not kept (many commands meanwhile): build again
+                    continue
+                self._send(rooms, join, encoded, replay)
+                return True
+        with self.station.lock:  # commands all the while: this once, built under the lock
+            state, now = self.station.current()
+            message = make(state, now)
+            if message is None:
+                return False
+            self._send(rooms, join, self._encode(message), [])
+        return True
+
+    def _encode(self, message: tuple[str, dict[str, Any]]) -> Any:
+        """The Socket.IO packet of `message` to this client, encoded (what emit would do)."""
+        return self.socketio.server.packet_class(packet.EVENT, namespace="/",
+                                                 data=list(message)).encode()
+
+    def _send(self, rooms: frozenset[str], join: bool, encoded: Any,
+              replay: list[tuple[str, dict[str, Any]]]) -> None:
+        if join:
+            for room in rooms:
+                join_room(room)
+        # the way python-socketio's own emit sends an encoded packet (and what Flask-SocketIO's
+        # test client listens to)
+        server = self.socketio.server
+        server._send_eio_packet(server.manager.eio_sid_from_sid(request.sid, "/"),  # type: ignore
+                                eio_packet.Packet(eio_packet.MESSAGE, encoded))
+        for name, data in replay:
+            emit(name, data)
+
+    def _snapshot(self, who: Principal) -> Callable[[State, datetime],
+                                                    tuple[str, dict[str, Any]]]:
+        audience = Audience.of(who)
+
+        def make(state: State, now: datetime) -> tuple[str, dict[str, Any]]:
+            shared = self.snapshots.get(state, now, audience)
+            return "state", views.with_now(shared, now, notices.current(self.station.store, now))
+        return make
+
+    def _ticket(self, code: str) -> Callable[[State, datetime],
+                                             tuple[str, dict[str, Any]] | None]:
+        def make(state: State, now: datetime) -> tuple[str, dict[str, Any]] | None:
             ticket = presenter.ticket_by_code(state, code)
             if ticket is None:
-                return False
-            emit("ticket", presenter.phone_snapshot(state, ticket, self.settings, now))
-        return True
+                return None
+            return "ticket", presenter.phone_snapshot(state, ticket, self.settings, now)
+        return make
+
+    @staticmethod
+    def _rooms(who: Principal) -> frozenset[str]:
+        if who.kind == "staff":
+            return frozenset({STAFF_ROOM})
+        if who.role == "kiosk":
+            return frozenset({KIOSK_ROOM, kiosk_screen(who.id), f"kiosk:{who.id}"})
+        return frozenset({STATION_ROOM, f"{who.role}:{who.id}"})
+
+    def _backlog(self) -> int:
+        """Packets queued for this client and not yet written (a client that does not read)."""
+        server = self.socketio.server
+        try:
+            eio_sid = server.manager.eio_sid_from_sid(request.sid, "/")  # type: ignore
+            return int(server.eio.sockets[eio_sid].queue.qsize())
+        except (AttributeError, KeyError, TypeError):
+            return 0
+
+    # events ---------------------------------------------------------------------------------
 
     def _connect_phone(self, code: Any) -> bool:
         if not isinstance(code, str) or not presenter.CODE.fullmatch(code):
             return False
-        with self.station.lock:  # join and snapshot with no delta between
-            state, _ = self.station.current()
-            if presenter.ticket_by_code(state, code) is None:
-                return False
-            join_room(PHONE_ROOM)
-            self._send_ticket(code)
+        if not self._deliver(frozenset({PHONE_ROOM}), True, self._ticket(code)):
+            return False
         with self._lock:
             self._phones[request.sid] = code  # type: ignore[attr-defined]
         return True
@@ -199,12 +307,7 @@ class _Handlers:
             kiosks.agent_connected(request.sid, who.id, who.name)  # type: ignore[attr-defined]
             log.info("kiosk agent of %s connected", who.id)
             return True
-        # join and snapshot under the station lock: no delta can fall between the two
-        with self.station.lock:
-            join_room(STAFF_ROOM if who.kind == "staff" else STATION_ROOM)
-            if who.kind == "device":
-                join_room(f"{who.role}:{who.id}")
-            self._send_snapshot(who)
+        self._deliver(self._rooms(who), True, self._snapshot(who))
         if who.kind == "device" and who.role == "kiosk":
             replay = kiosks.recent(who.id)  # pushed while this screen was away
             if replay is not None:
@@ -249,17 +352,26 @@ class _Handlers:
             self._credentials.pop(request.sid, None)  # type: ignore[attr-defined]
             self._phones.pop(request.sid, None)  # type: ignore[attr-defined]
             self._desks.pop(request.sid, None)  # type: ignore[attr-defined]
+        self.limits.forget(request.sid)  # type: ignore[attr-defined]
         kiosks.agent_disconnected(request.sid)  # type: ignore[attr-defined]
 
     def resync(self, *_: Any) -> dict[str, Any]:
+        """A fresh snapshot, at most one per 2 s per connection; a client with a backlog of
+        unsent packets gets none until it has read them."""
+        wait = self.limits.resync(request.sid)  # type: ignore[attr-defined]
+        if wait:
+            return {"ok": False, "error": "rate_limited", "retry_after": round(wait, 2)}
+        if self._backlog() > MAX_BACKLOG:
+            return {"ok": False, "error": "busy"}
         who = self._who()
         if who is None:
             with self._lock:
                 code = self._phones.get(request.sid)  # type: ignore[attr-defined]
-            if code is not None and self._send_ticket(code):
+            if code is not None and self._deliver(frozenset({PHONE_ROOM}), False,
+                                                  self._ticket(code)):
                 return {"ok": True}
             return {"ok": False, "error": "unauthorized"}
-        self._send_snapshot(who)
+        self._deliver(self._rooms(who), False, self._snapshot(who))
         return {"ok": True}
 
     def watch(self, data: Any = None) -> dict[str, Any]:
@@ -294,7 +406,8 @@ class _Handlers:
 
 
 class Broadcaster:
-    """Listens to the station service and pushes each committed event to every watcher."""
+    """Listens to the station service and pushes each committed event to every watcher, in
+    each room's view; keeps what it sent for the last REPLAY_KEPT commits (`since`)."""
 
     def __init__(self, socketio: SocketIO, settings: Settings, announcer: Announcer,
                  paused: frozenset[str] = frozenset()) -> None:
@@ -302,14 +415,44 @@ class Broadcaster:
         self.settings = settings
         self.announcer = announcer
         self._paused = paused  # the breaks last told, to tell each change once
+        # per commit: the state it led to, and (name, room, payload, room left out) sent
+        self._sent: deque[tuple[State, list[tuple[str, str, dict[str, Any], str | None]]]] = \
+            deque(maxlen=REPLAY_KEPT)
+
+    def since(self, state: State, rooms: frozenset[str]) -> list[tuple[str, dict[str, Any]]] | None:
+        """What a client in `rooms` was sent after the commit that led to `state`, in order;
+        None when that commit is no longer kept. Call under the station's lock."""
+        found = None
+        for i in range(len(self._sent) - 1, -1, -1):
+            if self._sent[i][0] is state:
+                found = i
+                break
+        if found is None:
+            return None
+        return [(name, data) for _, sent in list(self._sent)[found + 1:]
+                for name, room, data, skip in sent
+                if room in rooms and (skip is None or skip not in rooms)]
+
+    def _emit(self, sent: list[tuple[str, str, dict[str, Any], str | None]], name: str,
+              data: dict[str, Any], room: str, skip: str | None = None) -> None:
+        skip_sids = None
+        if skip is not None:
+            skip_sids = [sid for sid, _ in self.socketio.server.manager.get_participants(
+                "/", skip)]
+        self.socketio.emit(name, data, to=room, skip_sid=skip_sids)
+        sent.append((name, room, data, skip))
 
     def __call__(self, published: Published) -> None:
         state, now = published.state, published.now
+        sent: list[tuple[str, str, dict[str, Any], str | None]] = []
+        self._sent.append((state, sent))
         if state.paused != self._paused:  # a break began or ended (no event: not a ticket's)
             self._paused = state.paused
             for room, private in ((STATION_ROOM, False), (STAFF_ROOM, True)):
-                self.socketio.emit("counters", presenter.counters_message(
-                    state, self.settings, now, private=private), to=room)
+                message = presenter.counters_message(state, self.settings, now, private=private)
+                self._emit(sent, "counters", message, room)
+                if not private:
+                    self._emit(sent, "counters", views.kiosk_counters(message), KIOSK_ROOM)
         services = {e.ticket.service for e in published.events}
         queues = {code: presenter.queue_summary(state, code, now) for code in services}
         for event in published.events:
@@ -318,10 +461,21 @@ class Broadcaster:
                                                   private=private, staff=private,
                                                   speak=self.announcer.announcement)
                 data = message.to_dict()
-                self.socketio.emit("event", data, to=room)
+                self._emit(sent, "event", data, room)
                 if not private:
-                    self.socketio.emit("phone", presenter.phone_delta(data, state),
-                                       to=PHONE_ROOM)
+                    self._kiosk_event(sent, data, event.ticket)
+                    self._emit(sent, "phone", presenter.phone_delta(data, state), PHONE_ROOM)
             if event.type in ALERTS:
-                self.socketio.emit("alert", presenter.alert(event, state, now), to=STAFF_ROOM)
+                self._emit(sent, "alert", presenter.alert(event, state, now), STAFF_ROOM)
         self.announcer.ahead(state, queues, published.events)
+
+    def _kiosk_event(self, sent: list[tuple[str, str, dict[str, Any], str | None]],
+                     public: dict[str, Any], ticket: Ticket) -> None:
+        """Kiosks get every delta (numbered), their own tickets with codes, others' as stubs."""
+        owner = ticket.issued_by
+        if owner is None:
+            self._emit(sent, "event", views.kiosk_event(public, ticket, False), KIOSK_ROOM)
+            return
+        own = kiosk_screen(owner)
+        self._emit(sent, "event", views.kiosk_event(public, ticket, True), own)
+        self._emit(sent, "event", views.kiosk_event(public, ticket, False), KIOSK_ROOM, skip=own)

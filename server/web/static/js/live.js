@@ -48,7 +48,19 @@
     if (this.options.onConnection) this.options.onConnection(value);
   };
 
-  LiveQueue.prototype.resync = function () { this.socket.emit("resync"); };
+  // The station sends one snapshot per 2 s to a connection; one asked for too soon is answered
+  // `rate_limited` with `retry_after`, and asked for again then (one waiting request at most).
+  LiveQueue.prototype.resync = function () {
+    if (this.resyncTimer) return;
+    var self = this;
+    this.socket.emit("resync", function (answer) {
+      if (!answer || answer.ok || !answer.retry_after || self.resyncTimer) return;
+      self.resyncTimer = setTimeout(function () {
+        self.resyncTimer = null;
+        self.resync();
+      }, Math.ceil(answer.retry_after * 1000) + 50);
+    });
+  };
 
   LiveQueue.prototype.applySnapshot = function (snapshot) {
     this.state = snapshot;

@@ -1,0 +1,79 @@
+"""Benchmark (issue 14, point 2): check-ins while five displays flood the station with
+`resync`, 300 tickets waiting; prints JSON lines.
+
+The station runs the production way (gunicorn, one threaded worker) with the shipped
+config.toml on a fresh SQLite file. 300 walk-ins wait; five display connections (python-
+socketio, in their own process: tests/flood.py) ask for a snapshot again as soon as each
+answer is in, while two kiosks take 300 walk-ins over kept-alive HTTP, one every 25 ms each.
+Figures: the check-ins' p50/p99 and the serving worker's CPU (and, first, the same on another
+fresh station with the displays only watching: a control for the machine's own noise), the
+station's resident memory after the flood (all its
+processes, as bench_station counts it, and the serving worker alone), and how many snapshots
+the displays were sent against how many they asked for.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from harness import ROOT, StationProcess, emit, emit_distribution
+
+sys.path.insert(0, str(ROOT / "tests"))
+
+from flood import check_ins_during_flood, seed  # noqa: E402
+
+WAITING = 300
+CHECK_INS = 300
+DISPLAYS = 5
+
+
+def worker_rss_mb(station: StationProcess) -> float:
+    """The process that serves (gunicorn's worker: the last of the station's processes)."""
+    status = Path(f"/proc/{station.pids()[-1]}/status").read_text()
+    return next(int(line.split()[1]) for line in status.splitlines()
+                if line.startswith("VmRSS:")) / 1024
+
+
+def worker_cpu_s(station: StationProcess) -> float:
+    fields = Path(f"/proc/{station.pids()[-1]}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def run(flooding: bool) -> None:
+    """One fresh station, 300 waiting, 300 check-ins timed with the displays flooding (or,
+    the control, only watching: a busy machine's own noise told from the flood's cost)."""
+    name = "flood" if flooding else "flood_control"
+    with tempfile.TemporaryDirectory() as tmp:
+        station = StationProcess(Path(tmp) / "station.db", config_file=None)
+        try:
+            seed(station.url, WAITING)
+            cpu, wall = worker_cpu_s(station), time.monotonic()
+            took, displays = check_ins_during_flood(station.url, CHECK_INS, DISPLAYS,
+                                                    flooding_=flooding)
+            share = (worker_cpu_s(station) - cpu) / (time.monotonic() - wall) * 100
+            emit_distribution(f"{name}_checkin", took)
+            emit(f"{name}_worker_cpu", share, "% of a core", CHECK_INS)
+            if not flooding:
+                return
+            emit("flood_server_rss", station.rss_mb(), "MB", DISPLAYS)
+            emit("flood_worker_rss", worker_rss_mb(station), "MB", DISPLAYS)
+            asked = sum(sum(a.values()) for a in displays["answers"])
+            sent = sum(a.get("ok", 0) for a in displays["answers"])
+            emit("flood_resyncs_answered_with_a_snapshot", sent, "count", asked)
+            emit("flood_displays_converged", sum(displays["converged"]), "count", DISPLAYS)
+        finally:
+            station.stop()
+
+
+def main() -> int:
+    run(flooding=False)
+    run(flooding=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
