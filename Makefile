@@ -14,13 +14,18 @@ TEST_PACKAGES := $(RUN_PACKAGES) chromium postgresql
 
 CATALOGS := $(patsubst %.po,%.mo,$(wildcard contracts/translations/*/LC_MESSAGES/messages.po))
 
-.PHONY: run test bench setup setup-test lint openapi clean catalogs
+.PHONY: run test bench setup setup-test lint openapi clean catalogs lock
 
-$(VENV)/.installed: pyproject.toml
+# every version installed (pip's own, the build's setuptools and babel, each dependency) is the
+# one constraints.txt pins; `make lock` writes that file anew from a fresh resolve
+$(VENV)/.installed: pyproject.toml constraints.txt
 	$(PYTHON) -m venv $(VENV)
-	$(PY) -m pip install -q --upgrade pip
-	$(PY) -m pip install -q -e '.[dev]'
+	$(PY) -m pip install -q -c constraints.txt pip
+	$(PY) -m pip install -q -c constraints.txt --build-constraint constraints.txt -e '.[dev]'
 	touch $@
+
+lock:
+	PYTHON=$(PYTHON) scripts/lock.sh
 
 # the one catalog of words, compiled once at set-up (contracts/i18n.py reads the .mo files)
 %.mo: %.po $(VENV)/.installed
