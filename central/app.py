@@ -22,6 +22,7 @@ from zoneinfo import ZoneInfo
 
 from flask import Flask
 
+from central import bodies
 from central.demo import DEMO_ADMIN_TOKEN, seed_demo
 from central.errors import register_error_handlers
 from central.store import Store
@@ -78,4 +79,5 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     app.register_blueprint(sync_api)
     app.register_blueprint(sync_pages)
     register_error_handlers(app)
+    bodies.init_app(app)
     return app

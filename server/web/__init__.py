@@ -28,6 +28,7 @@ from . import (
     admin_api,
     admin_pages,
     api,
+    bodies,
     bookings_api,
     devices_api,
     errors,
@@ -81,11 +82,10 @@ def create_app(settings: Settings, *, store: Store | None = None, clock: Clock |
         SESSION_COOKIE_HTTPONLY=True,
         SESSION_COOKIE_SAMESITE="Strict",
         PERMANENT_SESSION_LIFETIME=timedelta(hours=12),
-        MAX_CONTENT_LENGTH=64 * 1024,
         TESTING=testing,
         BABEL_DEFAULT_LOCALE="zh",
     )
-    app.json.ensure_ascii = False  # type: ignore[attr-defined]
+    bodies.init_app(app)  # JSON read with limits; MAX_CONTENT_LENGTH
     accounts = Accounts(store)
     # the app's own settings: its services and counters change live with the saved layout
     settings = dataclasses.replace(settings)
