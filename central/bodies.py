@@ -20,7 +20,7 @@ class LimitedJSONProvider(DefaultJSONProvider):
     """Flask's JSON, decoding with the limits of contracts.jsonbody (`request.get_json()`)."""
 
     def loads(self, s: str | bytes, **kwargs: Any) -> Any:
-        return jsonbody.loads(s, surrogates=True)
+        return jsonbody.loads(s)
 
 
 def refuse(reason: str) -> CentralError:
@@ -28,16 +28,17 @@ def refuse(reason: str) -> CentralError:
     return CentralError("body_invalid")
 
 
-def json_body(*, required: bool = True) -> dict[str, Any]:
-    """The JSON object sent, or CentralError `body_invalid`; no body is `{}` if not required."""
+def json_body(*, required: bool = True, surrogates: bool = False) -> dict[str, Any]:
+    """The JSON object sent, or CentralError `body_invalid`; no body is `{}` if not required.
+    `surrogates=True`: a lone surrogate escape is let through to a reader that refuses or
+    keeps it where it stands (one event of a batch, one heartbeat field), not the body."""
     raw = request.get_data(cache=True)
     if not raw and not required:
         return {}
     if raw and not request.is_json:
         raise refuse(f"content type {request.mimetype or 'missing'}")
     try:
-        # a lone surrogate is refused where it stands (one event, one field), or kept
-        data = jsonbody.loads(raw, surrogates=True)
+        data = jsonbody.loads(raw, surrogates=surrogates)
     except jsonbody.BodyInvalid as err:
         raise refuse(err.reason) from None
     if not isinstance(data, dict):

@@ -34,7 +34,7 @@ def post_events(station: str) -> dict[str, Any]:
     answer (so a retry after a lost answer is all `duplicate`)."""
     require_station(station)
     known_station(station)
-    events = wire.events_of(json_body())
+    events = wire.events_of(json_body(surrogates=True))
     return {"results": get_store().ingest(station, events, now())}
 
 
@@ -52,7 +52,7 @@ def get_conflicts(station: str) -> dict[str, Any]:
 def post_heartbeat(station: str) -> dict[str, Any]:
     require_station(station)
     known_station(station)
-    at, services = wire.heartbeat(json_body())
+    at, services = wire.heartbeat(json_body(surrogates=True))
     get_store().record_heartbeat(station, at, services, now())
     return {"ok": True}
 

@@ -95,7 +95,7 @@ def loads(raw: bytes | bytearray | str, *, max_depth: int = MAX_DEPTH,
     except BodyInvalid:
         raise
     except (ValueError, RecursionError) as err:  # JSONDecodeError is a ValueError
-        raise BodyInvalid(f"not JSON ({type(err).__name__})") from None
+        raise BodyInvalid(f"not JSON ({str(err)[:80]})") from None
     if not surrogates and _SURROGATE_ESCAPE.search(text) and not _encodable(value):
         raise BodyInvalid("a lone surrogate")  # no UTF-8 for it: SQLite could not store it
     return value

@@ -58,3 +58,24 @@ def init_app(app: Flask) -> None:
     app.json = LimitedJSONProvider(app)
     app.json.ensure_ascii = False  # type: ignore[attr-defined]
     app.config["MAX_CONTENT_LENGTH"] = MAX_BODY
+
+
+class SocketJSON:
+    """The json module Socket.IO decodes its packets with (python-socketio calls `loads` on
+    every event's payload itself): the same limits as a request body. A payload refused is one
+    log line and reads as the event `invalid_payload`, which no handler takes, so nothing
+    raises in the Engine.IO thread (a RecursionError there was a traceback per packet)."""
+
+    REFUSED = ["invalid_payload"]
+
+    @staticmethod
+    def loads(s: str | bytes, **kwargs: Any) -> Any:
+        try:
+            return jsonbody.loads(s)
+        except jsonbody.BodyInvalid as err:
+            log.warning("socket payload refused: %s", err.reason)
+            return list(SocketJSON.REFUSED)
+
+    @staticmethod
+    def dumps(value: Any, **kwargs: Any) -> str:
+        return jsonbody.dumps(value, **kwargs)

@@ -34,6 +34,7 @@ from ..announcer import Announcer
 from ..auth import Principal
 from ..config import Settings
 from ..station import Published, StationService
+from .bodies import SocketJSON
 from .kiosklink import kiosks
 from .security import accounts
 
@@ -51,7 +52,8 @@ ALERTS = frozenset({"observation.reaction"})
 def init_app(app: Flask, station: StationService, settings: Settings,
              announcer: Announcer | None = None) -> SocketIO:
     """Attach Socket.IO to `app`; one instance per app, so tests can run several side by side."""
-    socketio = SocketIO(app, async_mode="threading", max_http_buffer_size=64 * 1024)
+    socketio = SocketIO(app, async_mode="threading", max_http_buffer_size=64 * 1024,
+                        json=SocketJSON)  # payloads decoded within limits
     kiosks.init_app(app, socketio)
     handlers = _Handlers(station, settings, socketio)
     app.extensions["clinicq.sockets"] = handlers  # revoking a device drops its sockets
