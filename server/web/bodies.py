@@ -79,3 +79,14 @@ class SocketJSON:
     @staticmethod
     def dumps(value: Any, **kwargs: Any) -> str:
         return jsonbody.dumps(value, **kwargs)
+
+
+def quiet_engineio() -> None:
+    """Engine.IO decodes with the json module given to Socket.IO too, trying every packet of
+    its own ("probe") and keeping the text on a ValueError: it gets the same limits, raising
+    (quietly, as the standard library does), not SocketJSON's logged stand-in. (Both packet
+    classes hold their json module as a class attribute: this is for the whole process, as
+    Flask-SocketIO's `json=` is.)"""
+    from engineio import packet  # imported here: only the Socket.IO setup needs it
+
+    packet.Packet.json = jsonbody  # type: ignore[assignment]

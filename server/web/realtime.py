@@ -34,7 +34,7 @@ from ..announcer import Announcer
 from ..auth import Principal
 from ..config import Settings
 from ..station import Published, StationService
-from .bodies import SocketJSON
+from .bodies import SocketJSON, quiet_engineio
 from .kiosklink import kiosks
 from .security import accounts
 
@@ -54,6 +54,7 @@ def init_app(app: Flask, station: StationService, settings: Settings,
     """Attach Socket.IO to `app`; one instance per app, so tests can run several side by side."""
     socketio = SocketIO(app, async_mode="threading", max_http_buffer_size=64 * 1024,
                         json=SocketJSON)  # payloads decoded within limits
+    quiet_engineio()
     kiosks.init_app(app, socketio)
     handlers = _Handlers(station, settings, socketio)
     app.extensions["clinicq.sockets"] = handlers  # revoking a device drops its sockets
