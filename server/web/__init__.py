@@ -14,6 +14,7 @@ from flask_babel import Babel, get_locale
 from flask_socketio import SocketIO
 
 from contracts import i18n
+from contracts.headers import SecurityHeaders
 from display.pages import bp as display_bp
 from kiosk.screen import bp as kiosk_bp
 
@@ -98,6 +99,8 @@ def create_app(settings: Settings, *, store: Store | None = None, clock: Clock |
     # the services or counters changed (the admin pages): every open page loads them anew
     station.on_layout(lambda: socketio.emit("layout", {}))
     app.extensions["clinicq"] = Extension(settings, store, station, accounts, socketio, announcer)
+    # on every answer, Socket.IO's included (its middleware is app.wsgi_app by now)
+    app.wsgi_app = SecurityHeaders(app.wsgi_app)  # type: ignore[method-assign]
 
     def heartbeat() -> dict[str, Any]:
         state, now = station.current()
