@@ -22,11 +22,13 @@ from zoneinfo import ZoneInfo
 
 from flask import Flask
 
+from central import bodies
 from central.demo import DEMO_ADMIN_TOKEN, seed_demo
 from central.errors import register_error_handlers
 from central.store import Store
 from central.sync_views import sync_api, sync_pages
 from central.views import api, pages
+from contracts.headers import SecurityHeaders
 
 DEFAULT_DATABASE = Path("var") / "central.sqlite3"
 MAX_BODY = 16 * 1024 * 1024
@@ -78,4 +80,6 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     app.register_blueprint(sync_api)
     app.register_blueprint(sync_pages)
     register_error_handlers(app)
+    bodies.init_app(app)
+    app.wsgi_app = SecurityHeaders(app.wsgi_app)  # type: ignore[method-assign]
     return app

@@ -13,7 +13,7 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from flask import Flask, Response, jsonify
+from flask import Flask, Response, current_app, jsonify, request
 from werkzeug.exceptions import HTTPException
 
 from contracts import i18n, syncwire
@@ -22,7 +22,7 @@ from contracts.bookingcode import TokenError
 log = logging.getLogger(__name__)
 
 STATUS: dict[str, int] = {
-    "auth_missing": 401, "auth_invalid": 401, "auth_forbidden": 403, "bad_json": 400,
+    "auth_missing": 401, "auth_invalid": 401, "auth_forbidden": 403, "body_invalid": 400,
     "field_missing": 400, "field_invalid": 400, "name_invisible": 422,
     "station_unknown": 404, "service_unknown": 400,
     "vaccine_unknown": 400, "trace_prefix_taken": 409, "booking_not_found": 404,
@@ -30,6 +30,7 @@ STATUS: dict[str, int] = {
     "batch_too_large": 413, "station_mismatch": 403, "token_revoked": 401,
     "token_not_found": 404, "resident_not_found": 404, "not_found": 404,
     "method_not_allowed": 405, "http_error": 400, "internal_error": 500,
+    "body_too_large": 413,
 }
 NAMESPACE = "platform.error"
 
@@ -66,8 +67,14 @@ def register_error_handlers(app: Flask) -> None:
 
     @app.errorhandler(HTTPException)
     def _http(err: HTTPException) -> Response:
-        if err.code == 413:  # a body past MAX_CONTENT_LENGTH: too many events at once
-            return error_response(413, "batch_too_large", most=syncwire.MAX_BATCH, count="?")
+        if err.code == 413:  # a body past MAX_CONTENT_LENGTH
+            most = current_app.config["MAX_CONTENT_LENGTH"]
+            log.warning("body refused on %s %s: over %s bytes", request.method, request.path,
+                        most)
+            if request.path.endswith("/events"):  # too many events at once
+                return error_response(413, "batch_too_large", most=syncwire.MAX_BATCH,
+                                      count="?")
+            return error_response(413, "body_too_large", most=most)
         code = {404: "not_found", 405: "method_not_allowed"}.get(err.code or 400, "http_error")
         return error_response(err.code or 400, code)
 

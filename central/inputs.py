@@ -77,9 +77,9 @@ def refusal(err: ValidationError) -> CentralError:
 
 def parse(model: type[M], data: Any) -> M:
     """`data` (a decoded JSON body or a query string's dict) as `model`, or the CentralError
-    that refuses it; a body that is not a JSON object is `bad_json`."""
+    that refuses it; a body that is not a JSON object is `body_invalid`."""
     if not isinstance(data, dict):
-        raise CentralError("bad_json")
+        raise CentralError("body_invalid")
     try:
         return model.model_validate(data)
     except ValidationError as err:
@@ -349,5 +349,5 @@ def parse_vaccine(code: str, doc: Any) -> VaccineProduct:
     if not _PRODUCT.fullmatch(code):
         raise CentralError("field_invalid", field="code", why="1-40 of A-Z a-z 0-9 _ -")
     if not isinstance(doc, dict):
-        raise CentralError("bad_json")
+        raise CentralError("body_invalid")
     return parse(VaccineProduct, {**doc, "code": code})

@@ -11,6 +11,7 @@ from flask import Blueprint, render_template, request
 from markupsafe import Markup
 
 from central import wire
+from central.bodies import json_body
 from central.errors import CentralError
 from central.views import (
     _bearer,
@@ -33,7 +34,7 @@ def post_events(station: str) -> dict[str, Any]:
     answer (so a retry after a lost answer is all `duplicate`)."""
     require_station(station)
     known_station(station)
-    events = wire.events_of(request.get_json(silent=True))
+    events = wire.events_of(json_body(surrogates=True))
     return {"results": get_store().ingest(station, events, now())}
 
 
@@ -51,7 +52,7 @@ def get_conflicts(station: str) -> dict[str, Any]:
 def post_heartbeat(station: str) -> dict[str, Any]:
     require_station(station)
     known_station(station)
-    at, services = wire.heartbeat(request.get_json(silent=True))
+    at, services = wire.heartbeat(json_body(surrogates=True))
     get_store().record_heartbeat(station, at, services, now())
     return {"ok": True}
 

@@ -11,6 +11,7 @@ import segno
 from flask import Blueprint, Response, current_app, render_template, request, url_for
 from markupsafe import Markup
 
+from central.bodies import json_body
 from central.errors import CentralError
 from central.inputs import (
     DayQuery,
@@ -122,7 +123,7 @@ def _booking_or_404(booking_id: str) -> dict[str, Any]:
 @api.post("/bookings")
 def create_booking() -> tuple[dict[str, Any], int]:
     require_admin()
-    new = parse_new_booking(request.get_json(silent=True))
+    new = parse_new_booking(json_body())
     return _with_links(get_store().create_booking(new, now())), 201
 
 
@@ -154,7 +155,7 @@ def vaccines() -> dict[str, Any]:
 def put_vaccine(code: str) -> tuple[dict[str, Any], int]:
     """Admin: add or replace one product with its lots (201 when new, 200 when replaced)."""
     require_admin()
-    product = parse_vaccine(code, request.get_json(silent=True))
+    product = parse_vaccine(code, json_body())
     created = get_store().put_vaccine(product)
     [stored] = [v for v in get_store().vaccines() if v["code"] == product.code]
     return stored, 201 if created else 200
@@ -222,6 +223,6 @@ def healthz() -> dict[str, Any]:
 def rotate_key() -> tuple[dict[str, Any], int]:
     """Admin: a new signing key (`{"kid": "k2"}`); the active one is retired, still verifying."""
     require_admin()
-    kid = parse(KeyRotation, request.get_json(silent=True) or {}).kid
+    kid = parse(KeyRotation, json_body(required=False)).kid
     get_store().rotate_key(kid, secrets.token_bytes(32), now())
     return {"keys": [key.to_json() for key in get_store().public_keys(now())]}, 201

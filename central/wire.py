@@ -50,7 +50,7 @@ class Incoming:
 def events_of(doc: Any) -> list[Any]:
     """The events of a request body, or the CentralError refusing the whole batch."""
     if not isinstance(doc, dict):
-        raise CentralError("bad_json")
+        raise CentralError("body_invalid")
     if "events" not in doc:
         raise CentralError("field_missing", field="events")
     events = doc["events"]
@@ -148,7 +148,7 @@ def heartbeat(doc: Any) -> tuple[str, list[dict[str, Any]]]:
     """`{"at", "services": [{"service", "name", "waiting", "estimated_wait_minutes"}]}` as
     (at, services), or the CentralError that refuses it."""
     if not isinstance(doc, dict):
-        raise CentralError("bad_json")
+        raise CentralError("body_invalid")
     at = doc.get("at")
     if at is None:
         raise CentralError("field_missing", field="at")

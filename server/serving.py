@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING, Any
 
 from gunicorn.app.base import BaseApplication
 from gunicorn.workers.gthread import ThreadWorker
+from werkzeug.serving import WSGIRequestHandler
 
 from .config import Settings
 
@@ -93,6 +94,21 @@ class Runtime:
         app.extensions["clinicq.devicewatch"].stop()
         app.extensions["clinicq.sessions"].stop()
         app.extensions["clinicq"].store.close()
+
+
+class DevRequestHandler(WSGIRequestHandler):
+    """Werkzeug's request handler, which ends the connection after a WebSocket: the socket was
+    the WebSocket's, and what the client sends after its end (its close frame) is no HTTP. Kept
+    alive, the next read took those bytes for a request: an `ERROR ... Bad request syntax` line
+    with the frame's raw bytes at every Socket.IO disconnect."""
+
+    def run_wsgi(self) -> None:
+        upgraded = self.headers.get("Upgrade", "").lower() == "websocket"
+        try:
+            super().run_wsgi()
+        finally:
+            if upgraded:
+                self.close_connection = True
 
 
 class StationWorker(ThreadWorker):
@@ -190,7 +206,8 @@ def serve_dev(settings: Settings, options: Options) -> int:
     try:
         app.extensions["clinicq"].socketio.run(app, host=options.host, port=options.port,
                                                allow_unsafe_werkzeug=True, use_reloader=False,
-                                               log_output=options.access_log)
+                                               log_output=options.access_log,
+                                               request_handler=DevRequestHandler)
     finally:
         runtime.close()
     return 0

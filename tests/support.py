@@ -21,6 +21,7 @@ from flask.testing import FlaskClient
 from werkzeug.serving import make_server
 
 from server import config
+from server.serving import DevRequestHandler
 
 TZ = ZoneInfo("Asia/Shanghai")
 # The tests' own station; the shipped config.toml is an operator's file (tests/test_config.py).
@@ -80,7 +81,8 @@ class LiveServer:
 
     def __init__(self, app: Flask) -> None:
         self.app = app
-        self._server = make_server("127.0.0.1", 0, app, threaded=True)
+        self._server = make_server("127.0.0.1", 0, app, threaded=True,
+                                   request_handler=DevRequestHandler)
         self.url = f"http://127.0.0.1:{self._server.server_port}"
         self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
         self._thread.start()

@@ -184,10 +184,10 @@ def test_a_nurse_and_a_device_are_refused(client: FlaskClient) -> None:
     assert client.get("/api/v1/admin/layout", headers=KIOSK).status_code == 403
 
 
-def test_bad_json_is_refused(client: FlaskClient, admin: dict) -> None:
+def test_body_invalid_is_refused(client: FlaskClient, admin: dict) -> None:
     r = client.put("/api/v1/admin/services/A", data="[1]", headers={
         **admin, "Content-Type": "application/json"})
-    assert r.status_code == 400 and r.get_json()["error"]["code"] == "bad_json"
+    assert r.status_code == 400 and r.get_json()["error"]["code"] == "body_invalid"
     r = client.put("/api/v1/admin/services/A", json={"prefix": 5, "colour": "red"},
                    headers=admin)
     fields = {f["field"]: f["code"] for f in r.get_json()["error"]["fields"]}

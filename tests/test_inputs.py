@@ -63,7 +63,7 @@ def test_an_optional_body_may_be_empty_but_not_malformed(client: FlaskClient,
     assert r.status_code == 200 and r.get_json()["status"] == "cancelled"
     r = client.post(f"/api/v1/tickets/{ticket['id']}/reprint", data=b"[1]",
                     content_type="application/json", headers=nurse)
-    assert refusal(r)[:2] == (400, "bad_json")
+    assert refusal(r)[:2] == (400, "body_invalid")
     r = client.post(f"/api/v1/tickets/{ticket['id']}/reprint", json={"kiosk": 7},
                     headers=nurse)
     assert refusal(r)[:2] == (400, "field_invalid") and "'kiosk'" in refusal(r)[2]

@@ -14,6 +14,7 @@ from flask_babel import Babel, get_locale
 from flask_socketio import SocketIO
 
 from contracts import i18n
+from contracts.headers import SecurityHeaders
 from display.pages import bp as display_bp
 from kiosk.screen import bp as kiosk_bp
 
@@ -31,6 +32,7 @@ from . import (
     admin_pages,
     api,
     audit_views,
+    bodies,
     bookings_api,
     devices_api,
     errors,
@@ -88,7 +90,7 @@ def create_app(settings: Settings, *, store: Store | None = None, clock: Clock |
         TESTING=testing,
         BABEL_DEFAULT_LOCALE="zh",
     )
-    app.json.ensure_ascii = False  # type: ignore[attr-defined]
+    bodies.init_app(app)  # JSON read with limits; MAX_CONTENT_LENGTH
     accounts = Accounts(store)
     # the app's own settings: its services and counters change live with the saved layout
     settings = dataclasses.replace(settings)
@@ -110,6 +112,8 @@ def create_app(settings: Settings, *, store: Store | None = None, clock: Clock |
     station.on_layout(lambda: socketio.emit("layout", {}))
     station.on_layout(lambda: realtime.tell_admins(socketio, "layout"))
     app.extensions["clinicq"] = Extension(settings, store, station, accounts, socketio, announcer)
+    # on every answer, Socket.IO's included (its middleware is app.wsgi_app by now)
+    app.wsgi_app = SecurityHeaders(app.wsgi_app)  # type: ignore[method-assign]
 
     def heartbeat() -> dict[str, Any]:
         state, now = station.current()

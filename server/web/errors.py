@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from flask import Flask, Response, jsonify, request
+from flask import Flask, Response, current_app, jsonify, request
 from werkzeug.exceptions import HTTPException
 
 from contracts import i18n
@@ -102,7 +102,7 @@ STATUS: dict[str, int] = {
     "session_expired": 401,
     "forbidden": 403,
     "csrf_failed": 403,
-    "bad_json": 400,
+    "body_invalid": 400,
     "field_missing": 400,
     "field_invalid": 400,
     "not_found": 404,
@@ -144,7 +144,10 @@ def init_app(app: Flask) -> None:
         if not _wants_json():
             return err
         code = {404: "not_found", 405: "method_not_allowed", 413: "too_large",
-                400: "bad_json"}.get(err.code or 400, "bad_json")
+                400: "body_invalid"}.get(err.code or 400, "body_invalid")
+        if err.code == 413:
+            log.warning("body refused on %s %s: over %s bytes", request.method, request.path,
+                        current_app.config["MAX_CONTENT_LENGTH"])
         return error_response(code, {"method": request.method})
 
     @app.errorhandler(Exception)

@@ -2,7 +2,7 @@
 strings, and `takes`, which parses a view's input with them into the API's error shape.
 
 A model is the one home of an input: it validates, its refusal becomes `field_missing` or
-`field_invalid` naming the field (`bad_json` when the body is not a JSON object), and
+`field_invalid` naming the field (`body_invalid` when the body is not a JSON object), and
 `server.web.openapi` writes its JSON schema into the OpenAPI document.
 """
 
@@ -27,6 +27,7 @@ from pydantic_core import PydanticCustomError
 
 from contracts.protocol import DeviceHealth as HealthMessage
 
+from .bodies import json_object
 from .declare import view_doc
 from .errors import RequestError
 
@@ -64,18 +65,6 @@ def refusal(model: type[BaseModel], err: ValidationError) -> RequestError:
         kind = "field_invalid"
     code = "field_missing" if kind in ("missing", "field_missing") else "field_invalid"
     return RequestError(code, field=field)
-
-
-def json_object(required: bool = True) -> dict[str, Any]:
-    """The JSON object sent, or a 400 `bad_json`; an empty body is `{}` when not required."""
-    if not request.get_data(cache=True):
-        if required:
-            raise RequestError("bad_json")
-        return {}
-    data = request.get_json(silent=True)
-    if not isinstance(data, dict):
-        raise RequestError("bad_json")
-    return data
 
 
 def parse(model: type[M], *, required: bool = True) -> M:

@@ -15,9 +15,9 @@ from pydantic import BaseModel, Field
 from .. import layout
 from ..config import CounterTable, ServiceTable
 from ..station import StationService
+from .bodies import json_object
 from .declare import answers, view_doc
 from .errors import RequestError, describe
-from .inputs import json_object
 from .security import current_principal, requires
 
 bp = Blueprint("layout", __name__)

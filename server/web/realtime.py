@@ -54,6 +54,7 @@ from ..config import Settings
 from ..engine.model import State, Ticket
 from ..station import Published, StationService
 from ..views import Audience
+from .bodies import SocketJSON, quiet_engineio
 from .kiosklink import kiosks
 from .security import COOKIE, accounts, sessions
 from .socket_limits import SocketLimits
@@ -86,7 +87,8 @@ def init_app(app: Flask, station: StationService, settings: Settings,
     # async_handlers=False: a connection's events are handled in order on its own thread
     # (socket_limits: a flood is read no faster than it is allowed), not a thread each
     socketio = SocketIO(app, async_mode="threading", max_http_buffer_size=64 * 1024,
-                        async_handlers=False)
+                        async_handlers=False, json=SocketJSON)  # payloads decoded within limits
+    quiet_engineio()
     kiosks.init_app(app, socketio)
     broadcaster = Broadcaster(socketio, settings, announcer or Announcer(settings),
                               paused=station.state.paused)

@@ -128,7 +128,7 @@ def _without(doc: dict[str, Any], key: str) -> dict[str, Any]:
     (lambda d: {**d, "resident": {"name": "王五", "phone": "call me"}}, 400, "field_invalid"),
     (lambda d: {**d, "resident": {"name": "王五", "phone": "13800000000",
                                   "birth_year": True}}, 400, "field_invalid"),
-    (lambda d: [d], 400, "bad_json"),
+    (lambda d: [d], 400, "body_invalid"),
 ])
 def test_bad_booking_requests(client: FlaskClient, booking_request: Any, change: Any,
                               status: int, code: str) -> None:
@@ -144,7 +144,7 @@ def test_bad_booking_requests(client: FlaskClient, booking_request: Any, change:
 def test_unparsable_bodies(client: FlaskClient, body: bytes, content_type: str) -> None:
     response = client.post("/api/v1/bookings", data=body, content_type=content_type,
                            headers=ADMIN)
-    assert (response.status_code, response.json["error"]["code"]) == (400, "bad_json")
+    assert (response.status_code, response.json["error"]["code"]) == (400, "body_invalid")
 
 
 def test_unknown_booking_and_route(client: FlaskClient) -> None:

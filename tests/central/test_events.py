@@ -108,8 +108,8 @@ def test_an_event_for_another_stations_booking_is_rejected(
 
 
 @pytest.mark.parametrize("body, status, code", [
-    ("not json", 400, "bad_json"),
-    ([], 400, "bad_json"),
+    ("not json", 400, "body_invalid"),
+    ([], 400, "body_invalid"),
     ({}, 400, "field_missing"),
     ({"events": {"a": 1}}, 400, "field_invalid"),
     ({"events": [{}] * 501}, 413, "batch_too_large"),

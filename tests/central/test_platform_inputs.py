@@ -59,9 +59,9 @@ def test_refusals_name_the_field_and_why(change: dict[str, Any], code: str,
     assert refused(BookingRequest, {**GOOD, **change}) == (code, message)
 
 
-def test_a_body_that_is_no_object_is_bad_json() -> None:
-    assert refused(BookingRequest, [GOOD])[0] == "bad_json"
-    assert refused(KeyRotation, None)[0] == "bad_json"
+def test_a_body_that_is_no_object_is_body_invalid() -> None:
+    assert refused(BookingRequest, [GOOD])[0] == "body_invalid"
+    assert refused(KeyRotation, None)[0] == "body_invalid"
 
 
 def test_queries() -> None:

@@ -124,7 +124,7 @@ def test_only_the_admin_puts(client: FlaskClient) -> None:
     response = client.put("/api/v1/vaccines/VarV", json=product(), headers=STATION)
     assert (response.status_code, response.json["error"]["code"]) == (403, "auth_forbidden")
     assert client.put("/api/v1/vaccines/VarV", data="x", headers=ADMIN).json["error"][
-        "code"] == "bad_json"
+        "code"] == "body_invalid"
 
 
 def test_a_database_from_before_the_catalog_is_migrated(database_url: str) -> None:
