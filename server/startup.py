@@ -25,6 +25,7 @@ def preflight(settings: Settings) -> files.Lock | None:
     path = Path(settings.database)
     try:
         backup.engine(settings.backup)
+        backup.claim(settings)
     except backup.BackupError as err:
         raise Refused(str(err)) from None
     try:

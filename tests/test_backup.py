@@ -225,3 +225,14 @@ def test_settings_carry_the_backup_table(tmp_path: Path) -> None:
     loaded = config.load(_config(tmp_path, target="backups", engine="sqlite"))
     assert loaded.backup.target == str(tmp_path / "backups") and not loaded.backup.remote
     assert dataclasses.replace(loaded.backup, target="s3://b/p").remote
+
+
+def test_a_target_belongs_to_one_database(tmp_path: Path) -> None:
+    settings = settings_for(tmp_path)
+    backup.claim(settings)
+    backup.claim(settings)  # its own again: fine
+    other = dataclasses.replace(settings, database=str(tmp_path / "other.db"))
+    with pytest.raises(backup.BackupError, match="holds the backups of"):
+        backup.claim(other)
+    with pytest.raises(startup.Refused, match="own \\[backup\\] target"):
+        startup.preflight(other)

@@ -39,9 +39,9 @@ def test_a_second_lock_on_one_database_names_the_holder(tmp_path: Path) -> None:
 
 def test_a_lock_held_by_another_process_is_seen_and_dies_with_it(tmp_path: Path) -> None:
     db = tmp_path / "station.db"
-    code = ("import sys, time; sys.path.insert(0, %r); from server.store import files; "
-            "held = files.Lock(%r); print('held', flush=True); time.sleep(60)"
-            % (str(Path(__file__).resolve().parent.parent), str(db)))
+    root = str(Path(__file__).resolve().parent.parent)
+    code = (f"import sys, time; sys.path.insert(0, {root!r}); from server.store import files; "
+            f"held = files.Lock({str(db)!r}); print('held', flush=True); time.sleep(60)")
     proc = subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE)
     try:
         assert proc.stdout is not None and proc.stdout.readline() == b"held\n"

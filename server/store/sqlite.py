@@ -31,7 +31,6 @@ from .outbox import OutboxStore
 from .pairing import PairingStore
 from .reports import ReportStore
 
-
 _STORED_TICKET_COLUMNS = codec.TICKET_COLUMNS + codec.REPORT_COLUMNS
 _UPSERT_TICKET = (
     f"INSERT INTO tickets ({', '.join(_STORED_TICKET_COLUMNS)}) "
