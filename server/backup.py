@@ -180,10 +180,11 @@ class Restored:
     events: int  # the last seq in it
 
 
-def restore(settings: Settings, at: datetime | None = None, to: Path | None = None
-            ) -> Restored:
-    """The newest backup at or before `at` (default: the newest of all), written to `to`
-    (default: the database itself, which no running server may hold)."""
+def restore(settings: Settings, at: datetime | None = None, to: Path | None = None,
+            copy: Path | None = None) -> Restored:
+    """The newest backup at or before `at` (default: the newest of all), or the file `copy`
+    (one of `copies`: the one taken before an upgrade), written to `to` (default: the
+    database itself, which no running server may hold)."""
     database = Path(settings.database)
     dest = Path(to) if to else database
     if dest.resolve() == database.resolve():
@@ -192,6 +193,10 @@ def restore(settings: Settings, at: datetime | None = None, to: Path | None = No
             raise BackupError(f"{database} is held by a running clinicq server (pid {pid}): "
                               "stop it first (systemctl stop clinicq-station)")
     found, span = points(settings)
+    if copy is not None:
+        if not Path(copy).is_file():
+            raise BackupError(f"no copy at {copy}")
+        found, span, at = [Point(datetime.now(UTC), "copy", Path(copy))], None, None
     eligible = [p for p in found if at is None or p.at <= at]
     best_copy = eligible[-1] if eligible else None
     use_litestream = span is not None and (at is None or span[0] <= at) and \

@@ -3,9 +3,9 @@ the command line.
 
     clinicq backup now                     a copy now (SQLite's backup API; safe while serving)
     clinicq backup list                    the restore points: copies, and Litestream's span
-    clinicq backup restore [--at TIME] [--to FILE]
+    clinicq backup restore [--at TIME | --copy COPY] [--to FILE]
                                            the newest backup at or before TIME (default: the
-                                           newest) into the database, or into FILE
+                                           newest), or that copy, into the database or FILE
     clinicq migrate [--check]              run the pending migrations (--check: list them)
 
 `restore` refuses the database a running server holds (stop the service first); the file it
@@ -47,6 +47,9 @@ def _parser() -> argparse.ArgumentParser:
     restore = sub.add_parser("restore", help="restore the newest backup at or before --at")
     restore.add_argument("--at", metavar="TIME",
                          help="ISO 8601 time, e.g. 2026-12-03T09:30 (station time zone)")
+    restore.add_argument("--copy", metavar="FILE",
+                         help="restore this copy (from `list`), e.g. the one taken before an "
+                              "upgrade, instead of choosing by time")
     restore.add_argument("--to", metavar="FILE",
                          help="write the restored database here instead of over the database")
     return parser
@@ -75,7 +78,10 @@ def main(argv: list[str]) -> int:
         if args.action == "list":
             return _list(settings)
         at = _time(args.at, settings) if args.at else None
-        done = backup.restore(settings, at, args.to)
+        if at is not None and args.copy:
+            print("clinicq backup: --at or --copy, not both", file=sys.stderr)
+            return 2
+        done = backup.restore(settings, at, args.to, args.copy)
     except ValueError as err:
         print(f"clinicq backup: --at: {err}", file=sys.stderr)
         return 2

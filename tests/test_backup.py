@@ -203,6 +203,12 @@ def test_migrate_check_lists_what_would_run_and_migrate_runs_it(tmp_path: Path) 
     assert run.returncode == 0 and last in run.stdout and "copy first" in run.stdout
     again = clinicq("migrate", *args, "--check")
     assert again.returncode == 0 and again.stdout == ""
+    # the rollback: the copy taken before the upgrade, put back
+    (copy,) = [p for p in backup.copies(settings_for(tmp_path)) if p.tag]
+    assert copy.tag == f"before-{last}"
+    back = clinicq("backup", *args, "restore", "--copy", str(copy.path))
+    assert back.returncode == 0, back.stderr
+    assert files.migration_status(db).pending == [last]
 
 
 @pytest.mark.slow

@@ -79,7 +79,7 @@ def test_a_full_disk_refuses_check_ins_with_503_and_service_resumes(
         assert refused.status_code == 503, refused.text
         error = refused.json()["error"]
         assert error["code"] == "storage_full"
-        assert "disk is full" in error["message"] and "存储空间已满" in error["message_zh"]
+        assert "storage is full" in error["message"] and "存储空间已满" in error["message_zh"]
         assert walk_in().status_code == 503  # and it stays refused, cleanly
         assert requests.get(f"{station.url}/healthz", timeout=5).status_code == 200
 

@@ -187,3 +187,45 @@ def test_restore_drill(tmp_path: Path, engine: str) -> None:
         desk.close()
         station.stop()
         central.stop()
+
+
+def test_litestream_restores_the_newest_point_at_or_before_a_time(tmp_path: Path) -> None:
+    from datetime import UTC, timedelta
+
+    from server import backup, config
+
+    if litestream.binary() is None:
+        pytest.skip("the litestream binary is not installed")
+    conf = drill_config(tmp_path, "", "litestream")
+    db = tmp_path / "station.db"
+    settings = config.load(conf, database=str(db))
+    station = StationProcess(db, config_file=conf, log=tmp_path / "station.log")
+    desk = Desk(station.url)
+
+    def backed_up(tickets: list[str]) -> bool:
+        out = tmp_path / "check.db"
+        try:
+            backup.restore(settings, to=out)
+        except backup.BackupError:
+            return False
+        held = {tid for (tid,) in rows(out, "SELECT id FROM tickets")}
+        return set(tickets) <= held
+
+    try:
+        first = [desk.walk_in() for _ in range(3)]
+        wait_until(lambda: backed_up(first), timeout=20, what="the first tickets backed up")
+        # a whole second after the first tickets reached the backup, and before the others
+        at = (datetime.now(UTC) + timedelta(seconds=1)).replace(microsecond=0)
+        wait_until(lambda: datetime.now(UTC) >= at + timedelta(seconds=1), timeout=5)
+        later = [desk.walk_in() for _ in range(3)]
+        wait_until(lambda: backed_up(first + later), timeout=20, what="all backed up")
+    finally:
+        desk.close()
+        station.stop()
+    run = subprocess.run([sys.executable, "-m", "server.cli", "backup", "--config", str(conf),
+                          "--database", str(db), "restore", "--at", at.isoformat(), "--to",
+                          str(tmp_path / "then.db")], cwd=ROOT, capture_output=True, text=True,
+                         timeout=60)
+    assert run.returncode == 0, run.stdout + run.stderr
+    then = {tid for (tid,) in rows(tmp_path / "then.db", "SELECT id FROM tickets")}
+    assert set(first) <= then and not set(later) & then
