@@ -12,12 +12,14 @@ before it is shipped.
 from __future__ import annotations
 
 import ctypes
+import hashlib
 import json
 import logging
 import os
 import signal
 import subprocess
 import sys
+import tempfile
 import threading
 from datetime import UTC, datetime
 from pathlib import Path
@@ -62,8 +64,15 @@ def write_config(cfg: BackupConfig, database: str) -> Path:
         "dbs": [{"path": str(Path(database).resolve()), "monitor-interval": seconds,
                  "replica": replica}],
     }
+    text = json.dumps(body, indent=2) + "\n"
     path = config_path(database)
-    path.write_text(json.dumps(body, indent=2) + "\n", encoding="utf-8")
+    try:
+        if not path.exists() or path.read_text(encoding="utf-8") != text:
+            path.write_text(text, encoding="utf-8")
+    except OSError:  # a reader who may not write beside the database (`clinicq backup list`)
+        digest = hashlib.sha256(text.encode()).hexdigest()[:16]
+        path = Path(tempfile.gettempdir()) / f"clinicq-litestream-{digest}.yml"
+        path.write_text(text, encoding="utf-8")
     return path
 
 
@@ -91,9 +100,15 @@ class Replicator:
 
     def _run(self, config: Path) -> None:
         while not self._stop.is_set():
-            self.proc = subprocess.Popen(
-                [self.exe, "replicate", "-config", str(config), "-no-expand-env"],
-                stdin=subprocess.DEVNULL, preexec_fn=_die_with_parent)  # noqa: PLW1509
+            try:
+                self.proc = subprocess.Popen(
+                    [self.exe, "replicate", "-config", str(config), "-no-expand-env"],
+                    stdin=subprocess.DEVNULL, preexec_fn=_die_with_parent)  # noqa: PLW1509
+            except OSError as err:
+                log.error("backup: cannot start litestream: %s; again in %.0f s", err,
+                          RESTART_SECONDS)
+                self._stop.wait(RESTART_SECONDS)
+                continue
             log.info("backup: litestream replicating %s to %s (pid %d)", self.database,
                      replica_url(self.cfg), self.proc.pid)
             code = self.proc.wait()
@@ -103,8 +118,9 @@ class Replicator:
                       RESTART_SECONDS)
             self._stop.wait(RESTART_SECONDS)
 
-    def stop(self, timeout: float = 30.0) -> None:
-        """SIGTERM: Litestream ships what it has not shipped yet, then exits."""
+    def stop(self, timeout: float = 15.0) -> None:
+        """SIGTERM: Litestream ships what it has not shipped yet, then exits (within the
+        unit's TimeoutStopSec=30, after the server's own graceful 10 s)."""
         self._stop.set()
         proc = self.proc
         if proc is not None and proc.poll() is None:

@@ -193,4 +193,5 @@ class Pusher:
             retry = max(0.0, round(self.retry_at - self._monotonic(), 1))
         return {"last_push_error": self.last_error, "last_push_error_at": self.last_error_at,
                 "last_heartbeat_at": self.last_heartbeat_at, "next_retry_seconds": retry,
+                "backed_up_seq": self.ceiling() if self.ceiling is not None else None,
                 **self.store.outbox_status()}

@@ -182,7 +182,9 @@ def test_restore_drill(tmp_path: Path, engine: str) -> None:
         items = platform_day(central)["items"]
         seqs = [i["seq"] for i in items]
         assert len(seqs) == len(set(seqs)) == desk.status()["last_seq"]  # no duplicate
-        assert desk.status()["conflicts"] == desk.status()["rejected"] == 0
+        status = desk.status()
+        assert status["conflicts"] == status["rejected"] == 0
+        assert status["backed_up_seq"] == status["last_seq"]  # all of it is in the backup
     finally:
         desk.close()
         station.stop()
