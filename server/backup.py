@@ -261,9 +261,11 @@ class Continuous:
             self.replicator = litestream.Replicator(self.settings.backup,
                                                     self.settings.database, exe)
             self.replicator.start()
-        else:
-            latest = copies(self.settings)
-            self._backed_up = max_seq(latest[-1].path) if latest and latest[-1].path else 0
+        else:  # a copy at start: what the backup holds of this very ledger, exactly
+            try:
+                self._backed_up = max_seq(snapshot_now(self.settings))
+            except Exception as err:  # the timer tries again
+                log.error("backup: the first copy failed: %s", err)
         self._thread = threading.Thread(target=self._loop, name="clinicq-backup", daemon=True)
         self._thread.start()
 
