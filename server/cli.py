@@ -19,7 +19,7 @@ def _serve(args: argparse.Namespace) -> int:
     # stores no numpy values, and numpy would be an eighth of the server's memory. Only this
     # process, the station server, goes without it (the kiosk agent and tools need it).
     sys.modules.setdefault("numpy", None)  # type: ignore[assignment]
-    from . import config, serving
+    from . import config, serving, startup
 
     overrides = {"demo": args.demo}
     if args.database:
@@ -36,6 +36,11 @@ def _serve(args: argparse.Namespace) -> int:
         port=args.port or int(os.environ.get("PORT") or settings.port),
         threads=args.threads, graceful_timeout=args.graceful_timeout,
         access_log=args.verbose)
+    try:
+        _lock = startup.preflight(settings)  # held while this frame lives: the process's life
+    except startup.Refused as err:
+        print(f"clinicq serve: {err}", file=sys.stderr)
+        return 2
     if args.demo and not args.no_banner:
         print(demo_banner(f"http://{options.host}:{options.port}"), flush=True)
     if args.dev:
@@ -100,6 +105,10 @@ DELEGATED = {
                "server.config_cli:main"),
     "doctor": ("list cameras, input devices, serial ports and printers, and what is missing",
                "hardware.doctor:main"),
+    "backup": ("back up the station database, list the restore points, restore one "
+               "(`now`, `list`, `restore [--at TIME] [--to FILE]`)", "server.backup_cli:main"),
+    "migrate": ("run the database migrations this version has (--check: list them, exit 1 "
+                "if any)", "server.backup_cli:migrate_main"),
     "install": ("install this PC as a station: service user, systemd units, udev rules, "
                 "kiosk-mode screens (--dry-run prints them)", "server.install:install_main"),
     "uninstall": ("stop and remove what `clinicq install` wrote (the data stays)",

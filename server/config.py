@@ -116,6 +116,23 @@ class AnnounceConfig:
 
 
 @dataclass(frozen=True)
+class BackupConfig:
+    """Where and how the station database is backed up ([backup] in config.toml;
+    server/backup.py). An empty target means no continuous backup."""
+
+    target: str = ""  # a directory (absolute once loaded), or an s3:// URL (Litestream only)
+    engine: Literal["auto", "litestream", "sqlite"] = "auto"
+    window_seconds: float = 1.0  # Litestream ships the WAL this often
+    snapshot_seconds: float = 60.0  # the backup-API engine copies the database this often
+    retention_hours: float = 72.0
+    endpoint: str = ""  # an S3-compatible store's URL (MinIO, ...); empty for AWS
+
+    @property
+    def remote(self) -> bool:
+        return "://" in self.target
+
+
+@dataclass(frozen=True)
 class Settings:
     station_id: str
     station_name: str
@@ -151,6 +168,7 @@ class Settings:
     # [screening] questions: ids, their words are `screening.<id>` in the catalog
     screening_questions: tuple[str, ...] = ()
     announce: AnnounceConfig = field(default_factory=AnnounceConfig)
+    backup: BackupConfig = field(default_factory=BackupConfig)
     extra: dict[str, Any] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
@@ -254,6 +272,31 @@ class CentralTable(_Table):
     heartbeat_seconds: Annotated[float, Field(gt=0)] = 60.0
 
 
+class BackupTable(_Table):
+    target: str = ""
+    engine: Literal["auto", "litestream", "sqlite"] = "auto"
+    window_seconds: Annotated[float, Field(gt=0, le=3600)] = 1.0
+    snapshot_seconds: Annotated[float, Field(ge=1)] = 60.0
+    retention_hours: Annotated[float, Field(gt=0)] = 72.0
+    endpoint: str = ""
+
+    @model_validator(mode="after")
+    def _s3_needs_litestream(self) -> BackupTable:
+        if "://" in self.target and self.engine == "sqlite":
+            raise ConfigError("backup: a target URL needs engine \"litestream\" (or \"auto\")")
+        return self
+
+    def config(self, base_dir: Path | None) -> BackupConfig:
+        target = self.target
+        if target and "://" not in target and base_dir is not None \
+                and not os.path.isabs(target):
+            target = str(base_dir / target)
+        return BackupConfig(target=target, engine=self.engine,
+                            window_seconds=self.window_seconds,
+                            snapshot_seconds=self.snapshot_seconds,
+                            retention_hours=self.retention_hours, endpoint=self.endpoint)
+
+
 STAGES = ("screening", "vaccination", "observation")
 CLOCK = r"^(|([01][0-9]|2[0-3]):[0-5][0-9])$"  # a clock time HH:MM, or empty
 Stage = Literal["screening", "vaccination", "observation"]
@@ -340,6 +383,7 @@ class ConfigFile(BaseModel):
     central: CentralTable = Field(default_factory=CentralTable)
     screening: ScreeningTable = Field(default_factory=ScreeningTable)
     announce: AnnounceTable = Field(default_factory=AnnounceTable)
+    backup: BackupTable = Field(default_factory=BackupTable)
     services: list[ServiceTable]
     counters: list[CounterTable]
 
@@ -472,6 +516,7 @@ def from_dict(data: dict[str, Any], *, base_dir: Path | None = None, source: str
         heartbeat_seconds=central.heartbeat_seconds,
         screening_questions=tuple(file.screening.questions),
         announce=file.announce.config(base_dir),
+        backup=file.backup.config(base_dir),
     )
     values.update(overrides)
     return Settings(**values)

@@ -134,14 +134,15 @@ def render(template: str, values: dict[str, str]) -> str:
 
 def seeded_config(shipped: Path, *, listen: str, port: int) -> str:
     """The shipped config.toml with the station's paths and address for an installed station:
-    the database in the data directory (the shipped one is relative to the file), listening on
-    `listen` so that kiosk boxes and the TV reach it."""
+    the database and its backups in the data directory (the shipped ones are relative to the
+    file, and the service may write only there), listening on `listen` so that kiosk boxes
+    and the TV reach it. For a backup off the PC, set [backup] target to an s3:// URL."""
     try:
         text = shipped.read_text(encoding="utf-8")
     except OSError as err:
         raise InstallError(f"cannot read the shipped configuration {shipped}: {err}") from err
     for key, value in (("database", f'"{DATA}/station.db"'), ("host", f'"{listen}"'),
-                       ("port", str(port))):
+                       ("port", str(port)), ("target", f'"{DATA}/backup"')):
         text, count = re.subn(rf"(?m)^{key} = .*$", f"{key} = {value}", text, count=1)
         if count != 1:
             raise InstallError(f"{shipped} has no '{key} = ' line to set")

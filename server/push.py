@@ -75,6 +75,9 @@ class Pusher:
         self.last_error_at: str | None = None
         self.last_heartbeat_at: str | None = None
         self.retry_at: float | None = None  # monotonic time of the next try after a failure
+        # the last seq the backup holds (server/backup.py): nothing after it is sent, so the
+        # platform never has an event a restored station lacks; None: no backup, no limit
+        self.ceiling: Callable[[], int] | None = None
 
     # the station's listener: called on the committing thread, so it only sets a flag
     def wake(self, *_: Any) -> None:
@@ -87,7 +90,8 @@ class Pusher:
             return 0
         settled = 0
         while not self._stop.is_set():
-            batch = self.store.outbox(self.batch_size)
+            batch = self.store.outbox(self.batch_size,
+                                      self.ceiling() if self.ceiling is not None else None)
             if not batch:
                 break
             results = self.client.push_events(batch)
@@ -189,4 +193,5 @@ class Pusher:
             retry = max(0.0, round(self.retry_at - self._monotonic(), 1))
         return {"last_push_error": self.last_error, "last_push_error_at": self.last_error_at,
                 "last_heartbeat_at": self.last_heartbeat_at, "next_retry_seconds": retry,
+                "backed_up_seq": self.ceiling() if self.ceiling is not None else None,
                 **self.store.outbox_status()}

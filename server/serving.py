@@ -24,6 +24,7 @@ from gunicorn.app.base import BaseApplication
 from gunicorn.workers.gthread import ThreadWorker
 from werkzeug.serving import WSGIRequestHandler
 
+from . import backup
 from .config import Settings
 
 if TYPE_CHECKING:
@@ -51,12 +52,14 @@ class Runtime:
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
         self.app: Flask | None = None
+        self.backup: backup.Continuous | None = None
 
     def start(self) -> Flask:
         # imported here: gunicorn's arbiter process never loads the app, only its worker does
         from .web import create_app
 
         app = create_app(self.settings)
+        self._start_backup(app)
         # keys and today's bookings from the platform now, then every sync_interval, in the
         # background: the station serves at once, with or without the link
         app.extensions["clinicq.sync"].start()
@@ -66,6 +69,18 @@ class Runtime:
         app.extensions["clinicq.sessions"].start()  # expired staff sessions end on time
         self.app = app
         return app
+
+    def _start_backup(self, app: Flask) -> None:
+        kind = backup.engine(self.settings.backup)
+        if kind is None or self.settings.database == ":memory:":
+            return
+        store, sync = app.extensions["clinicq"].store, app.extensions["clinicq.sync"]
+        if kind == "litestream":
+            store.set_autocheckpoint(0)  # Litestream checkpoints, after shipping the frames
+        self.backup = backup.Continuous(self.settings, kind, store.last_seq, sync.pusher.wake,
+                                        check=bool(self.settings.central_url))
+        sync.pusher.ceiling = self.backup.backed_up_seq  # the platform gets what is backed up
+        self.backup.start()
 
     def disconnect_clients(self) -> int:
         """Drop every Socket.IO connection at its transport; returns how many there were.
@@ -93,7 +108,11 @@ class Runtime:
         app.extensions["clinicq"].station.stop_timer()
         app.extensions["clinicq.devicewatch"].stop()
         app.extensions["clinicq.sessions"].stop()
+        if self.backup is not None:
+            self.backup.stop_watch()
         app.extensions["clinicq"].store.close()
+        if self.backup is not None:
+            self.backup.stop()
 
 
 class DevRequestHandler(WSGIRequestHandler):

@@ -24,7 +24,7 @@ from .engine.errors import DomainError
 from .engine.events import Event
 from .engine.model import CounterRules, State, StationRules, Ticket
 from .engine.vaccination import DoseScan, Vaccine
-from .store import Store, StoreError, TraceCodeUsed
+from .store import StorageFull, Store, StoreError, TraceCodeUsed
 from .sync import KeyRing
 
 log = logging.getLogger(__name__)
@@ -98,6 +98,9 @@ class StationService:
                 self.store.save(old, new, events, [entry] if entry else [])
             except TraceCodeUsed as err:  # the same box scanned at two desks at once
                 raise DomainError("trace_code_used") from err
+            except StorageFull as err:  # undone whole; the screens keep the state before it
+                log.error("the disk is full: a command was refused: %s", err)
+                raise DomainError("storage_full") from err
             except StoreError as err:
                 log.error("store refused a command's result: %s", err)
                 raise DomainError("conflict") from err

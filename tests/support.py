@@ -123,11 +123,12 @@ class StationProcess:
         while todo:
             pid = todo.pop()
             found.append(pid)
-            try:
-                todo += [int(c) for c in
-                         Path(f"/proc/{pid}/task/{pid}/children").read_text().split()]
-            except OSError:
-                pass
+            # every thread's children: the worker starts Litestream from a thread of its own
+            for task in Path(f"/proc/{pid}/task").glob("*"):
+                try:
+                    todo += [int(c) for c in (task / "children").read_text().split()]
+                except OSError:
+                    pass
         return found
 
     def rss_mb(self) -> float:

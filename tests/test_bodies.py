@@ -29,6 +29,7 @@ from server.auth import PERMISSIONS
 from server.store import Store
 from server.web import create_app
 from server.web.declare import view_doc
+from server.web.security import COOKIE
 
 PER_ENDPOINT = int(os.environ.get("FUZZ_PER_ENDPOINT", "5000"))
 DEEP = b"[" * 1000 + b"]" * 1000  # 2 kB, the body
@@ -109,7 +110,7 @@ def fuzz_routes(endpoints: list[str]) -> dict[str, Any]:
     for role in ("admin", "doctor", "nurse"):
         client = app.test_client()
         sessions[role] = {**login(client, f"demo-{role}"),
-                          "Cookie": f"session={client.get_cookie('session').value}"}  # type: ignore[union-attr]
+                          "Cookie": f"{COOKIE}={client.get_cookie(COOKIE).value}"}  # type: ignore[union-attr]
     call = WsgiCaller(app.wsgi_app)
     routes = {r[2]: r for r in body_routes(app)}
     statuses: dict[str, Counter[int]] = {}

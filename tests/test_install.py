@@ -72,6 +72,7 @@ def test_under_a_root_the_host_commands_are_printed_not_run(
 def test_the_seeded_config_is_valid_and_keeps_its_data_in_the_data_directory(root: Path) -> None:
     settings = config.load(at(root, install.CONFIG))
     assert settings.database == f"{install.DATA}/station.db"
+    assert settings.backup.target == f"{install.DATA}/backup"
     assert (settings.host, settings.port) == ("0.0.0.0", 5000)
     shipped = config.DEFAULT_CONFIG.read_text(encoding="utf-8")
     seeded = at(root, install.CONFIG).read_text(encoding="utf-8")

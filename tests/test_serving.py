@@ -5,6 +5,7 @@ from __future__ import annotations
 import http.client
 import json
 import signal
+import sqlite3
 import threading
 from collections.abc import Iterator
 from pathlib import Path
@@ -13,6 +14,8 @@ from typing import Any
 import pytest
 import socketio
 from support import KIOSK, StationProcess, wait_until
+
+from server.store import Store
 
 pytestmark = pytest.mark.slow
 
@@ -149,8 +152,13 @@ def test_socket_clients_reconnect_to_the_restarted_server(tmp_path: Path) -> Non
 
 def test_a_worker_that_cannot_start_stops_the_server(tmp_path: Path) -> None:
     """No endless restarts: gunicorn gives up when its only worker fails to boot."""
+    # sound and current as a file (`clinicq serve` checks that before gunicorn starts), but
+    # missing a table: the worker's first query fails
     broken = tmp_path / "station.db"
-    broken.write_bytes(b"not a database" * 1000)
+    Store(broken).close()
+    conn = sqlite3.connect(broken)
+    conn.execute("DROP TABLE meta")
+    conn.close()
     with pytest.raises(RuntimeError, match="exited with 3"):
         StationProcess(broken)
 

@@ -1,5 +1,6 @@
 """SQLite store (layer 3, adapter): the only code that talks SQL."""
 
-from .sqlite import Store, StoreError, TraceCodeUsed
+from .errors import StorageFull, StoreError, TraceCodeUsed
+from .sqlite import Store
 
-__all__ = ["Store", "StoreError", "TraceCodeUsed"]
+__all__ = ["Store", "StorageFull", "StoreError", "TraceCodeUsed"]

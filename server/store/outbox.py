@@ -55,14 +55,20 @@ class OutboxStore:
         row = self.db.execute("SELECT value FROM meta WHERE key = ?", [PUSH_ACKED]).fetchone()
         return int(row[0]) if row else 0
 
-    def outbox(self, limit: int) -> list[dict[str, Any]]:
-        """The next `limit` events not yet settled with the platform, in seq order."""
+    def outbox(self, limit: int, upto: int | None = None) -> list[dict[str, Any]]:
+        """The next `limit` events not yet settled with the platform, in seq order (none
+        after `upto`: what the backup does not hold yet, server/backup.py)."""
         with self._lock:
             acked = self._acked()
             rows = self.db.execute(
-                f"SELECT {_COLUMNS} FROM events WHERE seq > ? ORDER BY seq LIMIT ?",
-                [acked, limit]).fetchall()
+                f"SELECT {_COLUMNS} FROM events WHERE seq > ? AND seq <= ? ORDER BY seq "
+                "LIMIT ?", [acked, upto if upto is not None else 2**62, limit]).fetchall()
         return [wire_event(dict(zip(_KEYS, r, strict=True))) for r in rows]
+
+    def last_seq(self) -> int:
+        with self._lock:
+            row = self.db.execute("SELECT max(seq) FROM events").fetchone()
+        return int(row[0] or 0)
 
     def settle(self, answers: Iterable[Answer], answered_at: str) -> int:
         """Record the platform's answers; returns the new watermark. Only the unbroken run

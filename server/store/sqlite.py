@@ -25,20 +25,13 @@ from ..engine.model import State, Ticket
 from . import codec
 from .audit import INSERT_AUDIT, AuditStore, audit_row
 from .changes import ChangesStore
+from .errors import StorageFull, StoreError, TraceCodeUsed
+from .files import refuse_newer
 from .migrations import migrations
 from .outbox import OutboxStore
 from .pairing import PairingStore
 from .reports import ReportStore
 from .sessions import SessionStore
-
-
-class StoreError(Exception):
-    """The database refused a write (a unique key, a full disk); nothing was written."""
-
-
-class TraceCodeUsed(StoreError):
-    """A dose's trace code was recorded before at this station (the unique index said so)."""
-
 
 _STORED_TICKET_COLUMNS = codec.TICKET_COLUMNS + codec.REPORT_COLUMNS
 _UPSERT_TICKET = (
@@ -94,6 +87,7 @@ class Store(OutboxStore, PairingStore, ReportStore, ChangesStore, AuditStore, Se
             self.db.execute("PRAGMA synchronous=FULL")
             self.db.execute("PRAGMA busy_timeout=5000")
             self.db.execute("PRAGMA foreign_keys=ON")
+        refuse_newer(conn, self.path)  # before a migration could touch a newer schema
         migrations.apply(self.db)
 
     def healthy(self) -> bool:
@@ -108,6 +102,12 @@ class Store(OutboxStore, PairingStore, ReportStore, ChangesStore, AuditStore, Se
         with self._lock:
             self.db.close()
 
+    def set_autocheckpoint(self, pages: int) -> None:
+        """`PRAGMA wal_autocheckpoint` of the server's connection; 0 leaves checkpoints to
+        Litestream while it replicates (server/litestream.py)."""
+        with self._lock:
+            self.db.execute(f"PRAGMA wal_autocheckpoint={int(pages)}")
+
     @contextmanager
     def _write(self) -> Iterator[Database]:
         with self._lock:
@@ -115,16 +115,25 @@ class Store(OutboxStore, PairingStore, ReportStore, ChangesStore, AuditStore, Se
             conn.execute("BEGIN IMMEDIATE")
             try:
                 yield self.db
+                conn.execute("COMMIT")
             except sqlite3.IntegrityError as err:
-                conn.execute("ROLLBACK")
+                self._rollback()
                 if "vaccinations.trace_code" in str(err):
                     raise TraceCodeUsed(str(err)) from err
                 raise StoreError(str(err)) from err
-            except BaseException:
-                conn.execute("ROLLBACK")
+            except sqlite3.OperationalError as err:
+                self._rollback()
+                if getattr(err, "sqlite_errorcode", None) == sqlite3.SQLITE_FULL:
+                    raise StorageFull(str(err)) from err
                 raise
-            else:
-                conn.execute("COMMIT")
+            except BaseException:
+                self._rollback()
+                raise
+
+    def _rollback(self) -> None:
+        # a COMMIT that failed (a full disk) may have rolled back already
+        if self.db.conn.in_transaction:
+            self.db.conn.execute("ROLLBACK")
 
     def _first(self, sql: str, params: list[Any]) -> dict[str, Any] | None:
         """The first row of a query, as a dict. Plain SQL on the paths every request takes:

@@ -12,6 +12,7 @@ from contracts import i18n
 from contracts.protocol import ApiError
 
 from ..engine.errors import DomainError
+from ..store import StorageFull
 
 log = logging.getLogger(__name__)
 
@@ -109,6 +110,7 @@ STATUS: dict[str, int] = {
     "method_not_allowed": 405,
     "too_large": 413,
     "internal_error": 500,
+    "storage_full": 503,  # the station's disk is full: nothing was written; try again later
 }
 
 
@@ -138,6 +140,11 @@ def init_app(app: Flask) -> None:
         response = error_response(err.code, err.params)
         response.headers.update(err.headers)
         return response
+
+    @app.errorhandler(StorageFull)
+    def storage_full(err: StorageFull) -> Response:  # a write outside the station service
+        log.error("the disk is full: %s %s refused: %s", request.method, request.path, err)
+        return error_response("storage_full")
 
     @app.errorhandler(HTTPException)
     def http_error(err: HTTPException) -> Response | HTTPException:

@@ -289,6 +289,10 @@ class SyncStatus(BaseModel):
     conflicts: int
     rejected: int
     next_retry_seconds: float | None
+    backed_up_seq: int | None = Field(
+        None, description="the last event the backup holds; none after it is sent yet, so "
+                          "the platform never has one a restored station lacks (null: no "
+                          "backup)")
     problems: list[SyncProblem] = Field(description="the latest conflicting or rejected events")
 
 
