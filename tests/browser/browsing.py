@@ -20,6 +20,54 @@ MARKS = [
 ]
 
 
+# Each page reports what the Content-Security-Policy refused: the event, from a script that runs
+# before the page's own, and Chromium's console line ("Refused to ...") as a second witness.
+_REPORT_VIOLATIONS = """document.addEventListener("securitypolicyviolation", function (e) {
+  console.error("CSP violation: " + e.violatedDirective + " blocked " + (e.blockedURI || "inline")
+                + " at " + e.sourceFile + ":" + e.lineNumber);
+}, true);"""
+
+
+def _is_violation(text: str) -> bool:
+    return (text.startswith("CSP violation:") or "Content Security Policy" in text
+            or text.startswith("Refused to"))
+
+
+class WatchedBrowser:
+    """A Playwright browser whose every context (and so every page) records the CSP violations
+    its pages meet in `violations`; the browser tests' fixtures fail a test that met any."""
+
+    def __init__(self, browser: object) -> None:
+        self._browser = browser
+        self.violations: list[str] = []
+
+    def __getattr__(self, name: str) -> object:
+        return getattr(self._browser, name)
+
+    def _watch(self, context):
+        context.add_init_script(_REPORT_VIOLATIONS)
+        context.on("console", lambda message: self._console(message))
+        return context
+
+    def _console(self, message) -> None:
+        if _is_violation(message.text):
+            self.violations.append(f"{message.page.url if message.page else '?'}: {message.text}")
+
+    def new_context(self, **options: object):
+        return self._watch(self._browser.new_context(**options))
+
+    def new_page(self, **options: object):
+        context = self.new_context(**options)
+        page = context.new_page()
+        # like Browser.new_page: closing the page closes its own context
+        page.on("close", lambda _page: context.close())
+        return page
+
+    def take_violations(self) -> list[str]:
+        found, self.violations = self.violations, []
+        return sorted(set(found))
+
+
 def staff_console(context, base: str, username: str = "demo-nurse"):
     """The console page, logged in through its own login form (the demo's password is the
     user name)."""

@@ -15,6 +15,7 @@ import pytest
 import requests
 from flask import Flask
 from support import KIOSK, OUTPUT, LiveServer, wait_until
+from browsing import WatchedBrowser
 
 from contracts.names import mask_name
 from server import config
@@ -41,7 +42,8 @@ def browser() -> Iterator[object]:
 
     with sync_playwright() as p:
         # a TV's browser is set to autoplay in kiosk mode, but the display must not count on it
-        b = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=FLAGS)
+        b = WatchedBrowser(p.chromium.launch(executable_path=CHROMIUM, headless=True,
+                                             args=FLAGS))
         yield b
         b.close()
 
