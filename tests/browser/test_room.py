@@ -14,8 +14,8 @@ from pathlib import Path
 import pytest
 import requests
 from flask import Flask
-from support import KIOSK, OUTPUT, LiveServer, wait_until
 from browsing import WatchedBrowser
+from support import KIOSK, OUTPUT, LiveServer, wait_until
 
 from contracts.names import mask_name
 from server import config
