@@ -68,7 +68,8 @@ def test_platform_answers_carry_the_headers(tmp_path: Path, path: str) -> None:
 TEMPLATES = [Path(d) for d in ("server/web/templates", "kiosk/templates", "display/templates",
                                "central/templates")]
 INLINE = [
-    (re.compile(r"<script(?![^>]*\bsrc=)(?![^>]*type=\"application/json\")[^>]*>"), "inline script"),
+    (re.compile(r"<script(?![^>]*\bsrc=)(?![^>]*type=\"application/json\")[^>]*>"),
+     "inline script"),
     (re.compile(r"<style\b"), "inline <style>"),
     (re.compile(r"\sstyle=", re.I), "style attribute"),
     (re.compile(r"\son[a-z]+\s*=", re.I), "on* handler"),

@@ -9,7 +9,7 @@ from datetime import datetime
 
 import pytest
 from axe import assert_clean
-from browsing import MARKS, shot, staff_console
+from browsing import MARKS, shot, staff_console, wait_for_function
 from flask.testing import FlaskClient
 from report_day import DAY, build_day
 from support import TZ, FakeClock, LiveServer
@@ -48,9 +48,9 @@ def admin_page(browser, base: str, path: str, lang: str = "zh", size=(1366, 768)
 
 
 def wait_drawn(page) -> None:
-    page.wait_for_function("document.body.dataset.report !== undefined")
+    wait_for_function(page, "document.body.dataset.report !== undefined")
     for chart in CHARTS:
-        page.wait_for_function(f"document.getElementById('{chart}-chart').dataset.drawn")
+        wait_for_function(page, f"document.getElementById('{chart}-chart').dataset.drawn")
 
 
 @pytest.mark.parametrize("lang", ["zh", "en"])
@@ -88,7 +88,7 @@ def test_a_range_is_chosen_on_the_page(browser, live_server: LiveServer,
     ctx, page = admin_page(browser, live_server.url, "/admin/reports", "en")
     wait_drawn(page)
     page.click("button[data-days='7']")
-    page.wait_for_function("document.body.dataset.report === '2026-11-21/2026-11-27'")
+    wait_for_function(page, "document.body.dataset.report === '2026-11-21/2026-11-27'")
     assert page.input_value("#from") == "2026-11-21"
     assert page.locator("#arrivals_day-table tbody tr").count() == 7
     # a reversed range: the server's words, nothing redrawn
