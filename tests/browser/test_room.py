@@ -192,7 +192,10 @@ def test_the_phone_page_follows_the_ticket(browser, room) -> None:
     response = page.goto(f"{base}/t/{mine['code']}")
     assert response is not None and response.status == 200
     html = requests.get(f"{base}/t/{mine['code']}", timeout=5).content
-    assert len(html) <= 60 * 1024
+    # the page with its own script and style (static files since the strict CSP): still small
+    own = [requests.get(f"{base}/static/{name}", timeout=5).content
+           for name in ("js/phone.js", "css/phone.css")]
+    assert len(html) + sum(len(body) for body in own) <= 60 * 1024
     assert page.locator("#num").inner_text() == mine["number"]
     wait_for_function(page, "document.getElementById('facts').textContent.indexOf('1') >= 0")
     shot(page, "phone-waiting")
