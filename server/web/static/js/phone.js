@@ -2,7 +2,8 @@
 // in the #page-data JSON element (strict CSP: no inline script).
 (function () {
   "use strict";
-  var P = JSON.parse(document.getElementById("page-data").textContent), T = P.strings, me = P.start.ticket, seq = P.start.seq;
+  var P = JSON.parse(document.getElementById("page-data").textContent);
+  var T = P.strings, me = P.start.ticket, seq = P.start.seq;
   var mpp = P.start.minutes_per_position || 0, was = me.status, ws = null, delay = 1000;
   function $(id) { return document.getElementById(id); }
   function fill(s, k, v) { return s.replace("{" + k + "}", v); }
