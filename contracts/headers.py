@@ -2,9 +2,12 @@
 plain WSGI middleware (so pages, API, static files, errors and Socket.IO's polling all get them,
 whatever answered).
 
-The policy is the part of the strict CSP the pages already meet: no plugins, no <base>, no
-framing. `script-src 'self'` waits until the templates' inline scripts have moved to static
-files (issue 14, point 5).
+The policy is strict (issue 14, point 5): scripts and styles only from the answering server's
+own files: no inline script, no `on*=` attribute, no `javascript:` URL, no inline <style>
+or style attribute (a page's data travels in a `<script type="application/json">` element,
+which the browser never runs). Images and media also allow `data:` (the display's silent WAV
+that unlocks audio) and `blob:`; connections go to the same origin, over WebSocket too
+(Socket.IO, the phone page). No plugins, no <base>, no framing, forms post only to it.
 """
 
 from __future__ import annotations
@@ -12,7 +15,19 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from typing import Any
 
-CSP = "object-src 'none'; base-uri 'none'; frame-ancestors 'none'"
+CSP = "; ".join((
+    "default-src 'self'",
+    "script-src 'self'",
+    "style-src 'self'",
+    "img-src 'self' data:",
+    "media-src 'self' blob: data:",
+    "connect-src 'self' ws: wss:",
+    "font-src 'self'",
+    "object-src 'none'",
+    "base-uri 'none'",
+    "frame-ancestors 'none'",
+    "form-action 'self'",
+))
 HEADERS = (
     ("Content-Security-Policy", CSP),
     ("X-Content-Type-Options", "nosniff"),

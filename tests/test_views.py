@@ -127,7 +127,8 @@ def test_the_phone_page_carries_its_ticket_only(day: dict[str, Any]) -> None:
     booked = day["mine"][1]
     page = requests.get(f"{day['base']}/t/{booked['code']}", timeout=5)
     assert page.status_code == 200
-    start = json.loads(re.search(r"var P = (\{.*?\}), T =", page.text).group(1))["start"]
+    data = re.search(r'<script type="application/json" id="page-data">(.*?)</script>', page.text)
+    start = json.loads(data.group(1))["start"]
     assert set(start["ticket"]) == set(PHONE_FIELDS) and start["ticket"]["id"] == booked["id"]
     for secret in (booked["booking_id"], booked["name_masked"], day["theirs"]["code"]):
         assert secret not in page.text.replace(booked["code"], "")

@@ -5,7 +5,7 @@
 // what it drew, lists are bounded, one audio element plays everything.
 (function () {
   "use strict";
-  var D = window.DISPLAY, T = D.strings, el = Clinicq.el;
+  var D = Clinicq.pageData(), T = D.strings, el = Clinicq.el;
   var token = Clinicq.deviceToken("display");
   var conn = document.getElementById("conn");
   var FRESH_MS = 8000, RECENT = 6;

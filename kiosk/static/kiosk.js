@@ -2,7 +2,7 @@
 // the result in large type. Its device token comes from the URL fragment (#token=...).
 (function () {
   "use strict";
-  var K = window.KIOSK, T = K.strings, api = Clinicq.api;
+  var K = Clinicq.pageData(), T = K.strings, api = Clinicq.api;
   var token = Clinicq.deviceToken("kiosk");
   var input = document.getElementById("code");
   var idle = document.getElementById("idle"), result = document.getElementById("result");
@@ -205,7 +205,7 @@
   // community notices, posted by the station's administrator, scroll along the bottom
   function notices(list) {
     var box = document.getElementById("ticker"), text = document.getElementById("ticker-text");
-    var english = window.KIOSK.lang === "en";
+    var english = K.lang === "en";
     text.textContent = "";
     list.forEach(function (n) {
       text.appendChild(Clinicq.el("span", {text: english && n.text_en ? n.text_en : n.text}));

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import requests
 from axe import assert_clean
-from browsing import MARKS, admin_page, shot
+from browsing import MARKS, admin_page, shot, wait_for_function
 from support import LiveServer
 
 pytestmark = MARKS
@@ -45,12 +45,12 @@ def test_the_change_history_says_who_changed_what(browser, live_server: LiveServ
     shot(page, "admin-changes")
     assert_clean(page, base, "the change history")
     page.click("#older")
-    page.wait_for_function("document.querySelectorAll('#changes tr').length === 9")
+    wait_for_function(page, "document.querySelectorAll('#changes tr').length === 9")
     assert page.locator("#changes td.what").last.inner_text() == \
         "演示管理员 添加了护士 护士00（nurse00）"
     assert page.locator("#older").is_hidden() and page.locator("#newest").is_visible()
     page.click("#newest")
-    page.wait_for_function("document.querySelectorAll('#changes tr').length === 50")
+    wait_for_function(page, "document.querySelectorAll('#changes tr').length === 50")
     # in English
     page.goto(f"{base}/admin/changes?lang=en")
     page.wait_for_selector("#changes tr")

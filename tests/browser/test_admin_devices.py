@@ -9,7 +9,7 @@ import re
 import pytest
 import requests
 from axe import assert_clean
-from browsing import MARKS, shot, staff_console
+from browsing import MARKS, shot, staff_console, wait_for_function
 from support import KIOSK, LiveServer
 
 pytestmark = MARKS
@@ -20,7 +20,7 @@ def new_display(browser, base: str):
     ctx = browser.new_context(viewport={"width": 1280, "height": 720})  # its own storage
     page = ctx.new_page()
     page.goto(f"{base}/display")
-    page.wait_for_function("/^[A-Z0-9]{3}-[A-Z0-9]{3}$/.test("
+    wait_for_function(page, "/^[A-Z0-9]{3}-[A-Z0-9]{3}$/.test("
                            "document.querySelector('#pairing-code').textContent)")
     return ctx, page
 
@@ -41,7 +41,7 @@ def test_an_admin_pairs_and_revokes_a_display_from_the_devices_page(
     page.fill("#pair-name", "二楼候诊屏")
     page.check("input[name=kind][value=display]")
     page.click("#pair-form button[type=submit]")
-    page.wait_for_function("document.getElementById('pair-message').textContent"
+    wait_for_function(page, "document.getElementById('pair-message').textContent"
                            ".includes('二楼候诊屏')")
     tv.wait_for_selector("#pairing", state="hidden", timeout=15000)
     row = "#devices tr:has(td:text-is('二楼候诊屏'))"
@@ -60,7 +60,7 @@ def test_an_admin_pairs_and_revokes_a_display_from_the_devices_page(
     page.click(f"{row} button.danger")
     page.wait_for_selector(f"{row} .state.revoked")
     tv.wait_for_selector("#pairing:not([hidden])", timeout=15000)
-    tv.wait_for_function("/^[A-Z0-9]{3}-[A-Z0-9]{3}$/.test("
+    wait_for_function(tv, "/^[A-Z0-9]{3}-[A-Z0-9]{3}$/.test("
                          "document.querySelector('#pairing-code').textContent) && "
                          f"document.querySelector('#pairing-code').textContent !== '{code}'")
     tv_ctx.close()

@@ -6,7 +6,7 @@ and the devices page (which reads its health every 5 s) is shown to get the mess
 from __future__ import annotations
 
 import requests
-from browsing import MARKS, shot, staff_console
+from browsing import MARKS, shot, staff_console, wait_for_function
 from support import LiveServer
 
 pytestmark = MARKS
@@ -40,7 +40,7 @@ def test_one_admins_change_shows_on_the_others_open_pages(browser,
             page.on("websocket", lambda ws: ws.on(
                 "framereceived", lambda payload: frames.append(payload)))
         page.goto(f"{base}/admin/{name}")
-        page.wait_for_function("document.body.dataset.live === 'on'")
+        wait_for_function(page, "document.body.dataset.live === 'on'")
         page.evaluate("window.notReloaded = true")
         pages[name] = page
     pages["staff"].wait_for_selector("#staff tr[data-user=demo-nurse]")
@@ -75,7 +75,7 @@ def test_one_admins_change_shows_on_the_others_open_pages(browser,
     tv_ctx = browser.new_context(viewport={"width": 1280, "height": 720})
     tv = tv_ctx.new_page()
     tv.goto(f"{base}/display")
-    tv.wait_for_function("/^[A-Z0-9]{3}-[A-Z0-9]{3}$/.test("
+    wait_for_function(tv, "/^[A-Z0-9]{3}-[A-Z0-9]{3}$/.test("
                          "document.querySelector('#pairing-code').textContent)")
     act.goto(f"{base}/admin/devices")
     act.fill("#pair-code", tv.locator("#pairing-code").inner_text())

@@ -5,7 +5,7 @@ removed from the page; a blank notice or bad minutes are told next to their fiel
 from __future__ import annotations
 
 from axe import assert_clean
-from browsing import MARKS, admin_page, shot
+from browsing import MARKS, admin_page, shot, wait_for_function
 from support import LiveServer
 
 pytestmark = MARKS
@@ -35,7 +35,7 @@ def test_a_notice_posted_on_the_page_runs_on_the_display(browser,
     page.click("#post-form button[type=submit]")
     page.wait_for_selector("#notices tr td.text:text-is('今天下午 2 点起暂停接种，请明天再来')")
     assert "已发布" in page.locator("#message").inner_text()
-    tv.wait_for_function("document.getElementById('ticker-text').textContent"
+    wait_for_function(tv, "document.getElementById('ticker-text').textContent"
                          ".includes('今天下午 2 点起暂停接种')")
     assert tv.locator("#ticker").is_visible()
     shot(page, "admin-notices")
@@ -44,7 +44,7 @@ def test_a_notice_posted_on_the_page_runs_on_the_display(browser,
     # an English display shows the English text
     en = tv_ctx.new_page()
     en.goto(f"{base}/display?lang=en#token=demo-display-token")
-    en.wait_for_function("document.getElementById('ticker-text').textContent"
+    wait_for_function(en, "document.getElementById('ticker-text').textContent"
                          ".includes('No vaccinations after 2 pm')")
     en.close()
     # removed, confirmed: the display's ticker goes

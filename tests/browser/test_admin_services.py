@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import pytest
 from axe import assert_clean
-from browsing import MARKS, shot, staff_console
+from browsing import MARKS, shot, staff_console, wait_for_function
 from support import LiveServer
 
 pytestmark = MARKS
@@ -33,7 +33,7 @@ def test_an_admin_adds_a_counter_and_open_consoles_offer_it(
     page.fill("#counter-form input[name=name]", "3号诊室")
     page.fill("#counter-form input[name=spoken]", "三号诊室")
     page.click("#counter-form button[type=submit]")  # no service chosen: said beside it
-    page.wait_for_function("document.querySelector('#counter-form [data-error=services]')"
+    wait_for_function(page, "document.querySelector('#counter-form [data-error=services]')"
                            ".textContent.includes('至少')")
     shot(page, "admin-services-counter-error")
     assert_clean(page, base, "the counter dialog with an error")
@@ -53,7 +53,7 @@ def test_an_admin_adds_a_counter_and_open_consoles_offer_it(
     page.fill("#service-form input[name=opens]", "08:00")
     page.fill("#service-form input[name=closes]", "11:30")
     page.click("#service-form button[type=submit]")
-    page.wait_for_function("document.querySelector('#service-form [data-error=prefix]')"
+    wait_for_function(page, "document.querySelector('#service-form [data-error=prefix]')"
                            ".textContent.includes('前缀')")
     assert page.locator("#service-form input[name=prefix]").get_attribute(
         "aria-invalid") == "true"

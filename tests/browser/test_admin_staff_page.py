@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import pytest
 from axe import assert_clean
-from browsing import MARKS, admin_page, shot, staff_console
+from browsing import MARKS, admin_page, shot, staff_console, wait_for_function
 from support import LiveServer
 
 pytestmark = MARKS
@@ -32,7 +32,7 @@ def test_an_admin_adds_resets_and_disables_a_nurse(browser, live_server: LiveSer
     page.fill("#add-username", "demo-nurse")
     page.fill("#add-password", "long-enough")
     page.click("#add-form button[type=submit]")
-    page.wait_for_function("document.getElementById('add-username-error').textContent"
+    wait_for_function(page, "document.getElementById('add-username-error').textContent"
                            ".includes('demo-nurse')")
     assert page.locator("#add-password-error").inner_text() == ""
     # added

@@ -11,7 +11,7 @@ import re
 
 import requests
 from axe import assert_clean
-from browsing import MARKS, shot, staff_console
+from browsing import MARKS, shot, staff_console, wait_for_function
 from support import KIOSK, FakeClock, LiveServer
 
 pytestmark = MARKS
@@ -38,7 +38,7 @@ def test_an_admin_runs_the_station_from_the_pages(browser, live_server: LiveServ
     tv_ctx = browser.new_context(viewport={"width": 1920, "height": 1080})
     tv = tv_ctx.new_page()
     tv.goto(f"{base}/display")
-    tv.wait_for_function("/^[A-Z0-9]{3}-[A-Z0-9]{3}$/.test("
+    wait_for_function(tv, "/^[A-Z0-9]{3}-[A-Z0-9]{3}$/.test("
                          "document.querySelector('#pairing-code').textContent)")
     code = tv.locator("#pairing-code").inner_text()
     assert CODE.match(code)
@@ -56,7 +56,7 @@ def test_an_admin_runs_the_station_from_the_pages(browser, live_server: LiveServ
     page.check("input[name=kind][value=display]")
     shot(page, "walkthrough-02-devices-code-typed")
     page.click("#pair-form button[type=submit]")
-    page.wait_for_function(f"document.getElementById('pair-message').textContent.includes('{TV}')")
+    wait_for_function(page, f"document.getElementById('pair-message').textContent.includes('{TV}')")
     page.wait_for_selector(f"#devices tr:has(td:text-is('{TV}'))")
     assert page.locator("#updated").inner_text() == "更新于 09:00:00"  # the station's time
     shot(page, "walkthrough-03-devices-paired")
@@ -121,7 +121,7 @@ def test_an_admin_runs_the_station_from_the_pages(browser, live_server: LiveServ
     page.wait_for_selector(f"#notices tr td.text:text-is('{NOTICE}')")
     shot(page, "walkthrough-09-notice-posted")
     assert_clean(page, base, "the notices page")
-    tv.wait_for_function("document.getElementById('ticker-text').textContent"
+    wait_for_function(tv, "document.getElementById('ticker-text').textContent"
                          ".includes('今天下午 2 点起暂停接种')")
     assert tv.locator("#ticker").is_visible()
     shot(tv, "walkthrough-10-display-notice")
@@ -131,13 +131,13 @@ def test_an_admin_runs_the_station_from_the_pages(browser, live_server: LiveServ
         r = requests.post(f"{base}/api/v1/tickets", json={"service": "A"}, headers=KIOSK,
                           timeout=5)
         assert r.status_code == 201
-    tv.wait_for_function("document.querySelector('#services [data-service=A] .next')"
+    wait_for_function(tv, "document.querySelector('#services [data-service=A] .next')"
                          ".textContent.includes('A002')")
     clock.advance(minutes=6)
     console.click("#counter-picker button[data-counter=A3]")
     console.click("#call-next")
-    console.wait_for_function("document.getElementById('current-number').textContent === 'A001'")
-    tv.wait_for_function("document.querySelector('#counters [data-counter=A3] .cnum')"
+    wait_for_function(console, "document.getElementById('current-number').textContent === 'A001'")
+    wait_for_function(tv, "document.querySelector('#counters [data-counter=A3] .cnum')"
                          ".textContent === 'A001'")
     assert "3号诊室" in tv.locator("#counters [data-counter=A3]").inner_text()
     shot(console, "walkthrough-11-console-called")
@@ -146,7 +146,7 @@ def test_an_admin_runs_the_station_from_the_pages(browser, live_server: LiveServ
     console.wait_for_selector("button[data-action=complete]:enabled")
     clock.advance(minutes=4)
     console.click("button[data-action=complete]")
-    console.wait_for_function("document.getElementById('current-number').textContent !== 'A001'")
+    wait_for_function(console, "document.getElementById('current-number').textContent !== 'A001'")
 
     # 8. the change history says who did all this
     page.goto(f"{base}/admin/changes")
@@ -159,10 +159,10 @@ def test_an_admin_runs_the_station_from_the_pages(browser, live_server: LiveServ
 
     # 9. today's report, with its charts drawn
     page.goto(f"{base}/admin/reports")
-    page.wait_for_function("document.body.dataset.report !== undefined")
+    wait_for_function(page, "document.body.dataset.report !== undefined")
     assert page.input_value("#from") == clock().date().isoformat()
     for chart in ("arrivals_day", "arrivals_hour", "waits_hour", "counters"):
-        page.wait_for_function(f"document.getElementById('{chart}-chart').dataset.drawn")
+        wait_for_function(page, f"document.getElementById('{chart}-chart').dataset.drawn")
         drawn = page.evaluate(DRAWN, chart)
         assert drawn["painted"] > 2000 and drawn["points"] > 0, (chart, drawn)
     assert "3号诊室" in page.locator("#counters-table").inner_text()

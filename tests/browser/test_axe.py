@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 import requests
 from axe import assert_clean
-from browsing import MARKS, shot, staff_console
+from browsing import MARKS, shot, staff_console, wait_for_function
 from support import KIOSK, FakeClock, LiveServer
 from test_vaccination_pages import booked_and_screened
 
@@ -35,8 +35,8 @@ def test_console_is_axe_clean_and_fits(browser, live_server: LiveServer, store: 
         page.wait_for_selector("#queue tr[data-ticket]")
         assert page.locator("button[data-action=complete]").is_disabled()
         page.click("#call-next")
-        page.wait_for_function("document.getElementById('current-number').textContent !== '—'")
-        page.wait_for_function("!document.querySelector('button[data-action=start]').disabled")
+        wait_for_function(page, "document.getElementById('current-number').textContent !== '—'")
+        wait_for_function(page, "!document.querySelector('button[data-action=start]').disabled")
         assert page.locator("button[data-action=complete]").is_disabled()
         shot(page, f"console-with-ticket-{w}x{h}")
         assert_clean(page, base, f"console with a called ticket at {w}x{h}")
@@ -48,7 +48,7 @@ def test_console_is_axe_clean_and_fits(browser, live_server: LiveServer, store: 
         page.click("#counter-picker button[data-counter=V1]")
         page.wait_for_selector(f"#queue tr[data-ticket='{t['id']}']")
         page.click("#call-next")
-        page.wait_for_function(
+        wait_for_function(page,
             f"document.getElementById('current-number').textContent === '{t['number']}'")
         page.keyboard.press("s")
         page.wait_for_selector("#trace-code")
@@ -87,7 +87,7 @@ def test_an_expired_session_asks_to_log_in_again(browser, live_server: LiveServe
         page.click("#counter-picker button[data-counter=V1]")
         ctx.clear_cookies()  # what a night's idle timeout leaves: no session at the server
         requests.post(f"{base}/api/v1/tickets", json={"service": "V"}, headers=KIOSK, timeout=5)
-        page.wait_for_function("!document.getElementById('call-next').disabled")
+        wait_for_function(page, "!document.getElementById('call-next').disabled")
         page.click("#call-next")
         page.wait_for_selector("#expired button")
         shot(page, "console-session-expired")

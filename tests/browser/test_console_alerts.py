@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import requests
 from axe import assert_clean
-from browsing import MARKS, shot, staff_console
+from browsing import MARKS, shot, staff_console, wait_for_function
 from support import KIOSK, LiveServer
 
 pytestmark = MARKS
@@ -24,7 +24,7 @@ def test_a_kiosk_out_of_paper_alerts_the_console(browser, live_server: LiveServe
     watch.check()
     ctx = browser.new_context(viewport={"width": 1366, "height": 768})
     page = staff_console(ctx, base)
-    page.wait_for_function("window.Clinicq && document.getElementById('conn').hidden")
+    wait_for_function(page, "window.Clinicq && document.getElementById('conn').hidden")
     assert page.locator("#device-alerts").is_hidden()
     report(base, "paper_out")
     watch.check()

@@ -13,7 +13,7 @@ from datetime import timedelta
 
 import requests
 from axe import assert_clean
-from browsing import MARKS, shot, staff_console
+from browsing import MARKS, shot, staff_console, wait_for_function
 from support import KIOSK, FakeClock, LiveServer
 
 from server.store import Store
@@ -104,7 +104,7 @@ def assert_one_screen(page, width: int, height: int) -> None:
 
 def rows(page, body: str, n: int) -> None:
     """Wait until the table body `body` lists `n` tickets."""
-    page.wait_for_function("([sel, n]) => document.querySelectorAll(sel + ' tr[data-ticket]')"
+    wait_for_function(page, "([sel, n]) => document.querySelectorAll(sel + ' tr[data-ticket]')"
                            ".length === n", arg=[body, n], timeout=5000)
 
 
@@ -141,7 +141,7 @@ def test_a_clinic_counter_fits_one_screen(browser, live_server: LiveServer, stor
             found = page.locator("#assist-results").inner_text()
             assert "张伟" in found and "门诊" in found and "\tA\t" not in found, found
             page.click("#call-next")
-            page.wait_for_function(
+            wait_for_function(page,
                 "document.getElementById('current-number').textContent === 'A003'")
             assert page.locator("#current-name").inner_text() == "王芳"
             assert page.locator("#vax").is_hidden()  # no vaccination at a consulting room
@@ -189,7 +189,7 @@ def test_a_vaccination_counter_fits_one_screen(browser, live_server: LiveServer,
 
 def message(page, text: str) -> str:
     """Wait for the desk's message line to say `text`; its whole text."""
-    page.wait_for_function("(t) => document.getElementById('message').textContent"
+    wait_for_function(page, "(t) => document.getElementById('message').textContent"
                            ".indexOf(t) >= 0", arg=text, timeout=5000)
     return page.locator("#message").inner_text()
 
@@ -199,7 +199,7 @@ def at_counter(browser, base: str, counter: str, username: str = "demo-nurse",
     ctx = browser.new_context(viewport={"width": size[0], "height": size[1]})
     page = staff_console(ctx, base, username)
     page.click(f"#counter-picker button[data-counter={counter}]")
-    page.wait_for_function("document.getElementById('current-status').textContent !== ''")
+    wait_for_function(page, "document.getElementById('current-status').textContent !== ''")
     return ctx, page
 
 
@@ -214,7 +214,7 @@ def test_walk_in_restore_and_undo_from_the_desk(browser, live_server: LiveServer
         # a walk-in for the resident at the desk: its number said, and in the queue
         page.click("#walkin button[data-walkin=A]")
         assert message(page, "已发现场号").startswith("A001")
-        page.wait_for_function("document.querySelector('#queue td.num') &&"
+        wait_for_function(page, "document.querySelector('#queue td.num') &&"
                                " document.querySelector('#queue td.num').textContent === 'A001'")
         page.click("#walkin button[data-walkin=A]")
         message(page, "A002 · 已发现场号")
@@ -222,27 +222,27 @@ def test_walk_in_restore_and_undo_from_the_desk(browser, live_server: LiveServer
 
         # called, missed: in the no-show list; Restore puts it back with its number
         page.click("#call-next")
-        page.wait_for_function("document.getElementById('current-number').textContent"
+        wait_for_function(page, "document.getElementById('current-number').textContent"
                                " === 'A001'")
         page.click("button[data-action=no-show]")
         rows(page, "#noshows", 1)
         assert queued(page) == ["A002"]
         page.click("#noshows button[aria-label='恢复排队 A001']")
         message(page, "A001 · 已按原号码恢复排队")
-        page.wait_for_function("document.querySelectorAll('#queue td.num').length === 2")
+        wait_for_function(page, "document.querySelectorAll('#queue td.num').length === 2")
         assert "A001" in queued(page)
         rows(page, "#noshows", 0)
         assert page.locator("#noshows").inner_text() == "今日暂无过号"
 
         # undo says what it undid: the call of A00x is taken back, the ticket waits again
         page.click("#call-next")
-        page.wait_for_function("document.getElementById('current-number').textContent"
+        wait_for_function(page, "document.getElementById('current-number').textContent"
                                " !== '—'")
         called = page.locator("#current-number").inner_text()
         page.click("#undo")
         said = message(page, "已撤销")
         assert said == f"已撤销: {called} 等候中", said
-        page.wait_for_function("document.getElementById('current-number').textContent"
+        wait_for_function(page, "document.getElementById('current-number').textContent"
                                " === '—'")
         assert sorted(queued(page)) == ["A001", "A002"]
         shot(page, "console-restore-undo")
@@ -257,16 +257,16 @@ def test_the_last_recall_says_the_resident_is_a_no_show(browser,
     ctx, page = at_counter(browser, base, "A1")
     try:
         page.click("#call-next")
-        page.wait_for_function("document.getElementById('current-number').textContent"
+        wait_for_function(page, "document.getElementById('current-number').textContent"
                                " === 'A001'")
         for n in (2, 3):  # the test station allows two recalls
             page.click("button[data-action=recall]")
-            page.wait_for_function(f"document.getElementById('current-status').textContent"
+            wait_for_function(page, f"document.getElementById('current-status').textContent"
                                    f".indexOf('×{n}') >= 0")
         page.click("button[data-action=recall]")  # one more: no more calls, a no-show
         assert message(page, "已达最多呼叫次数") == "A001 · 已达最多呼叫次数，记为过号"
         rows(page, "#noshows", 1)
-        page.wait_for_function("document.getElementById('current-number').textContent"
+        wait_for_function(page, "document.getElementById('current-number').textContent"
                                " === '—'")
         shot(page, "console-last-recall")
     finally:
@@ -318,7 +318,7 @@ def test_a_break_and_call_next_ending_it(browser, live_server: LiveServer) -> No
         page.click("#pause")
         page.wait_for_selector("#paused-banner:visible")
         page.click("#call-next")
-        page.wait_for_function("document.getElementById('current-number').textContent"
+        wait_for_function(page, "document.getElementById('current-number').textContent"
                                " === 'A001'")
         page.wait_for_selector("#paused-banner", state="hidden")
         assert page.locator("#pause").get_attribute("aria-pressed") == "false"

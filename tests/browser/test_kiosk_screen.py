@@ -7,7 +7,7 @@ from __future__ import annotations
 import pytest
 import requests
 from axe import assert_axe_clean
-from browsing import MARKS, shot
+from browsing import MARKS, shot, wait_for_function
 from support import LiveServer, wait_until
 
 pytestmark = MARKS
@@ -56,7 +56,7 @@ def test_kiosk_screens_at_each_size(browser, live_server: LiveServer, size: str)
     page.wait_for_selector("#result-error:not([hidden])")
     assert "10:30 以后再来" in page.locator("#r-error").inner_text()
     assert "返回" in page.locator("#done").inner_text()
-    page.wait_for_function("document.getElementById('countdown').textContent.length > 0")
+    wait_for_function(page, "document.getElementById('countdown').textContent.length > 0")
     assert_axe_clean(page, base, f"error {size}")
     shot(page, f"kiosk-error-{size}")
     ctx.close()

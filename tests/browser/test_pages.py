@@ -8,7 +8,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import requests
-from browsing import MARKS, shot, staff_console
+from browsing import MARKS, shot, staff_console, wait_for_function
 from support import KIOSK, LiveServer, StationProcess, free_port
 
 pytestmark = MARKS
@@ -30,7 +30,7 @@ def test_nurse_calls_and_display_shows_it(browser, live_server: LiveServer) -> N
     console.click("#counter-picker button[data-counter=V1]")
     console.wait_for_selector("#queue tr[data-ticket]")
     console.click("#call-next")
-    console.wait_for_function(
+    wait_for_function(console,
         "document.getElementById('current-number').textContent === 'V001'", timeout=2000)
 
     # the display shows the call within a second, highlighted
@@ -42,17 +42,17 @@ def test_nurse_calls_and_display_shows_it(browser, live_server: LiveServer) -> N
 
     # keyboard: S starts, Space completes-and-calls the next one
     console.keyboard.press("s")
-    console.wait_for_function(
+    wait_for_function(console,
         "document.getElementById('current-status').textContent.length > 0")
     console.keyboard.press(" ")
-    console.wait_for_function(
+    wait_for_function(console,
         "document.getElementById('current-number').textContent === 'V002'", timeout=2000)
-    display.wait_for_function(
+    wait_for_function(display,
         "document.querySelector('.counter[data-counter=V1] .cnum').textContent === 'V002'",
         timeout=1000)
     # P reprints the counter's ticket; no kiosk agent runs here, and the console says so
     console.keyboard.press("p")
-    console.wait_for_function(
+    wait_for_function(console,
         "document.getElementById('message').textContent.indexOf('补打') >= 0", timeout=2000)
     display_ctx.close()
     console_ctx.close()
@@ -99,7 +99,7 @@ def test_kiosk_walk_in_shows_the_number(browser, live_server: LiveServer) -> Non
     page.press("#code", "Enter")
     page.wait_for_selector("#screen:not([hidden])")
     page.click("#q-skip")
-    page.wait_for_function("document.getElementById('r-number').textContent === 'V002'")
+    wait_for_function(page, "document.getElementById('r-number').textContent === 'V002'")
     page.click("#done")
     page.fill("#code", "NOT-A-BOOKING")
     page.press("#code", "Enter")
@@ -123,7 +123,7 @@ def test_kiosk_all_no_answers_send_the_resident_to_the_vaccination_desk(
     while page.locator("#screen").is_visible():
         question = page.locator("#screen").inner_text()
         page.click("#q-no")
-        page.wait_for_function(
+        wait_for_function(page,
             "q => document.getElementById('screen').hidden"
             " || document.getElementById('screen').innerText !== q", arg=question)
     page.wait_for_selector("#r-number:not(:empty)")
@@ -152,7 +152,7 @@ def test_display_recovers_after_the_server_restarts(browser, tmp_path: Path) -> 
         requests.post(f"{station.url}/api/v1/tickets", json={"service": "A"}, headers=KIOSK,
                       timeout=5)
         page.wait_for_selector("#conn", state="hidden", timeout=15000)
-        page.wait_for_function(
+        wait_for_function(page,
             "(document.querySelector('.service[data-service=A] .next span') || {}).textContent"
             " === 'A001'", timeout=15000)
         assert page.locator(".service[data-service=V] .next span").first.inner_text() == "V001"

@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pytest
 import requests
+from browsing import WatchedBrowser, wait_for_function
 from flask import Flask
 from support import KIOSK, OUTPUT, LiveServer, wait_until
 
@@ -41,7 +42,8 @@ def browser() -> Iterator[object]:
 
     with sync_playwright() as p:
         # a TV's browser is set to autoplay in kiosk mode, but the display must not count on it
-        b = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=FLAGS)
+        b = WatchedBrowser(p.chromium.launch(executable_path=CHROMIUM, headless=True,
+                                             args=FLAGS))
         yield b
         b.close()
 
@@ -124,12 +126,12 @@ def test_display_shows_flashes_and_speaks_a_call(browser, room, size: str) -> No
     wait_until(lambda: any(status == 200 for _, status in fetched), 10,
                what=lambda: f"the call's audio fetched: {fetched}")
     shot(page, f"display-{size}-call")
-    page.wait_for_function("window.clinicqDisplay.sound.stats.played >= 1", timeout=20000)
+    wait_for_function(page, "window.clinicqDisplay.sound.stats.played >= 1", timeout=20000)
 
     # hostile names at the counters: text, masked, never markup
     for counter in ("A1", "B1"):
         nurse.post(f"{base}/api/v1/counters/{counter}/call-next").raise_for_status()
-    page.wait_for_function("document.querySelectorAll('.counter.active').length >= 3")
+    wait_for_function(page, "document.querySelectorAll('.counter.active').length >= 3")
     assert page.evaluate("window.pwned") is None
     assert page.locator(".counter img").count() == 0
     shown = page.locator(".cwho").all_inner_texts()
@@ -167,9 +169,9 @@ def test_a_burst_of_twenty_calls_is_shown_and_queued_in_order(browser, room) -> 
         for action in ("start", "complete"):
             nurse.post(f"{base}/api/v1/tickets/{ticket['id']}/{action}",
                        json={"counter": counter}).raise_for_status()
-    page.wait_for_function("window.heard.length >= 20", timeout=10000)
+    wait_for_function(page, "window.heard.length >= 20", timeout=10000)
     assert page.evaluate("window.heard") == numbers
-    page.wait_for_function(f"document.querySelector('#recent li b').textContent === "
+    wait_for_function(page, f"document.querySelector('#recent li b').textContent === "
                            f"'{numbers[-1]}'")
     ctx.close()
 
@@ -190,12 +192,15 @@ def test_the_phone_page_follows_the_ticket(browser, room) -> None:
     response = page.goto(f"{base}/t/{mine['code']}")
     assert response is not None and response.status == 200
     html = requests.get(f"{base}/t/{mine['code']}", timeout=5).content
-    assert len(html) <= 60 * 1024
+    # the page with its own script and style (static files since the strict CSP): still small
+    own = [requests.get(f"{base}/static/{name}", timeout=5).content
+           for name in ("js/phone.js", "css/phone.css")]
+    assert len(html) + sum(len(body) for body in own) <= 60 * 1024
     assert page.locator("#num").inner_text() == mine["number"]
-    page.wait_for_function("document.getElementById('facts').textContent.indexOf('1') >= 0")
+    wait_for_function(page, "document.getElementById('facts').textContent.indexOf('1') >= 0")
     shot(page, "phone-waiting")
     nurse.post(f"{base}/api/v1/counters/A1/call-next").raise_for_status()  # the first one
-    page.wait_for_function("document.getElementById('facts').textContent.indexOf('下一位') >= 0")
+    wait_for_function(page, "document.getElementById('facts').textContent.indexOf('下一位') >= 0")
     for action in ("start", "complete"):
         nurse.post(f"{base}/api/v1/tickets/{first['id']}/{action}",
                    json={"counter": "A1"}).raise_for_status()
@@ -203,7 +208,7 @@ def test_the_phone_page_follows_the_ticket(browser, room) -> None:
     page.wait_for_selector("#card.called")
     assert page.locator("#status").inner_text() == "轮到您了"
     assert page.locator("#facts").inner_text() == "请到 1号诊室"
-    page.wait_for_function("window.buzz.length === 1")
+    wait_for_function(page, "window.buzz.length === 1")
     shot(page, "phone-called")
     # nothing of the resident's name anywhere on the page
     assert "name_masked" not in page.content() and "欧" not in page.content()
@@ -222,7 +227,7 @@ def test_a_wrong_token_says_not_paired_and_a_lost_link_says_offline(browser, roo
     page.goto(f"{server.url}/display#token=no-such-token")
     page.wait_for_selector("#pairing:not([hidden])")  # refused: not paired, so pair it
     assert "配对" in page.locator("#pairing h2").inner_text()
-    page.wait_for_function("/^[A-Z0-9]{3}-[A-Z0-9]{3}$/.test("
+    wait_for_function(page, "/^[A-Z0-9]{3}-[A-Z0-9]{3}$/.test("
                            "document.querySelector('#pairing-code').textContent)")
     page.close()
     good = ctx.new_page()
@@ -256,14 +261,14 @@ def test_a_counter_on_a_break_says_so_on_the_display(browser, room) -> None:
     first = f".counter[data-counter={clinic[0]}]"
     page.wait_for_selector(f"{first}.paused")
     assert page.locator(f"{first} .cnum").inner_text() == "暂停服务"
-    page.wait_for_function(
+    wait_for_function(page,
         "document.querySelector('.service[data-service=A] .stats').textContent"
         ".includes('窗口暂停服务')")
     assert "分钟" not in page.locator(".service[data-service=A] .stats").inner_text()
     shot(page, "display-paused")
     called = nurse.post(f"{base}/api/v1/counters/{clinic[0]}/call-next").json()
     page.wait_for_selector(f"{first}:not(.paused) .cnum")
-    page.wait_for_function(
+    wait_for_function(page,
         f"document.querySelector('{first} .cnum').textContent === {json.dumps(called['number'])}")
     ctx.close()
 
@@ -276,7 +281,7 @@ def test_a_new_display_pairs_by_its_code_and_starts_showing_calls(browser, room)
     ctx = browser.new_context(viewport={"width": 1920, "height": 1080})
     page = ctx.new_page()
     page.goto(f"{base}/display")
-    page.wait_for_function("/^[A-Z0-9]{3}-[A-Z0-9]{3}$/.test("
+    wait_for_function(page, "/^[A-Z0-9]{3}-[A-Z0-9]{3}$/.test("
                            "document.querySelector('#pairing-code').textContent)")
     shot(page, "display-pairing")
     code = page.locator("#pairing-code").inner_text()
@@ -287,7 +292,7 @@ def test_a_new_display_pairs_by_its_code_and_starts_showing_calls(browser, room)
     page.wait_for_selector("#pairing", state="hidden", timeout=15000)
     requests.post(f"{base}/api/v1/tickets", json={"service": "A"}, headers=KIOSK, timeout=5)
     called = staff(base).post(f"{base}/api/v1/counters/A1/call-next").json()
-    page.wait_for_function(
+    wait_for_function(page,
         "document.querySelector('.counter[data-counter=A1] .cnum').textContent === "
         f"{json.dumps(called['number'])}")
     token = page.evaluate("localStorage.getItem('clinicq.display.token')")

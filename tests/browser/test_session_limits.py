@@ -9,7 +9,7 @@ from collections.abc import Iterator
 import pytest
 import requests
 from axe import assert_clean
-from browsing import MARKS, shot, staff_console
+from browsing import MARKS, shot, staff_console, wait_for_function
 from flask import Flask
 from support import KIOSK, FakeClock, LiveServer, station_settings
 
@@ -67,7 +67,7 @@ def test_an_untouched_console_is_told_when_its_session_is_swept(
     ctx = browser.new_context(viewport={"width": 1366, "height": 768})
     page = staff_console(ctx, base)
     try:
-        page.wait_for_function("document.getElementById('conn').hidden")
+        wait_for_function(page, "document.getElementById('conn').hidden")
         clock.advance(minutes=31)
         assert app.extensions["clinicq.sessions"].sweep()  # the sweeper thread's round
         # the live connection closes, its reconnection is refused: the prompt, untouched

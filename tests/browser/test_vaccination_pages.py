@@ -12,7 +12,7 @@ import json
 from datetime import timedelta
 
 import requests
-from browsing import MARKS, shot, staff_console
+from browsing import MARKS, shot, staff_console, wait_for_function
 from support import DISPLAY, KIOSK, FakeClock, LiveServer, wait_until
 
 from contracts.demo import DEMO_TRACE_CODE
@@ -72,7 +72,7 @@ def test_the_desk_records_a_scanned_dose(browser, live_server: LiveServer, store
         page.click("#counter-picker button[data-counter=V1]")
         page.wait_for_selector(f"#queue tr[data-ticket='{t['id']}']")
         page.click("#call-next")
-        page.wait_for_function(
+        wait_for_function(page,
             f"document.getElementById('current-number').textContent === '{t['number']}'")
         page.keyboard.press("s")  # start: the desk's panel opens
         page.wait_for_selector("#trace-code")
@@ -81,7 +81,7 @@ def test_the_desk_records_a_scanned_dose(browser, live_server: LiveServer, store
 
         # the scan before the checks are ticked: not recorded, the nurse is told why
         scan(page, DEMO_TRACE_CODE)
-        page.wait_for_function(
+        wait_for_function(page,
             "document.getElementById('vax-message').textContent.indexOf('三查七对') >= 0")
         checks = page.locator("#vax-desk input[data-check]")
         assert [checks.nth(i).get_attribute("data-check") for i in range(checks.count())] == [
@@ -91,7 +91,7 @@ def test_the_desk_records_a_scanned_dose(browser, live_server: LiveServer, store
 
         # another product's box: refused in her language, nothing recorded
         scan(page, FLU)
-        page.wait_for_function(
+        wait_for_function(page,
             "document.querySelector('#vax-message.error') && "
             "document.getElementById('vax-message').textContent.indexOf('疫苗不符') >= 0")
         message = page.locator("#vax-message").inner_text()
@@ -113,7 +113,7 @@ def test_the_desk_records_a_scanned_dose(browser, live_server: LiveServer, store
         state = requests.get(f"{base}/api/v1/state", headers=DISPLAY, timeout=5).json()
         assert [o["number"] for o in state["observing"]] == [t["number"]]
         # the panel says so, and lists the resident in observation with 30 minutes left
-        page.wait_for_function(
+        wait_for_function(page,
             "document.getElementById('vax-message').textContent.indexOf('留观') >= 0")
         row = page.locator(f"#vax-observing tr[data-ticket='{t['id']}']")
         row.wait_for()
@@ -221,7 +221,7 @@ def test_the_board_counts_down_and_releases_on_the_stations_clock(
 
         # the last one's time is up while the TV watches: released live, called as free to go
         clock.advance(minutes=5, seconds=1)
-        page.wait_for_function(
+        wait_for_function(page,
             f"(document.querySelector('#flash:not([hidden]) .fnum') || {{}}).textContent === '{c}'",
             timeout=5000)
         assert "可以离开" in page.locator("#flash .fto").inner_text()

@@ -4,7 +4,7 @@
 // last report, paper) is read again every 5 s, as it changes with time and not by anyone's hand.
 (function () {
   "use strict";
-  var A = window.ADMIN, T = A.strings, el = Clinicq.el;
+  var A = Clinicq.pageData(), T = A.strings, el = Clinicq.el;
   var H = {"X-CSRF-Token": A.csrf};
   var message = document.getElementById("pair-message");
 

@@ -2,7 +2,7 @@
 // field's error shown next to that field (the API names it in error.field).
 (function () {
   "use strict";
-  var A = window.ADMIN, T = A.strings;
+  var A = Clinicq.pageData(), T = A.strings;
   var message = document.getElementById("message");
 
   function say(text, bad) {

@@ -3,7 +3,7 @@
 // CSV link per table. Names go into the page as text, never as HTML.
 (function () {
   "use strict";
-  var A = window.ADMIN, T = A.strings, L = A.labels, el = Clinicq.el;
+  var A = Clinicq.pageData(), T = A.strings, L = A.labels, el = Clinicq.el;
   var form = document.getElementById("range-form");
   var message = document.getElementById("range-message");
   var charts = {};

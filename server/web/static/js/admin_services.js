@@ -3,7 +3,7 @@
 // beside its field. Saved changes reach every open page at once (Socket.IO `layout`).
 (function () {
   "use strict";
-  var A = window.ADMIN, T = A.strings, el = Clinicq.el, say = window.AdminForms.say;
+  var A = Clinicq.pageData(), T = A.strings, el = Clinicq.el, say = window.AdminForms.say;
   var H = window.AdminForms.H;
   var current = null;  // the layout last loaded
   var NUMBERS = ["walkin_capacity", "booked_per_walkin", "early_minutes", "grace_minutes",

@@ -1,7 +1,7 @@
 // Nurse console: call, recall, start, complete, no-show, transfer, undo, reprint; live queue view.
 (function () {
   "use strict";
-  var C = window.CONSOLE, T = C.strings, el = Clinicq.el, api = Clinicq.api;
+  var C = Clinicq.pageData(), T = C.strings, el = Clinicq.el, api = Clinicq.api;
 
   function message(text, isError) {
     var m = document.getElementById("message");

@@ -216,9 +216,22 @@
         });
       }, function () {
         // the words come with the page (the catalog's error.offline): the server cannot say them now
-        return {status: 0, ok: false, data: window.CLINICQ_UNREACHABLE};
+        return {status: 0, ok: false, data: data("clinicq-unreachable")};
       });
   }
 
-  window.Clinicq = {LiveQueue: LiveQueue, deviceToken: deviceToken, el: el, api: api};
+  // A page's data comes in a <script type="application/json"> element (never run, so the strict
+  // CSP holds: no inline script); read once, the same object for every script of the page.
+  var cache = {};
+  function data(id) {
+    if (!(id in cache)) {
+      var node = document.getElementById(id);
+      cache[id] = node ? JSON.parse(node.textContent) : null;
+    }
+    return cache[id];
+  }
+  function pageData() { return data("page-data"); }
+
+  window.Clinicq = {LiveQueue: LiveQueue, deviceToken: deviceToken, el: el, api: api,
+                    data: data, pageData: pageData};
 })();

@@ -4,7 +4,7 @@
 // (minutes left, an adverse reaction, leaving early). console.js calls Vaccination.render.
 (function () {
   "use strict";
-  var C = window.CONSOLE, T = C.strings, V = C.vaccination, el = Clinicq.el, api = Clinicq.api;
+  var C = Clinicq.pageData(), T = C.strings, V = C.vaccination, el = Clinicq.el, api = Clinicq.api;
   var headers = {"X-CSRF-Token": C.csrf};
   var panel = document.getElementById("vax");
   if (!panel) return;
