@@ -15,7 +15,7 @@ import tempfile
 from pathlib import Path
 
 import requests
-from harness import StationProcess, emit_distribution
+from harness import StationProcess, emit_distribution, unthrottled
 
 from contracts.demo import DEMO_TRACE_CODE
 
@@ -65,7 +65,7 @@ def main() -> int:
     from playwright.sync_api import sync_playwright
 
     with tempfile.TemporaryDirectory() as tmp:
-        station = StationProcess(Path(tmp) / "station.db", config_file=None)
+        station = StationProcess(Path(tmp) / "station.db", config_file=unthrottled(Path(tmp)))
         try:
             nurse = into_observation(station.url, OBSERVING)
             with sync_playwright() as p:

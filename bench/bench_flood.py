@@ -20,7 +20,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from harness import ROOT, StationProcess, emit, emit_distribution
+from harness import ROOT, StationProcess, emit, emit_distribution, unthrottled
 
 sys.path.insert(0, str(ROOT / "tests"))
 
@@ -48,7 +48,7 @@ def run(flooding: bool) -> None:
     the control, only watching: a busy machine's own noise told from the flood's cost)."""
     name = "flood" if flooding else "flood_control"
     with tempfile.TemporaryDirectory() as tmp:
-        station = StationProcess(Path(tmp) / "station.db", config_file=None)
+        station = StationProcess(Path(tmp) / "station.db", config_file=unthrottled(Path(tmp)))
         try:
             seed(station.url, WAITING)
             cpu, wall = worker_cpu_s(station), time.monotonic()

@@ -31,7 +31,7 @@ import requests
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from harness import StationProcess, emit, emit_distribution  # noqa: E402
+from harness import StationProcess, emit, emit_distribution, unthrottled  # noqa: E402
 
 from server import config  # noqa: E402
 from server.engine import events as ev  # noqa: E402
@@ -174,7 +174,7 @@ def main(argv: list[str] | None = None) -> int:
     with tempfile.TemporaryDirectory() as tmp:
         database = Path(tmp) / "station.db"
         codes = seed_day(database, rounds)
-        station = StationProcess(database, config_file=None)
+        station = StationProcess(database, config_file=unthrottled(Path(tmp)))
         try:
             url = station.url
             displays = connect_displays(url, args.displays)

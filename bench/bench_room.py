@@ -20,7 +20,7 @@ import time
 from pathlib import Path
 
 import requests
-from harness import StationProcess, emit, emit_distribution
+from harness import StationProcess, emit, emit_distribution, unthrottled
 
 from display.announce import Voicing, phrases
 from display.speech import EspeakEngine
@@ -169,7 +169,7 @@ def main() -> int:
     audio_ready()
     with tempfile.TemporaryDirectory() as tmp:
         station = StationProcess(Path(tmp) / "station.db", None, "--threads", "700",
-                                 config_file=None)
+                                 config_file=unthrottled(Path(tmp)))
         try:
             if Path(CHROMIUM).exists():
                 display(station.url)

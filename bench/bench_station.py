@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import re
 import subprocess
 import sys
 import tempfile
@@ -35,6 +34,7 @@ from harness import (  # noqa: E402
     StationProcess,
     emit,
     emit_distribution,
+    unthrottled,
 )
 
 from server import config  # noqa: E402
@@ -102,18 +102,6 @@ def wait_for(arrivals: dict[str, list[float]], ticket_id: str, count: int,
 
 
 Client = FreshConnections | KeptAlive
-
-
-def unthrottled(tmp: Path) -> Path:
-    """The shipped config.toml with the kiosk's check-in limit lifted: the bench checks in as
-    fast as it can from one kiosk token, far past what a kiosk may (server/throttle.py)."""
-    text = config.DEFAULT_CONFIG.read_text(encoding="utf-8")
-    for key in ("kiosk_checkins_per_minute", "kiosk_checkin_burst"):
-        text, n = re.subn(rf"(?m)^{key} = .*$", f"{key} = 1000000", text)
-        assert n == 1, key
-    path = tmp / "config.toml"
-    path.write_text(text, encoding="utf-8")
-    return path
 
 
 def checkins(clients: list[Client], codes: list[str]) -> list[list[float]]:

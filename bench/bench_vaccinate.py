@@ -20,7 +20,7 @@ import requests
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from harness import StationProcess, emit_distribution  # noqa: E402
+from harness import StationProcess, emit_distribution, unthrottled  # noqa: E402
 
 from contracts.demo import DEMO_TRACE_CODE  # noqa: E402
 from server import config  # noqa: E402
@@ -41,7 +41,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     questions = config.load().screening_questions
     with tempfile.TemporaryDirectory() as tmp:
-        station = StationProcess(Path(tmp) / "station.db", config_file=None)
+        station = StationProcess(Path(tmp) / "station.db", config_file=unthrottled(Path(tmp)))
         try:
             url = station.url
             kiosk = requests.Session()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import http.client
 import json
+import re
 import statistics
 import sys
 from pathlib import Path
@@ -93,3 +94,15 @@ def emit_distribution(name: str, values_ms: list[float]) -> None:
     emit(f"{name}_p99", percentile(values_ms, 99), "ms", len(values_ms))
 
 
+def unthrottled(tmp: Path) -> Path:
+    """The shipped config.toml with the kiosk's check-in limit lifted: the bench checks in as
+    fast as it can from one kiosk token, far past what a kiosk may (server/throttle.py)."""
+    from server import config
+
+    text = config.DEFAULT_CONFIG.read_text(encoding="utf-8")
+    for key in ("kiosk_checkins_per_minute", "kiosk_checkin_burst"):
+        text, n = re.subn(rf"(?m)^{key} = .*$", f"{key} = 1000000", text)
+        assert n == 1, key
+    path = tmp / "config.toml"
+    path.write_text(text, encoding="utf-8")
+    return path
