@@ -33,17 +33,11 @@ def json_body(*, required: bool = True, surrogates: bool = False) -> dict[str, A
     `surrogates=True`: a lone surrogate escape is let through to a reader that refuses or
     keeps it where it stands (one event of a batch, one heartbeat field), not the body."""
     raw = request.get_data(cache=True)
-    if not raw and not required:
-        return {}
-    if raw and not request.is_json:
-        raise refuse(f"content type {request.mimetype or 'missing'}")
     try:
-        data = jsonbody.loads(raw, surrogates=surrogates)
+        return jsonbody.object_of(raw, is_json=request.is_json, mimetype=request.mimetype,
+                                  required=required, surrogates=surrogates)
     except jsonbody.BodyInvalid as err:
         raise refuse(err.reason) from None
-    if not isinstance(data, dict):
-        raise refuse(f"a JSON {type(data).__name__}, not an object")
-    return data
 
 
 def init_app(app: Flask) -> None:

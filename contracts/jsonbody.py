@@ -120,3 +120,19 @@ def _encodable(value: Any) -> bool:
 
 def dumps(value: Any, **kwargs: Any) -> str:
     return json.dumps(value, **kwargs)
+
+
+def object_of(raw: bytes, *, is_json: bool, mimetype: str, required: bool = True,
+              surrogates: bool = False) -> dict[str, Any]:
+    """A request body as the JSON object it must be, or BodyInvalid saying why; no body is
+    `{}` when not `required`. `is_json`/`mimetype`: the request's content type."""
+    if not raw:
+        if required:
+            raise BodyInvalid("no body")
+        return {}
+    if not is_json:
+        raise BodyInvalid(f"content type {mimetype or 'missing'}")
+    data = loads(raw, surrogates=surrogates)
+    if not isinstance(data, dict):
+        raise BodyInvalid(f"a JSON {type(data).__name__}, not an object")
+    return data

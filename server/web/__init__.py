@@ -86,7 +86,6 @@ def create_app(settings: Settings, *, store: Store | None = None, clock: Clock |
         SECRET_KEY=_secret_key(settings, store),
         SESSION_COOKIE_HTTPONLY=True,
         SESSION_COOKIE_SAMESITE="Strict",
-        MAX_CONTENT_LENGTH=64 * 1024,
         TESTING=testing,
         BABEL_DEFAULT_LOCALE="zh",
     )

@@ -39,19 +39,11 @@ def refuse(reason: str) -> RequestError:
 def json_object(required: bool = True) -> dict[str, Any]:
     """The JSON object sent, or a 400 `body_invalid`; an empty body is `{}` when not required."""
     raw = request.get_data(cache=True)  # past MAX_CONTENT_LENGTH: 413 too_large
-    if not raw:
-        if required:
-            raise refuse("no body")
-        return {}
-    if not request.is_json:
-        raise refuse(f"content type {request.mimetype or 'missing'}")
     try:
-        data = jsonbody.loads(raw)
+        return jsonbody.object_of(raw, is_json=request.is_json, mimetype=request.mimetype,
+                                  required=required)
     except jsonbody.BodyInvalid as err:
         raise refuse(err.reason) from None
-    if not isinstance(data, dict):
-        raise refuse(f"a JSON {type(data).__name__}, not an object")
-    return data
 
 
 def init_app(app: Flask) -> None:

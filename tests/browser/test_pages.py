@@ -78,16 +78,22 @@ def test_console_checks_in_a_family_found_by_name(browser, live_server: LiveServ
     ctx.close()
 
 
-def test_kiosk_walk_in_shows_the_number(browser, live_server: LiveServer) -> None:
-    ctx = browser.new_context(viewport={"width": 1280, "height": 1024})
+def kiosk_walk_in_to_questions(ctx, base: str):  # noqa: ANN001, ANN201 (Playwright)
+    """The kiosk page, a vaccination walk-in taken with no priority: its health questions."""
     page = ctx.new_page()
-    page.goto(f"{live_server.url}/kiosk#token=demo-kiosk-token")
+    page.goto(f"{base}/kiosk#token=demo-kiosk-token")
     page.click("button.walkin[data-service=V]")
     # the optional priority choice (70+, disabled, pregnant): none of them
     page.wait_for_selector("button.prio.none:enabled")
     page.click("button.prio.none")
-    # a vaccination ticket starts at screening: the questions first, skipped to the desk here
     page.wait_for_selector("#screen:not([hidden])")
+    return page
+
+
+def test_kiosk_walk_in_shows_the_number(browser, live_server: LiveServer) -> None:
+    ctx = browser.new_context(viewport={"width": 1280, "height": 1024})
+    # a vaccination ticket starts at screening: the questions first, skipped to the desk here
+    page = kiosk_walk_in_to_questions(ctx, live_server.url)
     page.click("#q-skip")
     page.wait_for_selector("#r-number:not(:empty)")
     assert page.locator("#r-number").inner_text() == "V001"
@@ -114,12 +120,7 @@ def test_kiosk_all_no_answers_send_the_resident_to_the_vaccination_desk(
     """Every health question answered no at the kiosk skips the screening desk: the screen says
     to wait for the vaccination call, not for screening."""
     ctx = browser.new_context(viewport={"width": 1280, "height": 1024})
-    page = ctx.new_page()
-    page.goto(f"{live_server.url}/kiosk#token=demo-kiosk-token")
-    page.click("button.walkin[data-service=V]")
-    page.wait_for_selector("button.prio.none:enabled")
-    page.click("button.prio.none")
-    page.wait_for_selector("#screen:not([hidden])")
+    page = kiosk_walk_in_to_questions(ctx, live_server.url)
     while page.locator("#screen").is_visible():
         question = page.locator("#screen").inner_text()
         page.click("#q-no")

@@ -47,6 +47,8 @@
       el("div", {"class": "box", role: "alertdialog", "aria-modal": "true", "aria-labelledby": "expired-text"},
          [el("p", {id: "expired-text", text: T.session_expired}), go])]);
     document.body.appendChild(box);
+    // not "reconnecting" as well: logging in again is the one thing to do
+    document.getElementById("conn").hidden = true;
     go.focus();
   }
   // the counter: big buttons, the choice remembered by this browser
@@ -340,7 +342,7 @@
     // the server closed the connection and refuses it again: the session has ended
     onRefused: function () { expired(); },
     onConnection: function (up) {
-      document.getElementById("conn").hidden = up;
+      document.getElementById("conn").hidden = up || !!document.getElementById("expired");
       if (up) watch();
     },
   });
