@@ -60,8 +60,15 @@ class KeptAlive:
         return cls(url, {**headers, **({"Cookie": cookies} if cookies else {})})
 
     def post(self, path: str, body: Any = None) -> tuple[int, Any]:
+        return self.request("POST", path, body)
+
+    def get(self, path: str) -> tuple[int, Any]:
+        return self.request("GET", path)
+
+    def request(self, method: str, path: str, body: Any = None) -> tuple[int, Any]:
         data = json.dumps(body).encode() if body is not None else b""
-        self.conn.request("POST", path, body=data, headers=self.headers)
+        self.conn.request(method, path, body=data if method != "GET" else None,
+                          headers=self.headers)
         response = self.conn.getresponse()
         payload = response.read()
         # http.client reconnects silently when the server closed the connection

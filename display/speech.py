@@ -13,6 +13,7 @@ Errors: a program that is missing, fails, times out or writes no WAV raises Synt
 
 from __future__ import annotations
 
+import functools
 import math
 import os
 import shlex
@@ -88,9 +89,11 @@ def write_wav(pcm: Pcm) -> bytes:
     return header + pcm.frames
 
 
-def tone(rate: int, channels: int, width: int, seconds: float, notes: Sequence[float],
+@functools.lru_cache(maxsize=8)  # the same chime before every call: made once per format
+def tone(rate: int, channels: int, width: int, seconds: float, notes: tuple[float, ...],
          level: float = 0.35) -> bytes:
-    """Frames of a soft two-note chime (ding-dong): each note a sine that fades out."""
+    """Frames of a soft two-note chime (ding-dong): each note a sine that fades out.
+    `notes` is hashable (a tuple), since the frames are cached."""
     if width != 2:  # synthesisers write 16-bit; anything else gets silence, not noise
         return b"\0" * int(rate * seconds) * channels * width
     out = bytearray()

@@ -59,6 +59,7 @@ class Voice:
         self._thread: threading.Thread | None = None
         self._stop = threading.Event()
         self._written = 0
+        self._disk: set[str] | None = None  # the keys in the folder, listed once (_on_disk)
 
     # naming and queueing ---------------------------------------------------------------------
 
@@ -204,9 +205,19 @@ class Voice:
     def _path(self, key: str) -> Path | None:
         return self.folder / f"{key}.wav" if self.folder else None
 
+    def _disk_keys(self) -> set[str]:
+        """The keys whose audio the folder holds: listed once, then kept as files are written
+        and pruned (a request asks under the lock, on a request's thread: no `stat` each
+        time). Call under the lock."""
+        if self._disk is None:
+            try:
+                self._disk = {p.stem for p in self.folder.glob("*.wav")} if self.folder else set()
+            except OSError:
+                self._disk = set()
+        return self._disk
+
     def _on_disk(self, key: str) -> bool:
-        path = self._path(key)
-        return path is not None and path.exists()
+        return key in self._disk_keys()
 
     def _read_disk(self, key: str) -> bytes | None:
         path = self._path(key)
@@ -214,7 +225,9 @@ class Voice:
             return None
         try:
             return path.read_bytes()
-        except OSError:
+        except OSError:  # removed behind our back: made again when asked
+            with self._lock:
+                self._disk_keys().discard(key)
             return None
 
     def _write_disk(self, key: str, data: bytes) -> None:
@@ -229,6 +242,8 @@ class Voice:
         except OSError as err:
             log.warning("could not keep audio in %s: %s", path.parent, err)
             return
+        with self._lock:
+            self._disk_keys().add(key)
         self._written += 1
         if self._written % 50 == 0:
             self._prune()
@@ -244,5 +259,7 @@ class Voice:
                     break
                 total -= p.stat().st_size
                 p.unlink(missing_ok=True)
+                with self._lock:
+                    self._disk_keys().discard(p.stem)
         except OSError as err:
             log.warning("could not prune %s: %s", self.folder, err)

@@ -111,6 +111,25 @@ def test_the_voice_adds_a_chime_and_caches_by_phrase_and_engine(tmp_path: Path) 
         voice.stop()
 
 
+
+def test_audio_removed_from_the_folder_is_made_again(tmp_path: Path) -> None:
+    """The voice knows its folder's keys from one listing; a file deleted behind its back
+    (an administrator clearing space) is made again at the next ask, not lost for good."""
+    engine = SlowEngine()
+    engine.go.set()
+    voice = Voice(engine, folder=tmp_path)  # type: ignore[arg-type]
+    try:
+        key = voice.request([CALL])
+        assert voice.audio(key, wait=10) is not None
+        for _ in range(voice.memory_items):  # out of the memory cache, on disk only
+            voice.make_now([Phrase("X", f"other {_}", "zh")])
+        (tmp_path / f"{key}.wav").unlink()
+        assert voice.audio(key) is None  # gone: asked for again, in the background
+        assert voice.audio(key, wait=10) is not None
+        assert (tmp_path / f"{key}.wav").exists() and engine.said.count(CALL.speech) == 2
+    finally:
+        voice.stop()
+
 def test_requests_never_wait_and_urgent_ones_go_first() -> None:
     engine = SlowEngine()
     voice = Voice(engine)  # type: ignore[arg-type]
