@@ -10,8 +10,6 @@ Chinese speakers name them (V wei1), digits as Chinese digits, punctuation as a 
 
 from __future__ import annotations
 
-from pypinyin import Style, lazy_pinyin
-
 from .announce import ZH_DIGITS
 
 # word -> its syllables, for words pypinyin reads wrongly where the waiting room hears them
@@ -61,6 +59,10 @@ def _other(run: str) -> list[str]:
 
 
 def _han(run: str) -> list[str]:
+    # imported at first use: its dictionaries take about 55 MB, which only the process that
+    # synthesises speech needs (display/voice.py), not the station server
+    from pypinyin import Style, lazy_pinyin
+
     syllables = lazy_pinyin(run, style=Style.TONE3, neutral_tone_with_five=True,
                             errors=lambda chars: [PAUSE])  # a character it cannot read
     return [s for s in syllables if s]

@@ -8,7 +8,8 @@ carry messages for one screen. Connections are authenticated on connect.
 A snapshot is built without the station's lock, from the immutable state, and shared by every
 client asking for the same view of the same state (views.Snapshots). Under the lock only the
 sending happens: if a command committed meanwhile, the deltas since the snapshot's state are
-sent right after it (the Broadcaster keeps the last ones), so a client joining or resyncing
+sent right after it (the Broadcaster, server/web/broadcast.py, keeps the last ones, and sends
+every queued commit before a snapshot goes), so a client joining or resyncing
 neither loses a delta nor applies one twice. Each connection may send two events a second
 and ask for one snapshot per 2 s (socket_limits); a client that does not read is not sent more.
 
@@ -35,7 +36,6 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from collections import deque
 from collections.abc import Callable
 from datetime import datetime
 from typing import Any
@@ -51,35 +51,29 @@ from .. import notices, presenter, views
 from ..announcer import Announcer
 from ..auth import Principal
 from ..config import Settings
-from ..engine.model import State, Ticket
-from ..station import Published, StationService
+from ..engine.model import State
+from ..station import StationService
 from ..views import Audience
 from .bodies import SocketJSON, quiet_engineio
+from .broadcast import (
+    ADMIN_PAGE,
+    ADMIN_ROOM,
+    KIOSK_ROOM,
+    PHONE_ROOM,
+    STAFF_ROOM,
+    STATION_ROOM,
+    AfterAnswer,
+    Broadcaster,
+    ClosingClient,
+    kiosk_screen,
+)
 from .kiosklink import kiosks
 from .security import COOKIE, accounts, sessions
 from .socket_limits import SocketLimits
 
 log = logging.getLogger(__name__)
 
-# Every watcher is in exactly one of these, so each gets every delta once: displays the
-# public view of a ticket; kiosk screens their own tickets with codes and the others as stubs
-# (`kiosk-screen:<id>` carries a kiosk's own); consoles the staff view (booking id, screening
-# answers, age) and the alerts that carry health details (a reaction).
-STATION_ROOM = "station"
-KIOSK_ROOM = "kiosks"
-PHONE_ROOM = "phones"
-STAFF_ROOM = "staff"
-ADMIN_ROOM = "admins"
-ADMIN_PAGE = "admin"  # the `source` an admin page connects with
-ALERTS = frozenset({"observation.reaction"})
-REPLAY_KEPT = 32  # commits kept to follow a snapshot built while commands went on (a build
-# takes milliseconds; a commit about one)
 MAX_BACKLOG = 64  # packets waiting for a client, past which it is sent no snapshot
-
-
-def kiosk_screen(device_id: str) -> str:
-    return f"kiosk-screen:{device_id}"
-
 
 def init_app(app: Flask, station: StationService, settings: Settings,
              announcer: Announcer | None = None) -> SocketIO:
@@ -101,6 +95,9 @@ def init_app(app: Flask, station: StationService, settings: Settings,
     socketio.on_event("watch", handlers.limited(handlers.watch))
     socketio.on_event("*", handlers.limited(lambda *_: {"ok": False, "error": "unknown"}))
     station.subscribe(broadcaster)
+    # inside Socket.IO's middleware: only the app's own HTTP requests pass through it
+    app.wsgi_app = AfterAnswer(app.wsgi_app, broadcaster.flush)  # type: ignore[method-assign]
+    app.test_client_class = ClosingClient
     return socketio
 
 
@@ -205,6 +202,7 @@ class _Handlers:
                 return False
             encoded = self._encode(message)  # a snapshot's JSON is made off the lock too
             with self.station.lock:
+                self.broadcaster.flush()  # every commit sent to the rooms before this joins
                 replay = [] if self.station.state is state else \
                     self.broadcaster.since(state, rooms)
                 if replay is None:  # not kept (many commands meanwhile): build again
@@ -212,6 +210,7 @@ class _Handlers:
                 self._send(rooms, join, encoded, replay)
                 return True
         with self.station.lock:  # commands all the while: this once, built under the lock
+            self.broadcaster.flush()
             state, now = self.station.current()
             message = make(state, now)
             if message is None:
@@ -405,79 +404,3 @@ class _Handlers:
             leave_room(f"counter:{before}")
         join_room(f"counter:{counter}")
         return [{"user": p.id, "name": p.name} for p in others.values()]
-
-
-class Broadcaster:
-    """Listens to the station service and pushes each committed event to every watcher, in
-    each room's view; keeps what it sent for the last REPLAY_KEPT commits (`since`)."""
-
-    def __init__(self, socketio: SocketIO, settings: Settings, announcer: Announcer,
-                 paused: frozenset[str] = frozenset()) -> None:
-        self.socketio = socketio
-        self.settings = settings
-        self.announcer = announcer
-        self._paused = paused  # the breaks last told, to tell each change once
-        # per commit: the state it led to, and (name, room, payload, room left out) sent
-        self._sent: deque[tuple[State, list[tuple[str, str, dict[str, Any], str | None]]]] = \
-            deque(maxlen=REPLAY_KEPT)
-
-    def since(self, state: State, rooms: frozenset[str]) -> list[tuple[str, dict[str, Any]]] | None:
-        """What a client in `rooms` was sent after the commit that led to `state`, in order;
-        None when that commit is no longer kept. Call under the station's lock."""
-        found = None
-        for i in range(len(self._sent) - 1, -1, -1):
-            if self._sent[i][0] is state:
-                found = i
-                break
-        if found is None:
-            return None
-        return [(name, data) for _, sent in list(self._sent)[found + 1:]
-                for name, room, data, skip in sent
-                if room in rooms and (skip is None or skip not in rooms)]
-
-    def _emit(self, sent: list[tuple[str, str, dict[str, Any], str | None]], name: str,
-              data: dict[str, Any], room: str, skip: str | None = None) -> None:
-        skip_sids = None
-        if skip is not None:
-            skip_sids = [sid for sid, _ in self.socketio.server.manager.get_participants(
-                "/", skip)]
-        self.socketio.emit(name, data, to=room, skip_sid=skip_sids)
-        sent.append((name, room, data, skip))
-
-    def __call__(self, published: Published) -> None:
-        state, now = published.state, published.now
-        sent: list[tuple[str, str, dict[str, Any], str | None]] = []
-        self._sent.append((state, sent))
-        if state.paused != self._paused:  # a break began or ended (no event: not a ticket's)
-            self._paused = state.paused
-            for room, private in ((STATION_ROOM, False), (STAFF_ROOM, True)):
-                message = presenter.counters_message(state, self.settings, now, private=private)
-                self._emit(sent, "counters", message, room)
-                if not private:
-                    self._emit(sent, "counters", views.kiosk_counters(message), KIOSK_ROOM)
-        services = {e.ticket.service for e in published.events}
-        queues = {code: presenter.queue_summary(state, code, now) for code in services}
-        for event in published.events:
-            for room, private in ((STATION_ROOM, False), (STAFF_ROOM, True)):
-                message = presenter.event_message(event, state, self.settings, now, queues,
-                                                  private=private, staff=private,
-                                                  speak=self.announcer.announcement)
-                data = message.to_dict()
-                self._emit(sent, "event", data, room)
-                if not private:
-                    self._kiosk_event(sent, data, event.ticket)
-                    self._emit(sent, "phone", presenter.phone_delta(data, state), PHONE_ROOM)
-            if event.type in ALERTS:
-                self._emit(sent, "alert", presenter.alert(event, state, now), STAFF_ROOM)
-        self.announcer.ahead(state, queues, published.events)
-
-    def _kiosk_event(self, sent: list[tuple[str, str, dict[str, Any], str | None]],
-                     public: dict[str, Any], ticket: Ticket) -> None:
-        """Kiosks get every delta (numbered), their own tickets with codes, others' as stubs."""
-        owner = ticket.issued_by
-        if owner is None:
-            self._emit(sent, "event", views.kiosk_event(public, ticket, False), KIOSK_ROOM)
-            return
-        own = kiosk_screen(owner)
-        self._emit(sent, "event", views.kiosk_event(public, ticket, True), own)
-        self._emit(sent, "event", views.kiosk_event(public, ticket, False), KIOSK_ROOM, skip=own)
