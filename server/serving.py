@@ -24,11 +24,12 @@ from gunicorn.app.base import BaseApplication
 from gunicorn.workers.gthread import ThreadWorker
 from werkzeug.serving import WSGIRequestHandler
 
-from . import backup
 from .config import Settings
 
 if TYPE_CHECKING:
     from flask import Flask
+
+    from . import backup
 
 log = logging.getLogger(__name__)
 
@@ -71,6 +72,9 @@ class Runtime:
         return app
 
     def _start_backup(self, app: Flask) -> None:
+        # imported here, in the worker: gunicorn's arbiter need not hold the store's modules
+        from . import backup
+
         kind = backup.engine(self.settings.backup)
         if kind is None or self.settings.database == ":memory:":
             return
