@@ -57,6 +57,9 @@ class Announcer:
             voice = None if engine is None else Voice(
                 engine, folder=cache_folder(settings), chime=a.chime, disk_mb=a.cache_mb)
         self.voice = voice
+        # per service, the head of the queue whose calls were last made ahead: a commit that
+        # leaves it as it was (a walk-in at the back) asks for nothing again
+        self._heads: dict[str, tuple[str, ...]] = {}
 
     def phrases(self, event_type: str, ticket: Ticket,
                 counter_id: str | None) -> list[announce.Phrase]:
@@ -90,8 +93,12 @@ class Announcer:
         for event in events:
             if event.type == "ticket.called":
                 self.voice.ahead(self.phrases("ticket.recalled", event.ticket, event.counter))
-        for queue in queues.values():
-            for ticket_id in queue.order[:self.settings.announce.ahead]:
+        for service, queue in queues.items():
+            head = tuple(queue.order[:self.settings.announce.ahead])
+            if self._heads.get(service) == head:
+                continue
+            self._heads[service] = head
+            for ticket_id in head:
                 ticket = state.tickets.get(ticket_id)
                 if ticket is None:
                     continue

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import math
 import threading
+from collections.abc import Sequence
 from dataclasses import replace
 
 import pytest
@@ -85,6 +86,36 @@ def test_a_call_carries_its_audio_and_never_waits_for_it(spoken_app: Flask,
     # made ahead: the recall of the ticket just called, the next numbers at their counters
     wait_until(lambda: any(s.startswith("再次呼叫") for s in held.said), 5)
     screen.disconnect()
+
+
+class RecordingVoice(Voice):
+    """The station's voice, recording what it is asked to make ahead (nothing is made)."""
+
+    def __init__(self) -> None:
+        super().__init__(HeldEngine())  # type: ignore[arg-type]
+        self.asked: list[str] = []
+
+    def ahead(self, phrases: Sequence[Phrase]) -> str:
+        self.asked += [p.speech for p in phrases]
+        return self.key(phrases)
+
+
+def test_the_next_calls_are_made_ahead_once_per_head_of_the_queue(spoken_app: Flask) -> None:
+    client = spoken_app.test_client()
+    nurse = login(client)
+    voice = RecordingVoice()
+    spoken_app.extensions["clinicq"].announcer.voice = voice
+    for _ in range(3):
+        client.post("/api/v1/tickets", json={"service": "A"}, headers=KIOSK)
+    asked = list(voice.asked)
+    assert any("A 零 零 三" in s for s in asked)  # the third is in the head (ahead = 3)
+    for _ in range(5):  # walk-ins behind the head: nothing new to make
+        client.post("/api/v1/tickets", json={"service": "A"}, headers=KIOSK)
+    assert voice.asked == asked
+    client.post("/api/v1/counters/A1/call-next", headers=nurse)  # the head moves on
+    new = voice.asked[len(asked):]
+    assert any(s.startswith("再次呼叫") and "A 零 零 一" in s for s in new)
+    assert any("A 零 零 四" in s for s in new)  # now in the head
 
 
 def test_unknown_audio_is_404(spoken_app: Flask) -> None:
