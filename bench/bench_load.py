@@ -114,7 +114,7 @@ def seed_day(database: Path, timed_checkins: int) -> list[str]:
             closing = ev.ObservationReleased if status == "released" else ev.TicketCompleted
             events.append(closing(seq=len(events) + 1, at=ticket.finished_at or now,
                                   ticket=ticket, counter=ticket.counter))
-    start = now - timedelta(minutes=10)
+    start = max(now - timedelta(minutes=10), day_start)  # just after midnight: today's
     end = now + timedelta(minutes=20) if now.hour < 23 else now.replace(hour=23, minute=59)
     codes = [f"BENCH-{i:05d}" for i in range(timed_checkins)]
     bookings += [{**_booking_row(settings, f"bench-{i}", code, "V", today.isoformat(), start,

@@ -34,6 +34,7 @@ from . import (
     audit_views,
     bodies,
     bookings_api,
+    broadcast,
     devices_api,
     errors,
     layout_api,
@@ -121,7 +122,7 @@ def create_app(settings: Settings, *, store: Store | None = None, clock: Clock |
     # kiosks out of paper or gone silent: an alert on every console (started by serving.py)
     app.extensions["clinicq.devicewatch"] = DeviceWatch(
         store, station.clock, lambda alert: socketio.emit("device_alert", alert,
-                                                          to=realtime.STAFF_ROOM))
+                                                          to=broadcast.STAFF_ROOM))
     worker = sync.init_app(app, settings, store, station.keyring, heartbeat=heartbeat)
     station.subscribe(worker.pusher.wake)  # every commit wakes the push of its events
 

@@ -12,9 +12,11 @@ fan-out to twenty screens.
 
 from __future__ import annotations
 
+import functools
 import threading
 from collections import deque
 from collections.abc import Callable
+from datetime import datetime
 from typing import Any
 
 from flask import has_request_context, request
@@ -22,9 +24,12 @@ from flask.testing import FlaskClient
 from flask_socketio import SocketIO
 from werkzeug.wsgi import ClosingIterator
 
+from contracts.protocol import QueueSummary
+
 from .. import presenter, views
 from ..announcer import Announcer
 from ..config import Settings
+from ..engine.events import Event
 from ..engine.model import State, Ticket
 from ..station import Published
 
@@ -88,6 +93,11 @@ def _after_answer() -> bool:
 
 
 
+# a message, or how to make it when it is wanted (a room nobody is in; a replay)
+Payload = dict[str, Any] | Callable[[], dict[str, Any]]
+Sent = tuple[str, str, Payload, str | None]  # (name, room, payload, room left out)
+
+
 class Broadcaster:
     """Listens to the station service and pushes each committed event to every watcher, in
     each room's view; keeps what it sent for the last REPLAY_KEPT commits (`since`)."""
@@ -99,8 +109,7 @@ class Broadcaster:
         self.announcer = announcer
         self._paused = paused  # the breaks last told, to tell each change once
         # per commit: the state it led to, and (name, room, payload, room left out) sent
-        self._sent: deque[tuple[State, list[tuple[str, str, dict[str, Any], str | None]]]] = \
-            deque(maxlen=REPLAY_KEPT)
+        self._sent: deque[tuple[State, list[Sent]]] = deque(maxlen=REPLAY_KEPT)
         self._pending: deque[Published] = deque()  # committed, not yet sent (in seq order)
         self._sending = threading.Lock()  # one thread sends, in order
 
@@ -114,18 +123,28 @@ class Broadcaster:
                 break
         if found is None:
             return None
-        return [(name, data) for _, sent in list(self._sent)[found + 1:]
+        return [(name, data() if callable(data) else data)
+                for _, sent in list(self._sent)[found + 1:]
                 for name, room, data, skip in sent
                 if room in rooms and (skip is None or skip not in rooms)]
 
-    def _emit(self, sent: list[tuple[str, str, dict[str, Any], str | None]], name: str,
-              data: dict[str, Any], room: str, skip: str | None = None) -> None:
+    def _listened(self, room: str) -> bool:
+        return bool(self.socketio.server.manager.rooms.get("/", {}).get(room))
+
+    def _emit(self, sent: list[Sent], name: str, data: Payload, room: str,
+              skip: str | None = None) -> None:
+        """Send to `room`; a room nobody is in is sent nothing, and its message is made only
+        if a client joining later needs it replayed (`since`)."""
+        if not self._listened(room):
+            sent.append((name, room, data, skip))
+            return
         skip_sids = None
         if skip is not None:
             skip_sids = [sid for sid, _ in self.socketio.server.manager.get_participants(
                 "/", skip)]
-        self.socketio.emit(name, data, to=room, skip_sid=skip_sids)
-        sent.append((name, room, data, skip))
+        made = data() if callable(data) else data
+        self.socketio.emit(name, made, to=room, skip_sid=skip_sids)
+        sent.append((name, room, made, skip))
 
     def __call__(self, published: Published) -> None:
         """A commit (under the station's lock, so in seq order): sent now, or once the HTTP
@@ -142,7 +161,7 @@ class Broadcaster:
 
     def _send(self, published: Published) -> None:
         state, now = published.state, published.now
-        sent: list[tuple[str, str, dict[str, Any], str | None]] = []
+        sent: list[Sent] = []
         self._sent.append((state, sent))
         if state.paused != self._paused:  # a break began or ended (no event: not a ticket's)
             self._paused = state.paused
@@ -155,25 +174,40 @@ class Broadcaster:
         queues = {code: presenter.queue_summary(state, code, now) for code in services}
         for event in published.events:
             for room, private in ((STATION_ROOM, False), (STAFF_ROOM, True)):
-                message = presenter.event_message(event, state, self.settings, now, queues,
-                                                  private=private, staff=private,
-                                                  speak=self.announcer.announcement)
-                data = message.to_dict()
+                data = _once(functools.partial(self._event, event, state, now, queues, private))
                 self._emit(sent, "event", data, room)
                 if not private:
                     self._kiosk_event(sent, data, event.ticket)
-                    self._emit(sent, "phone", presenter.phone_delta(data, state), PHONE_ROOM)
+                    self._emit(sent, "phone", _once(functools.partial(_phone, data, state)),
+                               PHONE_ROOM)
             if event.type in ALERTS:
                 self._emit(sent, "alert", presenter.alert(event, state, now), STAFF_ROOM)
         self.announcer.ahead(state, queues, published.events)
 
-    def _kiosk_event(self, sent: list[tuple[str, str, dict[str, Any], str | None]],
-                     public: dict[str, Any], ticket: Ticket) -> None:
+    def _event(self, event: Event, state: State, now: datetime,
+               queues: dict[str, QueueSummary], private: bool) -> dict[str, Any]:
+        return presenter.event_message(event, state, self.settings, now, queues,
+                                       private=private, staff=private,
+                                       speak=self.announcer.announcement).to_dict()
+
+    def _kiosk_event(self, sent: list[Sent], public: Callable[[], dict[str, Any]],
+                     ticket: Ticket) -> None:
         """Kiosks get every delta (numbered), their own tickets with codes, others' as stubs."""
+        def stub(own: bool) -> Callable[[], dict[str, Any]]:
+            return _once(lambda: views.kiosk_event(public(), ticket, own))
         owner = ticket.issued_by
         if owner is None:
-            self._emit(sent, "event", views.kiosk_event(public, ticket, False), KIOSK_ROOM)
+            self._emit(sent, "event", stub(False), KIOSK_ROOM)
             return
         own = kiosk_screen(owner)
-        self._emit(sent, "event", views.kiosk_event(public, ticket, True), own)
-        self._emit(sent, "event", views.kiosk_event(public, ticket, False), KIOSK_ROOM, skip=own)
+        self._emit(sent, "event", stub(True), own)
+        self._emit(sent, "event", stub(False), KIOSK_ROOM, skip=own)
+
+
+def _phone(public: Callable[[], dict[str, Any]], state: State) -> dict[str, Any]:
+    return presenter.phone_delta(public(), state)
+
+
+def _once(make: Callable[[], dict[str, Any]]) -> Callable[[], dict[str, Any]]:
+    """`make`, run at most once: its answer kept for every room and any replay."""
+    return functools.cache(make)
