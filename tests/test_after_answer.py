@@ -92,3 +92,27 @@ def test_concurrent_commands_reach_a_display_in_seq_order(app: Flask) -> None:
         assert seqs == list(range(1, 61))
     finally:
         server.stop()
+
+
+def test_a_room_nobody_is_in_has_its_messages_made_for_a_replay(app: Flask,
+                                                                  client: FlaskClient) -> None:
+    """Nothing is made for kiosks while none is connected; one joining while commands go on
+    gets the deltas since its snapshot's state made then, as a connected one got them."""
+    station = app.extensions["clinicq"].station
+    broadcaster = app.extensions["clinicq.sockets"].broadcaster
+    station.walk_in("A")
+    before = station.state  # what a snapshot was built from, when the kiosk's commit came
+    first = client.post("/api/v1/tickets", json={"service": "A"}, headers=KIOSK).get_json()
+    replay = broadcaster.since(before, frozenset({"kiosks"}))
+    assert replay is not None and [name for name, _ in replay] == ["event"]
+    made = replay[0][1]
+    assert made["seq"] == 2 and made["ticket"]["id"] == first["id"]
+    screen = app.extensions["clinicq"].socketio.test_client(
+        app, auth={"token": "demo-display-token"})
+    kiosk = app.extensions["clinicq"].socketio.test_client(app, auth={"token": "demo-kiosk-token"})
+    kiosk.get_received()
+    screen.get_received()
+    station.walk_in("A")  # not this kiosk's: sent to every kiosk as a stub, as the replay was
+    (sent,) = _events(kiosk)
+    assert sent.keys() == made.keys() and sent["ticket"].keys() == made["ticket"].keys()
+    assert made["ticket"].get("code") is None and sent["ticket"].get("code") is None
