@@ -55,7 +55,8 @@ class Announcer:
         if voice is None:
             engine = engine_for(settings)
             voice = None if engine is None else Voice(
-                engine, folder=cache_folder(settings), chime=a.chime, disk_mb=a.cache_mb)
+                engine, folder=cache_folder(settings), chime=a.chime, disk_mb=a.cache_mb,
+                process=True)
         self.voice = voice
 
     def phrases(self, event_type: str, ticket: Ticket,
