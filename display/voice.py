@@ -6,6 +6,11 @@ background thread; `ahead` queues the phrases of the next numbers behind it, so 
 time a number is called its audio is usually made. `audio(key, wait)` answers the display's
 fetch, waiting a little for audio still being made. Made audio stays in a small memory cache
 and, when a folder is given, on disk (bounded, oldest first out), keyed by phrase and engine.
+
+With `process=True` (the server's voice) the audio is made in a long-lived, low-priority
+synthesis process (display.synthproc): the thread only waits for the WAV, and the request
+threads do not compete with synthesis for the GIL. Without it (engines that cannot be pickled,
+tests' fakes) the thread makes it itself, with the same `make_wav`.
 """
 
 from __future__ import annotations
@@ -22,7 +27,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from .announce import Phrase
-from .speech import SynthesisError, Synthesizer, join, read_wav, write_wav
+from .speech import SynthesisError, Synthesizer, make_wav
+from .synthproc import Worker
 
 log = logging.getLogger(__name__)
 
@@ -41,8 +47,11 @@ class VoiceStats:
 
 class Voice:
     def __init__(self, engine: Synthesizer, *, folder: str | Path | None = None,
-                 chime: bool = True, memory_items: int = 48, disk_mb: float = 200.0) -> None:
+                 chime: bool = True, memory_items: int = 48, disk_mb: float = 200.0,
+                 process: bool = False) -> None:
         self.engine = engine
+        self.process = process  # synthesis in its own process (display.synthproc)
+        self._worker: Worker | None = None  # that process's server end, started when needed
         self.chime = chime
         self.folder = Path(folder) if folder else None
         self.memory_items = memory_items
@@ -148,6 +157,10 @@ class Voice:
         thread, self._thread = self._thread, None
         if thread is not None:
             thread.join(timeout)
+        with self._lock:
+            worker, self._worker = self._worker, None
+        if worker is not None:
+            worker.close(timeout)
 
     def _work(self) -> None:
         try:  # below the request threads (Linux: per thread; the synthesiser inherits it)
@@ -190,8 +203,7 @@ class Voice:
 
     def _make(self, key: str, phrases: tuple[Phrase, ...]) -> None:
         started = time.perf_counter()
-        parts = [read_wav(self.engine.synthesize(p)) for p in phrases]
-        data = write_wav(join(parts, chime=self.chime))
+        data = self._synthesize(phrases)
         with self._lock:
             self._memory[key] = data
             while len(self._memory) > self.memory_items:
@@ -199,6 +211,21 @@ class Voice:
             self.stats.made += 1
             self.stats.last_ms = (time.perf_counter() - started) * 1000
         self._write_disk(key, data)
+
+    def _synthesize(self, phrases: tuple[Phrase, ...]) -> bytes:
+        if not self.process:
+            return make_wav(self.engine, phrases, self.chime)
+        with self._lock:
+            worker = self._worker = self._worker or Worker()
+        words_of = getattr(self.engine, "words", None)  # text work stays here (speech.py)
+        words = [words_of(p) for p in phrases] if words_of is not None else None
+        return worker.make(self.engine, phrases, self.chime, words)
+
+    @property
+    def worker_pid(self) -> int | None:
+        """The synthesis process's PID while it runs (tests and figures)."""
+        worker = self._worker
+        return None if worker is None else worker.pid
 
     # the folder ----------------------------------------------------------------------------
 

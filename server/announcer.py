@@ -55,7 +55,8 @@ class Announcer:
         if voice is None:
             engine = engine_for(settings)
             voice = None if engine is None else Voice(
-                engine, folder=cache_folder(settings), chime=a.chime, disk_mb=a.cache_mb)
+                engine, folder=cache_folder(settings), chime=a.chime, disk_mb=a.cache_mb,
+                process=True)
         self.voice = voice
         # per service, the head of the queue whose calls were last made ahead: a commit that
         # leaves it as it was (a walk-in at the back) asks for nothing again

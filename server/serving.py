@@ -112,6 +112,9 @@ class Runtime:
         app.extensions["clinicq"].station.stop_timer()
         app.extensions["clinicq.devicewatch"].stop()
         app.extensions["clinicq.sessions"].stop()
+        announcer = app.extensions["clinicq"].announcer
+        if announcer is not None:
+            announcer.stop()  # its voice's thread and synthesis process
         if self.backup is not None:
             self.backup.stop_watch()
         app.extensions["clinicq"].store.close()
