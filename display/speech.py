@@ -8,11 +8,9 @@
     `engine = "browser"`   no synthesiser: the display speaks with its browser's own voice
 
 `make_wav` makes one announcement's WAV (each phrase, the chime first); the voice runs it in its
-synthesis process (display.synthproc) or in its thread. An engine may split its work in two:
-`words(phrase)`, the text work (EspeakEngine: pinyin), done where the phrase is named, and
-`speak(phrase, words)`, the program; then `make_wav` is given the words, and the synthesis
-process never loads pypinyin (imported on first use, 55 MB of dictionaries the server holds
-anyway).
+synthesis process (display.synthproc) or in its thread. The pinyin is made there too: pypinyin
+(imported at first use, 55 MB of dictionaries) is loaded by the synthesis process, not by the
+station server.
 
 Errors: a program that is missing, fails, times out or writes no WAV raises SynthesisError
 (from the OSError or subprocess error), here and nowhere else.
@@ -133,16 +131,9 @@ def join(parts: Sequence[Pcm], *, chime: bool, gap: float = 0.35) -> Pcm:
     return Pcm(first.rate, first.channels, first.width, bytes(frames))
 
 
-def make_wav(engine: Synthesizer, phrases: Sequence[Phrase], chime: bool,
-             words: Sequence[str] | None = None) -> bytes:
-    """The phrases' audio as one WAV, a chime first if asked. `words`, when given, are the
-    engine's `words` of each phrase, made beforehand (the engine then only `speak`s)."""
-    if words is None:
-        wavs = [engine.synthesize(p) for p in phrases]
-    else:
-        speak = engine.speak  # type: ignore[attr-defined]
-        wavs = [speak(p, w) for p, w in zip(phrases, words, strict=True)]
-    return write_wav(join([read_wav(w) for w in wavs], chime=chime))
+def make_wav(engine: Synthesizer, phrases: Sequence[Phrase], chime: bool) -> bytes:
+    """The phrases' audio as one WAV, a chime first if asked."""
+    return write_wav(join([read_wav(engine.synthesize(p)) for p in phrases], chime=chime))
 
 
 def _run(argv: list[str], stdin: bytes | None, what: str) -> bytes:
@@ -177,18 +168,14 @@ class EspeakEngine:
         """What espeak-ng is given: pinyin for Mandarin, the words for other languages."""
         if phrase.lang != "zh":
             return phrase.speech
-        from .pinyin import to_pinyin  # here: the synthesis process is given the words
+        from .pinyin import to_pinyin  # here: only the process that synthesises loads it
 
         return to_pinyin(phrase.speech)
 
     def synthesize(self, phrase: Phrase) -> bytes:
-        return self.speak(phrase, self.words(phrase))
-
-    def speak(self, phrase: Phrase, words: str) -> bytes:
-        """The words (`words(phrase)`) said in the phrase's language."""
         voice = self.voices.get(phrase.lang, phrase.lang)
         argv = [self.executable, "-v", voice, "-s", str(self.speed), "-p", str(self.pitch),
-                "--stdout", "--", words]
+                "--stdout", "--", self.words(phrase)]
         data = _run(argv, None, "espeak-ng")
         return write_wav(read_wav(data))  # with its real sizes
 

@@ -10,13 +10,14 @@ The child is `python -m display.synthproc`, started with subprocess on the first
 not a multiprocessing pool: a spawn or forkserver child re-imports the parent's `__main__`
 (`server.cli` under `clinicq serve`), both start multiprocessing's resource tracker (one more
 process), and a pool keeps a manager thread in the server. This child imports display.speech
-and nothing of the server (pypinyin neither: the server makes the pinyin, see
-display.speech): about 13 MB, started in a tenth of a second. It lowers its priority to nice
+and nothing of the server, and loads pypinyin for the pinyin it makes (display.speech): about
+70 MB with its dictionaries, which the server process then does not hold; started in a tenth
+of a second. It lowers its priority to nice
 10 and ends when its stdin ends: when the voice stops it, or when the server dies and the
 pipe closes, so it never outlives the server by more than the synthesis under way.
 
 Wire: length-prefixed pickles over the child's stdin and stdout (a private pipe between two
-processes of the same program). Request `(engine, phrases, chime, words)`, answer
+processes of the same program). Request `(engine, phrases, chime)`, answer
 `("ok", wav)`, `("synthesis", message)` (a SynthesisError) or `("error", message)`. A child
 that dies (killed, crashed) is replaced on the next synthesis, which is tried once more.
 """
@@ -66,12 +67,10 @@ class Worker:
         proc = self._proc
         return None if proc is None or proc.poll() is not None else proc.pid
 
-    def make(self, engine: Synthesizer, phrases: Sequence[Phrase], chime: bool,
-             words: Sequence[str] | None = None) -> bytes:
-        """The WAV of `make_wav(engine, phrases, chime, words)`, made in the child. A child
-        that died is replaced and the synthesis tried once more."""
-        request = pickle.dumps((engine, tuple(phrases), chime,
-                                None if words is None else tuple(words)))
+    def make(self, engine: Synthesizer, phrases: Sequence[Phrase], chime: bool) -> bytes:
+        """The WAV of `make_wav(engine, phrases, chime)`, made in the child. A child that
+        died is replaced and the synthesis tried once more."""
+        request = pickle.dumps((engine, tuple(phrases), chime))
         deadline = TIMEOUT * (len(phrases) + 1)
         with self._lock:
             try:
@@ -199,10 +198,10 @@ def main() -> None:
         header = requests.read(_HEADER.size)
         if len(header) < _HEADER.size:
             return  # the server stopped us, or is gone
-        engine, phrases, chime, words = pickle.loads(requests.read(_HEADER.unpack(header)[0]))
+        engine, phrases, chime = pickle.loads(requests.read(_HEADER.unpack(header)[0]))
         answer: tuple[str, Any]
         try:
-            answer = ("ok", make_wav(engine, phrases, chime, words))
+            answer = ("ok", make_wav(engine, phrases, chime))
         except SynthesisError as err:
             answer = ("synthesis", str(err))
         except Exception as err:  # reported to the server, which logs it

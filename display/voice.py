@@ -217,9 +217,7 @@ class Voice:
             return make_wav(self.engine, phrases, self.chime)
         with self._lock:
             worker = self._worker = self._worker or Worker()
-        words_of = getattr(self.engine, "words", None)  # text work stays here (speech.py)
-        words = [words_of(p) for p in phrases] if words_of is not None else None
-        return worker.make(self.engine, phrases, self.chime, words)
+        return worker.make(self.engine, phrases, self.chime)
 
     @property
     def worker_pid(self) -> int | None:
