@@ -32,14 +32,14 @@ DISPLAYS = 5
 
 
 def worker_rss_mb(station: StationProcess) -> float:
-    """The process that serves (gunicorn's worker: the last of the station's processes)."""
-    status = Path(f"/proc/{station.pids()[-1]}/status").read_text()
+    """The process that serves (gunicorn's worker; support.StationProcess.serving_pid)."""
+    status = Path(f"/proc/{station.serving_pid()}/status").read_text()
     return next(int(line.split()[1]) for line in status.splitlines()
                 if line.startswith("VmRSS:")) / 1024
 
 
 def worker_cpu_s(station: StationProcess) -> float:
-    fields = Path(f"/proc/{station.pids()[-1]}/stat").read_text().rsplit(")", 1)[1].split()
+    fields = Path(f"/proc/{station.serving_pid()}/stat").read_text().rsplit(")", 1)[1].split()
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 

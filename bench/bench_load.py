@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import subprocess
 import sys
 import tempfile
@@ -149,6 +150,12 @@ def deltas_received(proc: subprocess.Popen[str], expected: int) -> list[int]:
     return counts
 
 
+def worker_cpu_s(station: StationProcess) -> float:
+    """CPU seconds (user + system) of the process that serves: gunicorn's worker."""
+    fields = Path(f"/proc/{station.serving_pid()}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def nurse(url: str) -> requests.Session:
     s = requests.Session()
     r = s.post(f"{url}/api/v1/login", json={"username": "demo-nurse", "password": "demo-nurse"})
@@ -189,8 +196,11 @@ def main(argv: list[str] | None = None) -> int:
             checkin_ms: list[float] = []
             call_ms: list[float] = []
             healthz_ms: list[float] = []
+            cpu_before = 0.0
             for i in range(rounds):
                 warm = i < args.warmup
+                if i == args.warmup:
+                    cpu_before = worker_cpu_s(station)
                 status, body = timed(kiosk, "POST", "/api/v1/tickets",
                                      None if warm else walkin_ms, {"service": "A"})
                 assert status == 201, body
@@ -205,6 +215,7 @@ def main(argv: list[str] | None = None) -> int:
                 timed(kiosk, "GET", "/healthz", None if warm else healthz_ms)
                 assert staff.post(f"/api/v1/tickets/{called}/no-show")[0] == 200
                 assert staff.post(f"/api/v1/tickets/{checked_in}/cancel")[0] == 200
+            cpu_per_round = (worker_cpu_s(station) - cpu_before) / args.runs * 1000
             status, state = kiosk.get("/api/v1/state")
             assert sum(s["waiting"] for s in state["services"]) == WAITING
             assert kiosk.reused and staff.reused, "a connection was not kept alive"
@@ -217,6 +228,9 @@ def main(argv: list[str] | None = None) -> int:
             emit_distribution(f"load_call_next_http_{TICKETS}", call_ms)
             emit_distribution("load_healthz_http", healthz_ms)
             emit("load_tickets_at_end", n, "tickets", n)
+            # the serving process's CPU for one round of five commands, one GET and their
+            # pushes to every display (its threads share one core's worth: the GIL)
+            emit("load_worker_cpu_per_round", cpu_per_round, "ms", args.runs)
         finally:
             station.stop()
     return 0

@@ -93,6 +93,13 @@ class LiveServer:
         self._thread.join(timeout=5)
 
 
+def _cmdline(pid: int) -> bytes | None:
+    try:
+        return Path(f"/proc/{pid}/cmdline").read_bytes()
+    except OSError:
+        return None
+
+
 class StationProcess:
     """`clinicq serve --demo` as its own process on 127.0.0.1, the production way (gunicorn)
     unless `extra` says `--dev` (for restarts, graceful stops, memory and start-up figures);
@@ -130,6 +137,14 @@ class StationProcess:
                 except OSError:
                     pass
         return found
+
+    def serving_pid(self) -> int:
+        """The process that serves: gunicorn's worker (the arbiter's fork, so the same command
+        line), or the one process under --dev; not Litestream nor the synthesis process."""
+        root = self.proc.pid
+        command = Path(f"/proc/{root}/cmdline").read_bytes()
+        forks = [pid for pid in self.pids()[1:] if _cmdline(pid) == command]
+        return forks[0] if forks else root
 
     def rss_mb(self) -> float:
         """Resident memory of all the station's processes together."""
