@@ -38,6 +38,40 @@ def worker_rss_mb(station: StationProcess) -> float:
                 if line.startswith("VmRSS:")) / 1024
 
 
+def rss_by_process(station: StationProcess) -> dict[str, float]:
+    """Resident MB of each of the station's processes: gunicorn's arbiter, the worker that
+    serves, the synthesis process (display/synthproc.py), Litestream."""
+    out: dict[str, float] = {}
+    serving = station.serving_pid()
+    for pid in station.pids():
+        try:
+            command = Path(f"/proc/{pid}/cmdline").read_bytes()
+            status = Path(f"/proc/{pid}/status").read_text()
+        except OSError:
+            continue
+        kind = "worker" if pid == serving else "arbiter" if pid == station.proc.pid else \
+            "synthesis" if b"display.synthproc" in command else \
+            "litestream" if b"litestream" in command else "other"
+        out[kind] = out.get(kind, 0.0) + next(
+            int(line.split()[1]) for line in status.splitlines()
+            if line.startswith("VmRSS:")) / 1024
+    return out
+
+
+def pss_mb(station: StationProcess) -> float:
+    """The station's processes' proportional set size together: pages the worker shares with
+    the arbiter it was forked from counted once, not in each (RSS counts them twice)."""
+    total = 0
+    for pid in station.pids():
+        try:
+            rollup = Path(f"/proc/{pid}/smaps_rollup").read_text()
+        except OSError:
+            continue
+        total += next(int(line.split()[1]) for line in rollup.splitlines()
+                      if line.startswith("Pss:"))
+    return total / 1024
+
+
 def worker_cpu_s(station: StationProcess) -> float:
     fields = Path(f"/proc/{station.serving_pid()}/stat").read_text().rsplit(")", 1)[1].split()
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
@@ -61,6 +95,10 @@ def run(flooding: bool) -> None:
                 return
             emit("flood_server_rss", station.rss_mb(), "MB", DISPLAYS)
             emit("flood_worker_rss", worker_rss_mb(station), "MB", DISPLAYS)
+            emit("flood_server_pss", pss_mb(station), "MB", DISPLAYS)
+            for kind, mb in sorted(rss_by_process(station).items()):
+                if kind != "worker":
+                    emit(f"flood_{kind}_rss", mb, "MB", DISPLAYS)
             asked = sum(sum(a.values()) for a in displays["answers"])
             sent = sum(a.get("ok", 0) for a in displays["answers"])
             emit("flood_resyncs_answered_with_a_snapshot", sent, "count", asked)
