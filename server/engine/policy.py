@@ -205,13 +205,14 @@ def _through_pathway(state: State, service: str, stage: str | None, now: datetim
                 and t.status in ("called", "serving"))
             heap = list(free)
             heapq.heapify(heap)
+            replace = heapq.heapreplace
             for _ in range(ahead):
-                heapq.heappush(heap, heapq.heappop(heap) + per_call)
+                replace(heap, heap[0] + per_call)
             later = []
-            for at in calls:
-                call = max(heapq.heappop(heap), at + mean)
+            for at in calls:  # each at the next free counter, once it is ready
+                call = max(heap[0], at + mean)
                 later.append(call)
-                heapq.heappush(heap, call + per_call)
+                replace(heap, call + per_call)
             calls = later
         stage, following = following, rules.stage_after(following)
     return calls
@@ -219,13 +220,15 @@ def _through_pathway(state: State, service: str, stage: str | None, now: datetim
 
 def _call_times(free: list[float], per_call: float) -> Iterator[float]:
     """The minutes from now of the counters' calls, in time order: counter k calls at
-    free[k], free[k] + per_call, ... (a counter back from its break joins when it is back)."""
-    heap = [(at, k) for k, at in enumerate(free)]
+    free[k], free[k] + per_call, ... (a counter back from its break joins when it is back).
+    Which of two counters calling at the same minute goes first does not change the minutes."""
+    heap = list(free)
     heapq.heapify(heap)
+    replace = heapq.heapreplace
     while True:
-        at, k = heapq.heappop(heap)
+        at = heap[0]
         yield at
-        heapq.heappush(heap, (at + per_call, k))
+        replace(heap, at + per_call)
 
 
 # The walk to the desk and the no-shows are learnt from this many recent calls, starting from
@@ -362,34 +365,57 @@ def _stage_waits(state: State, service: str, stage: str | None,
     early = deque(sorted(lanes["early"], key=_booked_key))
     walkin_rate = walkin_rate_per_minute(state, service, now)
     came, streak = 0, state.streak.get(service, 0)
-    # every call played forward, in time order: (minutes from now, the ticket or None for a
-    # walk-in expected by then: it goes on along the pathway too)
-    played: list[tuple[float, Ticket | None]] = []
-    found = 0
-    calls = _call_times(free, per_call)
-    while found < len(waiting):
-        at = next(calls)
-        when = now + timedelta(minutes=at)
-        while early and early[0].slot_start is not None and early[0].slot_start <= when:
-            booked.append(early.popleft())  # its slot has opened: it queues by slot
-        while came < min(int(walkin_rate * at), MAX_EXPECTED):
-            walkins.append(None)
-            came += 1
+    # every call played forward, in time order: the minutes from now, and the ticket or None
+    # for a walk-in expected by then (it goes on along the pathway too)
+    times: list[float] = []
+    chosen_list: list[Ticket | None] = []
+    found, left = 0, len(waiting)
+    due = rules.booked_per_walkin
+    # the minute before which the first early booking's slot cannot have opened (a margin
+    # over the microseconds a timedelta rounds to); at or after it, the exact test decides
+    opens_after = _opens_after(early, now)
+    for at in _call_times(free, per_call) if left else ():
+        if at >= opens_after:
+            when = now + timedelta(minutes=at)
+            while early and early[0].slot_start is not None and early[0].slot_start <= when:
+                booked.append(early.popleft())  # its slot has opened: it queues by slot
+            opens_after = _opens_after(early, now)
+        expected = int(walkin_rate * at)
+        if expected > came and came < MAX_EXPECTED:
+            more = min(expected, MAX_EXPECTED) - came
+            walkins.extend([None] * more)
+            came += more
         chosen: Ticket | None
         if priority:
             chosen = priority.popleft()
-        elif walkins and (not booked or _walkin_due(rules, streak)):
+        elif walkins and (not booked or (due > 0 and streak >= due)):
             chosen, streak = walkins.popleft(), 0
         elif booked:
             chosen, streak = booked.popleft(), streak + 1
         elif early:  # only early bookings wait: a free counter takes the first
             chosen = early.popleft()
+            opens_after = _opens_after(early, now)
         else:  # pragma: no cover - a ticket is left, so some lane holds it
             break
-        played.append((at, chosen))
-        found += chosen is not None
-    last = _through_pathway(state, service, stage, now, [at for at, _ in played])
-    return {t.id: round(at) for at, (_, t) in zip(last, played, strict=True) if t is not None}
+        times.append(at)
+        chosen_list.append(chosen)
+        if chosen is not None:
+            found += 1
+            if found >= left:
+                break
+    last = _through_pathway(state, service, stage, now, times)
+    return {t.id: round(at) for at, t in zip(last, chosen_list, strict=True) if t is not None}
+
+
+def _opens_after(early: deque[Ticket], now: datetime) -> float:
+    """The minutes from now before which the slot of the first of `early` cannot have opened
+    (math.inf: none with a slot waits); see _stage_waits."""
+    if not early or early[0].slot_start is None:
+        return math.inf
+    return (early[0].slot_start - now).total_seconds() / 60 - _MARGIN_MINUTES
+
+
+_MARGIN_MINUTES = 1e-3
 
 
 def _stages_after(rules: ServiceRules, stage: str | None) -> int:

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import json
-from dataclasses import asdict, fields
+from collections.abc import Callable
+from dataclasses import fields
 from datetime import date, datetime
-from typing import Any
+from typing import Any, TypeVar
 
 from ..engine.events import Event
 from ..engine.model import Call, State, Ticket, UndoRecord
@@ -100,8 +101,12 @@ def event_to_row(e: Event) -> dict[str, Any]:
 
 
 def engine_meta(state: State) -> str:
-    """The parts of engine state that tickets alone do not say, as JSON."""
-    return json.dumps({
+    """The parts of engine state that tickets alone do not say, as JSON.
+
+    Written on every commit: an undo record and a call are immutable and outlive many states
+    unchanged, so each one's JSON is made once and kept with it (_encoded); the rest is small.
+    The text is that of json.dumps of the whole (tests/test_engine_speedups.py)."""
+    head = _dumps({
         "day": state.day.isoformat() if state.day else None,
         "seq": state.seq,
         "counter_ticket": dict(state.counter_ticket),
@@ -110,21 +115,43 @@ def engine_meta(state: State) -> str:
         "durations": {k: list(v) for k, v in state.durations.items()},
         "paused": sorted(state.paused),
         "paused_at": {k: v.isoformat() for k, v in state.paused_at.items()},
-        "recent_calls": [
-            {**asdict(c), "at": c.at.isoformat()} for c in state.recent_calls
-        ],
-        "undo": {
-            counter: {
-                "action": u.action,
-                "before": [ticket_to_row(t) for t in u.before],
-                "after_versions": [list(p) for p in u.after_versions],
-                "created": list(u.created),
-                "counter_ticket": u.counter_ticket,
-                "streak": [list(p) for p in u.streak],
-            }
-            for counter, u in state.undo.items()
-        },
-    }, ensure_ascii=False)
+    })
+    calls = ", ".join(_encoded(c, _call_json) for c in state.recent_calls)
+    undo = ", ".join(f"{_dumps(counter)}: {_encoded(u, _undo_json)}"
+                     for counter, u in state.undo.items())
+    return f'{head[:-1]}, "recent_calls": [{calls}], "undo": {{{undo}}}}}'
+
+
+def _dumps(value: Any) -> str:
+    return json.dumps(value, ensure_ascii=False)
+
+
+def _call_json(c: Call) -> str:
+    return _dumps({"ticket_id": c.ticket_id, "number": c.number, "counter": c.counter,
+                   "at": c.at.isoformat()})
+
+
+def _undo_json(u: UndoRecord) -> str:
+    return _dumps({
+        "action": u.action,
+        "before": [ticket_to_row(t) for t in u.before],
+        "after_versions": [list(p) for p in u.after_versions],
+        "created": list(u.created),
+        "counter_ticket": u.counter_ticket,
+        "streak": [list(p) for p in u.streak],
+    })
+
+
+_T = TypeVar("_T", Call, UndoRecord)
+
+
+def _encoded(part: _T, encode: Callable[[_T], str]) -> str:
+    """`encode(part)`, kept with the part (it never changes, as a State keeps its policy
+    answers: engine/policy.py _memo), so that the states sharing it encode it once."""
+    found: str | None = part.__dict__.get("_meta_json")
+    if found is None:
+        found = part.__dict__["_meta_json"] = encode(part)
+    return found
 
 
 def state_from_meta(base: State, meta: dict[str, Any], tickets: list[Ticket]) -> State:
