@@ -31,13 +31,6 @@ CHECK_INS = 300
 DISPLAYS = 5
 
 
-def worker_rss_mb(station: StationProcess) -> float:
-    """The process that serves (gunicorn's worker; support.StationProcess.serving_pid)."""
-    status = Path(f"/proc/{station.serving_pid()}/status").read_text()
-    return next(int(line.split()[1]) for line in status.splitlines()
-                if line.startswith("VmRSS:")) / 1024
-
-
 def rss_by_process(station: StationProcess) -> dict[str, float]:
     """Resident MB of each of the station's processes: gunicorn's arbiter, the worker that
     serves, the synthesis process (display/synthproc.py), Litestream."""
@@ -94,9 +87,10 @@ def run(flooding: bool) -> None:
             if not flooding:
                 return
             emit("flood_server_rss", station.rss_mb(), "MB", DISPLAYS)
-            emit("flood_worker_rss", worker_rss_mb(station), "MB", DISPLAYS)
+            by_process = rss_by_process(station)
+            emit("flood_worker_rss", by_process["worker"], "MB", DISPLAYS)
             emit("flood_server_pss", pss_mb(station), "MB", DISPLAYS)
-            for kind, mb in sorted(rss_by_process(station).items()):
+            for kind, mb in sorted(by_process.items()):
                 if kind != "worker":
                     emit(f"flood_{kind}_rss", mb, "MB", DISPLAYS)
             asked = sum(sum(a.values()) for a in displays["answers"])
