@@ -1,8 +1,9 @@
 """Benchmark: commands over HTTP on a mass-vaccination day (issue 14, point 8); JSON lines.
 
 A station (production server: gunicorn, one threaded worker, the shipped config.toml) starts
-on a day that already has 10,000 tickets, 500 of them waiting, and 20 displays connected as
-real python-socketio clients (in their own process, display_clients.py). Then, each round,
+on a day that already has 10,000 tickets, 500 of them waiting, and 20 displays connected
+(in their own process, display_clients.py: lean Socket.IO connections that ask for
+compression as a browser does). Then, each round,
 over keep-alive connections (http.client, harness.KeptAlive: requests would add about 1.5 ms
 of its own to each figure): a walk-in (service A), a booking's
 check-in (service V), a call-next at A1 (a ticket of A is called: waiting stays at 500); off
@@ -131,10 +132,11 @@ def seed_day(database: Path, timed_checkins: int) -> list[str]:
     return codes
 
 
-def connect_displays(url: str, count: int) -> subprocess.Popen[str]:
-    """`count` python-socketio display clients in their own process (display_clients.py)."""
+def connect_displays(url: str, count: int, deflate: bool) -> subprocess.Popen[str]:
+    """`count` display connections in their own process (display_clients.py)."""
     script = Path(__file__).resolve().parent / "display_clients.py"
-    proc = subprocess.Popen([sys.executable, str(script), url, str(count)],
+    flags = [] if deflate else ["--no-deflate"]
+    proc = subprocess.Popen([sys.executable, str(script), url, str(count), *flags],
                             stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
     assert proc.stdout is not None and proc.stdout.readline().strip() == "ready"
     return proc
@@ -150,9 +152,9 @@ def deltas_received(proc: subprocess.Popen[str], expected: int) -> list[int]:
     return counts
 
 
-def worker_cpu_s(station: StationProcess) -> float:
-    """CPU seconds (user + system) of the process that serves: gunicorn's worker."""
-    fields = Path(f"/proc/{station.serving_pid()}/stat").read_text().rsplit(")", 1)[1].split()
+def cpu_s(pid: int) -> float:
+    """CPU seconds (user + system) a process has used so far."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
@@ -178,6 +180,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--runs", type=int, default=300, help="timed rounds")
     parser.add_argument("--warmup", type=int, default=20, help="untimed rounds first")
     parser.add_argument("--displays", type=int, default=DISPLAYS, help="displays connected")
+    parser.add_argument("--no-deflate", action="store_true",
+                        help="displays that do not ask for compression (a browser does)")
     args = parser.parse_args(argv)
     rounds = args.warmup + args.runs
     with tempfile.TemporaryDirectory() as tmp:
@@ -186,7 +190,7 @@ def main(argv: list[str] | None = None) -> int:
         station = StationProcess(database, config_file=unthrottled(Path(tmp)))
         try:
             url = station.url
-            displays = connect_displays(url, args.displays)
+            displays = connect_displays(url, args.displays, not args.no_deflate)
             kiosk = KeptAlive(url, KIOSK)
             staff = KeptAlive.like(url, nurse(url))
             status, state = kiosk.get("/api/v1/state")
@@ -196,11 +200,12 @@ def main(argv: list[str] | None = None) -> int:
             checkin_ms: list[float] = []
             call_ms: list[float] = []
             healthz_ms: list[float] = []
-            cpu_before = 0.0
+            cpu_before = clients_before = 0.0
             for i in range(rounds):
                 warm = i < args.warmup
                 if i == args.warmup:
-                    cpu_before = worker_cpu_s(station)
+                    cpu_before = cpu_s(station.serving_pid())
+                    clients_before = cpu_s(displays.pid)
                 status, body = timed(kiosk, "POST", "/api/v1/tickets",
                                      None if warm else walkin_ms, {"service": "A"})
                 assert status == 201, body
@@ -215,7 +220,8 @@ def main(argv: list[str] | None = None) -> int:
                 timed(kiosk, "GET", "/healthz", None if warm else healthz_ms)
                 assert staff.post(f"/api/v1/tickets/{called}/no-show")[0] == 200
                 assert staff.post(f"/api/v1/tickets/{checked_in}/cancel")[0] == 200
-            cpu_per_round = (worker_cpu_s(station) - cpu_before) / args.runs * 1000
+            cpu_per_round = (cpu_s(station.serving_pid()) - cpu_before) / args.runs * 1000
+            clients_per_round = (cpu_s(displays.pid) - clients_before) / args.runs * 1000
             status, state = kiosk.get("/api/v1/state")
             assert sum(s["waiting"] for s in state["services"]) == WAITING
             assert kiosk.reused and staff.reused, "a connection was not kept alive"
@@ -231,6 +237,8 @@ def main(argv: list[str] | None = None) -> int:
             # the serving process's CPU for one round of five commands, one GET and their
             # pushes to every display (its threads share one core's worth: the GIL)
             emit("load_worker_cpu_per_round", cpu_per_round, "ms", args.runs)
+            # what the simulated displays took of the same machine's two cores meanwhile
+            emit("load_display_clients_cpu_per_round", clients_per_round, "ms", args.runs)
         finally:
             station.stop()
     return 0

@@ -174,3 +174,26 @@ def test_dev_keeps_the_development_server(tmp_path: Path) -> None:
         conn.close()
     finally:
         station.stop()
+
+
+def test_websockets_are_not_compressed_though_the_browser_asks(station: StationProcess) -> None:
+    """Chromium offers permessage-deflate; accepted, the server would compress each delta once
+    per screen (server/web/broadcast.py, Uncompressed)."""
+    import socket
+
+    with socket.create_connection(("127.0.0.1", station.port), timeout=5) as sock:
+        sock.sendall(b"GET /socket.io/?EIO=4&transport=websocket HTTP/1.1\r\n"
+                     b"Host: 127.0.0.1\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+                     b"Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n"
+                     b"Sec-WebSocket-Version: 13\r\n"
+                     b"Sec-WebSocket-Extensions: permessage-deflate; client_max_window_bits\r\n"
+                     b"\r\n")
+        answer = b""
+        while b"\r\n\r\n" not in answer:
+            chunk = sock.recv(4096)
+            assert chunk, f"the server closed the connection: {answer!r}"
+            answer += chunk
+    head = answer.split(b"\r\n\r\n", 1)[0].decode("latin-1").lower()
+    assert head.startswith("http/1.1 101"), head
+    assert "sec-websocket-accept:" in head
+    assert "sec-websocket-extensions" not in head

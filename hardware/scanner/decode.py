@@ -190,9 +190,10 @@ def _fallback_unbend(gray: np.ndarray, candidate: Any) -> list[str]:
     size = (17 + 4 * int(version)) * _MODULE_PX  # a version-v QR is 17 + 4v modules wide
     pos = candidate.position
     corners = (pos.top_left, pos.top_right, pos.bottom_right, pos.bottom_left)
-    src = np.float32([[c.x, c.y] for c in corners])
+    src = np.array([[c.x, c.y] for c in corners], dtype=np.float32)
     m = _QUIET_MODULES * _MODULE_PX  # a multiple of the module size keeps edges on k * px
-    dst = np.float32([[m, m], [m + size, m], [m + size, m + size], [m, m + size]])
+    dst = np.array([[m, m], [m + size, m], [m + size, m + size], [m, m + size]],
+                   dtype=np.float32)
     square = cv2.warpPerspective(
         gray,
         cv2.getPerspectiveTransform(src, dst),
@@ -221,7 +222,9 @@ def _unbend(square: np.ndarray) -> np.ndarray:
 
 def _remap(img: np.ndarray, map_x: np.ndarray, map_y: np.ndarray) -> np.ndarray:
     cv2 = _cv2()
-    return cv2.remap(img, map_x, map_y, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
+    out: np.ndarray = cv2.remap(img, map_x, map_y, cv2.INTER_LINEAR,
+                                borderMode=cv2.BORDER_REPLICATE)
+    return out
 
 
 def _grid_shift(img: np.ndarray, axis: int, sigma: float) -> np.ndarray:
@@ -234,7 +237,8 @@ def _grid_shift(img: np.ndarray, axis: int, sigma: float) -> np.ndarray:
     # smoothing the complex sum (not the angle) lets strong edges outvote blank areas
     re = cv2.GaussianBlur(edges * np.cos(phase), (0, 0), sigma)
     im = cv2.GaussianBlur(edges * np.sin(phase), (0, 0), sigma)
-    return np.arctan2(im, re) * (_MODULE_PX / (2 * np.pi))
+    shift: np.ndarray = np.arctan2(im, re) * (_MODULE_PX / (2 * np.pi))
+    return shift
 
 
 _FALLBACKS: tuple[Callable[[np.ndarray], list[str]], ...] = (

@@ -65,6 +65,7 @@ from .broadcast import (
     AfterAnswer,
     Broadcaster,
     ClosingClient,
+    Uncompressed,
     kiosk_screen,
 )
 from .kiosklink import kiosks
@@ -95,8 +96,9 @@ def init_app(app: Flask, station: StationService, settings: Settings,
     socketio.on_event("watch", handlers.limited(handlers.watch))
     socketio.on_event("*", handlers.limited(lambda *_: {"ok": False, "error": "unknown"}))
     station.subscribe(broadcaster)
-    # inside Socket.IO's middleware: only the app's own HTTP requests pass through it
+    # around Socket.IO's middleware: its events are told from HTTP requests by their sid
     app.wsgi_app = AfterAnswer(app.wsgi_app, broadcaster.flush)  # type: ignore[method-assign]
+    app.wsgi_app = Uncompressed(app.wsgi_app)  # type: ignore[method-assign]
     app.test_client_class = ClosingClient
     return socketio
 
