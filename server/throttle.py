@@ -10,7 +10,7 @@ addresses at once slow the account's logins for everyone, and then by minutes, n
 Failures are forgotten `FORGET` after the last one; the right password forgives the
 account's failures (and, at that address, that account's own typos).
 
-Why a store-backed counter and not flask-limiter (which throttles pairing): its windows are
+Why a store-backed counter and not `limits` (which throttles pairing): its windows are
 fixed rates, where this wait grows with each failure and a success resets one account's
 count; it reads its own clock, where these read the station's (tests set it); and a restart
 of the station does not hand an attacker a fresh set of guesses. Failed logins are few, so
