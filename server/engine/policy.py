@@ -6,7 +6,7 @@ import heapq
 import itertools
 import math
 from collections import deque
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -138,6 +138,20 @@ def stage_key(service: str, stage: str) -> str:
 def mean_service_minutes(state: State, service: str, stage: str | None = None) -> float:
     """Recent mean service time (of `stage` of the pathway, when given and its times are
     kept), drawn towards the service's default while few are known."""
+    return _kept(state, ("mean", service, stage), _mean_service_minutes, service, stage)
+
+
+def _kept(state: State, key: tuple[object, ...], work: Callable[..., float],
+          *args: Any) -> float:
+    """`work(state, *args)`, asked once per state (_memo)."""
+    memo = _memo(state)
+    found = memo.get(key)
+    if found is None:
+        found = memo[key] = work(state, *args)
+    return found
+
+
+def _mean_service_minutes(state: State, service: str, stage: str | None) -> float:
     default = state.service(service).default_service_minutes
     low, high = default / DURATION_SPREAD, default * DURATION_SPREAD
     times = state.durations.get(service, ())
@@ -240,6 +254,10 @@ def minutes_per_call(state: State, service: str, stage: str | None = None) -> fl
     """How long a call occupies a counter on average: a resident who comes walks up and is
     served; one who does not costs the wait before the no-show. The service time is the
     stage's, when given (mean_service_minutes)."""
+    return _kept(state, ("per_call", service, stage), _minutes_per_call, service, stage)
+
+
+def _minutes_per_call(state: State, service: str, stage: str | None) -> float:
     recent_closed = index_of(state).recent.get(service)  # oldest first (index.closing)
     closed = [] if recent_closed is None else [
         (finished, state.tickets[tid].called_at, state.tickets[tid])
