@@ -10,6 +10,7 @@ from datetime import timedelta
 from typing import Any
 
 from flask import Flask, request
+from flask.sessions import SessionInterface, SessionMixin
 from flask_babel import Babel, get_locale
 from flask_socketio import SocketIO
 
@@ -63,6 +64,18 @@ class Extension:
     announcer: Announcer | None = None  # the waiting room's phrases and the station's voice
 
 
+class NoCookieSession(SessionInterface):
+    """Flask's signed-cookie session is not used: a staff member's session is the station's
+    (server/sessions.py, in its SQLite). Opened and checked on every request anyway, it cost
+    about 0.1 ms each; this gives every request Flask's null session, which refuses writes."""
+
+    def open_session(self, app: Flask, request: Any) -> SessionMixin:
+        return self.make_null_session(app)
+
+    def save_session(self, app: Flask, session: SessionMixin, response: Any) -> None:
+        return None
+
+
 def _secret_key(settings: Settings, store: Store) -> str:
     if settings.secret_key:
         return settings.secret_key
@@ -90,6 +103,7 @@ def create_app(settings: Settings, *, store: Store | None = None, clock: Clock |
         TESTING=testing,
         BABEL_DEFAULT_LOCALE="zh",
     )
+    app.session_interface = NoCookieSession()
     bodies.init_app(app)  # JSON read with limits; MAX_CONTENT_LENGTH
     accounts = Accounts(store)
     # the app's own settings: its services and counters change live with the saved layout
