@@ -7,11 +7,13 @@ forward (policy._stage_waits, its loop made cheaper) and the engine's meta row
 from __future__ import annotations
 
 import heapq
+import itertools
 import json
 from collections import deque
 from dataclasses import asdict
 from datetime import datetime, timedelta
 
+from engine_support import rules as station_rules
 from hypothesis import HealthCheck
 from hypothesis import settings as hsettings
 from hypothesis.stateful import invariant
@@ -20,7 +22,7 @@ from test_engine_properties import QueueMachine
 from server.engine import commands as c
 from server.engine import policy as p
 from server.engine.index import index_of
-from server.engine.model import State, Ticket
+from server.engine.model import ServiceRules, State, Ticket
 from server.store import codec
 
 
@@ -58,6 +60,10 @@ def plain_issued_key(t: Ticket) -> tuple[datetime, int, str]:
     return (t.issued_at, t.seq_no, t.id)
 
 
+def plain_walkin_due(rules: ServiceRules, streak: int) -> bool:
+    return rules.booked_per_walkin > 0 and streak >= rules.booked_per_walkin
+
+
 def plain_waiting(state: State, service: str, stage: str | None) -> list[Ticket]:
     index = index_of(state)
     if stage == p.ALL_STAGES:
@@ -87,7 +93,7 @@ def plain_order(state: State, service: str, now: datetime, stage: str | None) ->
     walkins = deque(lanes["walkin"])
     streak = state.streak.get(service, 0)
     while booked or walkins:
-        if walkins and (not booked or p._walkin_due(rules, streak)):
+        if walkins and (not booked or plain_walkin_due(rules, streak)):
             out.append(walkins.popleft())
             streak = 0
         else:
@@ -167,7 +173,7 @@ def plain_stage_waits(state: State, service: str, stage: str | None,
         chosen: Ticket | None
         if priority:
             chosen = priority.popleft()
-        elif walkins and (not booked or p._walkin_due(rules, streak)):
+        elif walkins and (not booked or plain_walkin_due(rules, streak)):
             chosen, streak = walkins.popleft(), 0
         elif booked:
             chosen, streak = booked.popleft(), streak + 1
@@ -223,6 +229,22 @@ SameAnswers.TestCase.settings = hsettings(
     max_examples=60, stateful_step_count=40, deadline=None,
     suppress_health_check=[HealthCheck.too_slow])
 TestSameAnswers = SameAnswers.TestCase
+
+
+class SameAnswersOtherTurns(SameAnswers):
+    """The same, with a walk-in after every booking, or only when no booking waits."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.turn = next(_turns)
+        self.state = State(rules=station_rules(recall_limit=1, booked_per_walkin=self.turn))
+
+
+_turns = itertools.cycle([1, 0])
+SameAnswersOtherTurns.TestCase.settings = hsettings(
+    max_examples=40, stateful_step_count=40, deadline=None,
+    suppress_health_check=[HealthCheck.too_slow])
+TestSameAnswersOtherTurns = SameAnswersOtherTurns.TestCase
 
 
 def test_meta_round_trips_with_kept_parts() -> None:

@@ -68,23 +68,23 @@ def _lanes(state: State, service: str, stage: str | None, now: datetime) -> Lane
 
 def _order(state: State, service: str, now: datetime, stage: str | None) -> list[Ticket]:
     rules = state.service(service)
-    out, booked_now, walkins_now, early = _lanes(state, service, stage, now)
-    booked = deque(booked_now)
-    walkins = deque(walkins_now)
-    streak = state.streak.get(service, 0)
-    while booked or walkins:
-        if walkins and (not booked or _walkin_due(rules, streak)):
-            out.append(walkins.popleft())
-            streak = 0
-        else:
-            out.append(booked.popleft())
-            streak += 1
-    out.extend(early)
+    out, booked, walkins, early = _lanes(state, service, stage, now)
+    due, streak = rules.booked_per_walkin, state.streak.get(service, 0)
+    b, w = 0, 0
+    if due > 0:  # while both wait: bookings until `due` since the last walk-in, then one
+        while b < len(booked) and w < len(walkins):
+            if streak >= due:
+                out.append(walkins[w])
+                w, streak = w + 1, 0
+            else:
+                run = booked[b:b + due - streak]
+                out += run
+                b, streak = b + len(run), streak + len(run)
+    # then what is left of either (due 0: the walk-ins once no booking waits)
+    out += booked[b:]
+    out += walkins[w:]
+    out += early
     return out
-
-
-def _walkin_due(rules: ServiceRules, streak: int) -> bool:
-    return rules.booked_per_walkin > 0 and streak >= rules.booked_per_walkin
 
 
 _RANK = {"priority": 0, "booked": 1, "walkin": 1, "early": 2}
