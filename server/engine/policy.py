@@ -53,10 +53,10 @@ def _memo(state: State) -> dict[tuple[object, ...], Any]:
 MEMO_KEPT = 64
 
 
-Lanes = tuple[list[Ticket], list[Ticket], list[Ticket], list[Ticket]]
+LaneLists = tuple[list[Ticket], list[Ticket], list[Ticket], list[Ticket]]
 
 
-def _lanes(state: State, service: str, stage: str | None, now: datetime) -> Lanes:
+def _lanes(state: State, service: str, stage: str | None, now: datetime) -> LaneLists:
     """The waiting tickets of the queue (every stage's together for ALL_STAGES) by `lane` at
     `now`, each lane in its order: priority and walk-ins by arrival, booked and early by slot
     (kept sorted by the index: lanes.py). New lists, the caller's to change."""
