@@ -16,6 +16,7 @@ from server import presenter
 from server.engine import commands as c
 from server.engine import index, policy
 from server.engine.index import PMap, TicketIndex, TicketMap, arrivals_since, index_of, tickets_of
+from server.engine.lanes import NO_LANES
 from server.engine.model import State, Ticket
 from server.store import Store
 
@@ -60,6 +61,12 @@ def _check_index(state: State, now: datetime) -> None:
     built = TicketIndex.build(state.tickets.values())
     assert {q: dict(v) for q, v in kept.waiting.items() if v} == \
         {q: dict(v) for q, v in built.waiting.items() if v}
+    for q in set(kept.lanes) | set(built.lanes):  # each lane sorted as if sorted afresh
+        mine, fresh = kept.lanes.get(q, NO_LANES), built.lanes.get(q, NO_LANES)
+        for lane in ("priority", "walkin", "booked"):
+            assert getattr(mine, lane).keys == getattr(fresh, lane).keys
+            assert getattr(mine, lane).tickets == getattr(fresh, lane).tickets
+        assert mine.slotless == fresh.slotless
     assert dict(kept.busy) == dict(built.busy)
     assert {s: n for s, n in kept.given.items() if n} == dict(built.given)
     assert dict(kept.bookings) == dict(built.bookings)

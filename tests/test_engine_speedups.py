@@ -1,23 +1,28 @@
 """The engine's and store's shortcuts give the answers of the plain code they replace, over
-random command sequences: the wait played forward (policy._stage_waits, its loop made
-cheaper) and the engine's meta row (codec.engine_meta, its immutable parts' JSON kept)."""
+random command sequences: the queues' lanes kept sorted by the index (lanes.py, read by
+policy._order and policy._stage_waits) against sorting them each time, the wait played
+forward (policy._stage_waits, its loop made cheaper) and the engine's meta row
+(codec.engine_meta, its immutable parts' JSON kept)."""
 
 from __future__ import annotations
 
 import heapq
+import itertools
 import json
 from collections import deque
 from dataclasses import asdict
 from datetime import datetime, timedelta
 
+from engine_support import rules as station_rules
 from hypothesis import HealthCheck
 from hypothesis import settings as hsettings
 from hypothesis.stateful import invariant
 from test_engine_properties import QueueMachine
 
+from server.engine import commands as c
 from server.engine import policy as p
 from server.engine.index import index_of
-from server.engine.model import State, Ticket
+from server.engine.model import ServiceRules, State, Ticket
 from server.store import codec
 
 
@@ -45,6 +50,57 @@ def plain_engine_meta(state: State) -> str:
             for counter, u in state.undo.items()
         },
     }, ensure_ascii=False)
+
+
+def plain_booked_key(t: Ticket) -> tuple[datetime, datetime, int, str]:
+    return (t.slot_start or t.issued_at, t.issued_at, t.seq_no, t.id)
+
+
+def plain_issued_key(t: Ticket) -> tuple[datetime, int, str]:
+    return (t.issued_at, t.seq_no, t.id)
+
+
+def plain_walkin_due(rules: ServiceRules, streak: int) -> bool:
+    return rules.booked_per_walkin > 0 and streak >= rules.booked_per_walkin
+
+
+def plain_waiting(state: State, service: str, stage: str | None) -> list[Ticket]:
+    index = index_of(state)
+    if stage == p.ALL_STAGES:
+        return index.waiting_in(service)
+    return list(index.waiting_at(service, stage))
+
+
+def plain_lanes(state: State, service: str, stage: str | None,
+                now: datetime) -> dict[str, list[Ticket]]:
+    """The waiting tickets split by policy.lane at `now` and sorted, as policy did before the
+    index kept them sorted."""
+    lanes: dict[str, list[Ticket]] = {"priority": [], "booked": [], "walkin": [], "early": []}
+    for t in plain_waiting(state, service, stage):
+        lanes[p.lane(t, now)].append(t)
+    return {"priority": sorted(lanes["priority"], key=plain_issued_key),
+            "booked": sorted(lanes["booked"], key=plain_booked_key),
+            "walkin": sorted(lanes["walkin"], key=plain_issued_key),
+            "early": sorted(lanes["early"], key=plain_booked_key)}
+
+
+def plain_order(state: State, service: str, now: datetime, stage: str | None) -> list[Ticket]:
+    """policy._order as it was, sorting the lanes."""
+    rules = state.service(service)
+    lanes = plain_lanes(state, service, stage, now)
+    out = lanes["priority"]
+    booked = deque(lanes["booked"])
+    walkins = deque(lanes["walkin"])
+    streak = state.streak.get(service, 0)
+    while booked or walkins:
+        if walkins and (not booked or plain_walkin_due(rules, streak)):
+            out.append(walkins.popleft())
+            streak = 0
+        else:
+            out.append(booked.popleft())
+            streak += 1
+    out.extend(lanes["early"])
+    return out
 
 
 def _plain_call_times(free: list[float], per_call: float):  # type: ignore[no-untyped-def]
@@ -90,19 +146,17 @@ def plain_stage_waits(state: State, service: str, stage: str | None,
                       now: datetime) -> dict[str, int]:
     """policy._stage_waits as it was, before its loop was made cheaper."""
     rules = state.service(service)
-    waiting = p._waiting(state, service, stage)
+    waiting = plain_waiting(state, service, stage)
     free = p._free_in(state, service, stage, now)
     if not free:
         return {t.id: p.eta_minutes(state, service, i, stage)
                 for i, t in enumerate(p.order(state, service, now, stage), start=1)}
     per_call = p.minutes_per_call(state, service, stage)
-    lanes: dict[str, list[Ticket]] = {"priority": [], "booked": [], "walkin": [], "early": []}
-    for t in waiting:
-        lanes[p.lane(t, now)].append(t)
-    priority = deque(sorted(lanes["priority"], key=p._issued_key))
-    booked = deque(sorted(lanes["booked"], key=p._booked_key))
-    walkins: deque[Ticket | None] = deque(sorted(lanes["walkin"], key=p._issued_key))
-    early = deque(sorted(lanes["early"], key=p._booked_key))
+    lanes = plain_lanes(state, service, stage, now)
+    priority = deque(lanes["priority"])
+    booked = deque(lanes["booked"])
+    walkins: deque[Ticket | None] = deque(lanes["walkin"])
+    early = deque(lanes["early"])
     walkin_rate = p.walkin_rate_per_minute(state, service, now)
     came, streak = 0, state.streak.get(service, 0)
     played: list[tuple[float, Ticket | None]] = []
@@ -119,7 +173,7 @@ def plain_stage_waits(state: State, service: str, stage: str | None,
         chosen: Ticket | None
         if priority:
             chosen = priority.popleft()
-        elif walkins and (not booked or p._walkin_due(rules, streak)):
+        elif walkins and (not booked or plain_walkin_due(rules, streak)):
             chosen, streak = walkins.popleft(), 0
         elif booked:
             chosen, streak = booked.popleft(), streak + 1
@@ -133,12 +187,32 @@ def plain_stage_waits(state: State, service: str, stage: str | None,
     return {t.id: round(at) for at, (_, t) in zip(last, played, strict=True) if t is not None}
 
 
+def _nows(state: State, now: datetime) -> list[datetime]:
+    """Now, before it (a ticket issued after the time asked: a transfer's slotless
+    continuation sorts by its arrival), a few minutes on (early bookings' slots open while the
+    queue plays forward), and at and around the slot start of a few waiting bookings."""
+    out = [now, now - timedelta(minutes=5), now + timedelta(minutes=7, seconds=13)]
+    starts = sorted({t.slot_start for t in state.tickets.values()
+                     if t.status == "waiting" and t.slot_start is not None})
+    for start in starts[:2] + starts[-2:]:
+        out += [start, start - timedelta(microseconds=1), start + timedelta(microseconds=1)]
+    return out
+
+
 class SameAnswers(QueueMachine):
+    @invariant()
+    def order_as_sorted_plainly(self) -> None:
+        state = self.state
+        for now in _nows(state, self.now):
+            for service, rules in state.rules.services.items():
+                for stage in (*rules.queue_stages, p.ALL_STAGES):
+                    assert p._order(state, service, now, stage) == \
+                        plain_order(state, service, now, stage)
+
     @invariant()
     def waits_as_played_plainly(self) -> None:
         state = self.state
-        # now and a few minutes on: early bookings' slots open while the queue plays forward
-        for now in (self.now, self.now + timedelta(minutes=7, seconds=13)):
+        for now in _nows(state, self.now):
             for service, rules in state.rules.services.items():
                 for stage in rules.queue_stages:
                     assert p._stage_waits(state, service, stage, now) == \
@@ -155,6 +229,22 @@ SameAnswers.TestCase.settings = hsettings(
     max_examples=60, stateful_step_count=40, deadline=None,
     suppress_health_check=[HealthCheck.too_slow])
 TestSameAnswers = SameAnswers.TestCase
+
+
+class SameAnswersOtherTurns(SameAnswers):
+    """The same, with a walk-in after every booking, or only when no booking waits."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.turn = next(_turns)
+        self.state = State(rules=station_rules(recall_limit=1, booked_per_walkin=self.turn))
+
+
+_turns = itertools.cycle([1, 0])
+SameAnswersOtherTurns.TestCase.settings = hsettings(
+    max_examples=40, stateful_step_count=40, deadline=None,
+    suppress_health_check=[HealthCheck.too_slow])
+TestSameAnswersOtherTurns = SameAnswersOtherTurns.TestCase
 
 
 def test_meta_round_trips_with_kept_parts() -> None:
@@ -188,3 +278,27 @@ def test_stage_waits_with_early_bookings_opening() -> None:
         assert p._stage_waits(state, "A", None, now) == plain_stage_waits(state, "A", None, now)
 
 
+
+
+def test_lanes_at_a_slot_start_and_without_a_slot() -> None:
+    """A booking whose slot starts now is open, not early; a transfer's continuation (booked,
+    no slot) is never early, even asked about before it arrived."""
+    machine = QueueMachine()
+    machine.check_in("A", 0)  # slot starts now
+    machine.check_in("A", 20)  # early
+    machine.walk_in("V", False)
+    machine.call_next("V1")
+    held = machine.state.counter_ticket["V1"]
+    machine.apply(c.act, held, "start", counter="V1")
+    machine.apply(c.act, held, "transfer", counter="V1", service="A")
+    state = machine.state
+    moved = [t for t in state.tickets.values() if t.transferred_from is not None]
+    assert moved and moved[0].slot_start is None and moved[0].status == "waiting"
+    for now in _nows(state, machine.now) + [machine.now - timedelta(hours=1)]:
+        assert p._order(state, "A", now, None) == plain_order(state, "A", now, None)
+        assert p._order(state, "A", now, p.ALL_STAGES) == \
+            plain_order(state, "A", now, p.ALL_STAGES)
+    lanes = p._lanes(state, "A", None, machine.now - timedelta(minutes=1))
+    assert moved[0] in lanes[1]  # booked, not early
+    assert [p.lane(t, machine.now) for t in p._order(state, "A", machine.now, None)].count(
+        "early") == 1

@@ -5,9 +5,10 @@ changes one or two. `TicketMap` is an immutable mapping that a change derives fr
 copying: it shares its parent's `base` dict and keeps its own small `delta` of changed
 tickets, folding the two into a new base once the delta outgrows about 2·√n entries (so a
 change costs O(√n) pointer copies in all, at C speed, instead of a copy of every ticket). Its
-`index` (the waiting tickets of each queue, the tickets at desks or in observation, each
-service's latest closings and walk-in arrivals, today's booking → ticket) is carried from
-parent to child change by change: what policy asks costs what is open, not what the day holds.
+`index` (the waiting tickets of each queue, also sorted by lane (lanes.py), the tickets at
+desks or in observation, each service's latest closings and walk-in arrivals, today's booking
+→ ticket) is carried from parent to child change by change: what policy asks costs what is
+open, not what the day holds.
 A map built from a plain dict computes its index once, when first asked.
 """
 
@@ -21,6 +22,7 @@ from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Any, Generic, TypeVar, cast
 
+from .lanes import NO_LANES, Lanes
 from .model import OPEN_STATUSES, State, Ticket
 
 K = TypeVar("K")
@@ -210,6 +212,7 @@ class TicketIndex:
     is replaced, never changed, by `updated`."""
 
     waiting: Mapping[Queue, Mapping[str, Ticket]]
+    lanes: Mapping[Queue, Lanes]  # the same tickets, sorted by lane (lanes.py)
     busy: Mapping[str, Ticket]  # open, not waiting: called, serving, observing
     recent: Mapping[str, Recent]
     arrivals: Mapping[str, Arrivals]
@@ -243,12 +246,14 @@ class TicketIndex:
         recent = {s: Recent(tuple(sorted(keys)[-RECENT_KEPT:]), len(keys))
                   for s, keys in closings.items()}
         arrivals = {s: _prune(Arrivals(tuple(sorted(ts)))) for s, ts in times.items()}
-        return TicketIndex(waiting, busy, recent, arrivals, given, PMap(bookings))
+        lanes = {q: Lanes.of(queue.values()) for q, queue in waiting.items()}
+        return TicketIndex(waiting, lanes, busy, recent, arrivals, given, PMap(bookings))
 
     def updated(self, old: TicketMap, new: TicketMap,
                 changes: Mapping[str, Ticket]) -> TicketIndex:
         """The index of `new`: `old` with `changes` put in."""
         waiting: dict[Queue, Mapping[str, Ticket]] | None = None
+        lanes: dict[Queue, Lanes] = {}  # the queues' changed lanes
         copied: set[Queue] = set()
         busy: dict[str, Ticket] | None = None
         recent: dict[str, Recent] | None = None
@@ -273,6 +278,8 @@ class TicketIndex:
                     inner[tid] = t
                 else:
                     inner.pop(tid, None)
+                kept = lanes[q] if q in lanes else self.lanes.get(q, NO_LANES)
+                lanes[q] = kept.changed(ticket, add)
             was_busy = was is not None and was.status in OPEN_STATUSES and \
                 was.status != "waiting"
             is_busy = t.status in OPEN_STATUSES and t.status != "waiting"
@@ -314,6 +321,7 @@ class TicketIndex:
         out = replace(
             self,
             waiting=self.waiting if waiting is None else waiting,
+            lanes={**self.lanes, **lanes} if lanes else self.lanes,
             busy=self.busy if busy is None else busy,
             recent=self.recent if recent is None else recent,
             arrivals=self.arrivals if arrivals is None else arrivals,

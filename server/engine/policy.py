@@ -11,6 +11,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from .index import arrivals_since, index_of
+from .lanes import NO_LANES, merged
 from .model import ServiceRules, State, Ticket
 
 ALL_STAGES = "*"  # order(): the waiting tickets of every stage of the service together
@@ -26,16 +27,6 @@ def lane(ticket: Ticket, now: datetime) -> str:
     if ticket.slot_start is not None and ticket.slot_start > now:
         return "early"
     return "booked"
-
-
-# the id last: a transfer's continuation may share its number and arrival with one of the
-# service's own tickets, and the order must not depend on which the index met first
-def _booked_key(t: Ticket) -> tuple[datetime, datetime, int, str]:
-    return (t.slot_start or t.issued_at, t.issued_at, t.seq_no, t.id)
-
-
-def _issued_key(t: Ticket) -> tuple[datetime, int, str]:
-    return (t.issued_at, t.seq_no, t.id)
 
 
 def order(state: State, service: str, now: datetime,
@@ -62,36 +53,38 @@ def _memo(state: State) -> dict[tuple[object, ...], Any]:
 MEMO_KEPT = 64
 
 
-def _waiting(state: State, service: str, stage: str | None) -> list[Ticket]:
+LaneLists = tuple[list[Ticket], list[Ticket], list[Ticket], list[Ticket]]
+
+
+def _lanes(state: State, service: str, stage: str | None, now: datetime) -> LaneLists:
+    """The waiting tickets of the queue (every stage's together for ALL_STAGES) by `lane` at
+    `now`, each lane in its order: priority and walk-ins by arrival, booked and early by slot
+    (kept sorted by the index: lanes.py). New lists, the caller's to change."""
     index = index_of(state)
     if stage == ALL_STAGES:
-        return index.waiting_in(service)
-    return list(index.waiting_at(service, stage))
+        return merged([q for (s, _), q in index.lanes.items() if s == service]).at(now)
+    return index.lanes.get((service, stage), NO_LANES).at(now)
 
 
 def _order(state: State, service: str, now: datetime, stage: str | None) -> list[Ticket]:
     rules = state.service(service)
-    waiting = _waiting(state, service, stage)
-    lanes: dict[str, list[Ticket]] = {"priority": [], "booked": [], "walkin": [], "early": []}
-    for t in waiting:
-        lanes[lane(t, now)].append(t)
-    out = sorted(lanes["priority"], key=_issued_key)
-    booked = deque(sorted(lanes["booked"], key=_booked_key))
-    walkins = deque(sorted(lanes["walkin"], key=_issued_key))
-    streak = state.streak.get(service, 0)
-    while booked or walkins:
-        if walkins and (not booked or _walkin_due(rules, streak)):
-            out.append(walkins.popleft())
-            streak = 0
-        else:
-            out.append(booked.popleft())
-            streak += 1
-    out.extend(sorted(lanes["early"], key=_booked_key))
+    out, booked, walkins, early = _lanes(state, service, stage, now)
+    due, streak = rules.booked_per_walkin, state.streak.get(service, 0)
+    b, w = 0, 0
+    if due > 0:  # while both wait: bookings until `due` since the last walk-in, then one
+        while b < len(booked) and w < len(walkins):
+            if streak >= due:
+                out.append(walkins[w])
+                w, streak = w + 1, 0
+            else:
+                run = booked[b:b + due - streak]
+                out += run
+                b, streak = b + len(run), streak + len(run)
+    # then what is left of either (due 0: the walk-ins once no booking waits)
+    out += booked[b:]
+    out += walkins[w:]
+    out += early
     return out
-
-
-def _walkin_due(rules: ServiceRules, streak: int) -> bool:
-    return rules.booked_per_walkin > 0 and streak >= rules.booked_per_walkin
 
 
 _RANK = {"priority": 0, "booked": 1, "walkin": 1, "early": 2}
@@ -366,28 +359,24 @@ def share_waits(source: State, target: State, service: str, stage: str | None,
 def _stage_waits(state: State, service: str, stage: str | None,
                  now: datetime) -> dict[str, int]:
     rules = state.service(service)
-    waiting = _waiting(state, service, stage)
+    lanes = _lanes(state, service, stage, now)
     free = _free_in(state, service, stage, now)
     if not free:  # every counter on a break: as eta_minutes, one counter
         return {t.id: eta_minutes(state, service, i, stage)
                 for i, t in enumerate(order(state, service, now, stage), start=1)}
     per_call = minutes_per_call(state, service, stage)
-    lanes: dict[str, list[Ticket]] = {"priority": [], "booked": [], "walkin": [], "early": []}
-    for t in waiting:
-        lanes[lane(t, now)].append(t)
-    priority = deque(sorted(lanes["priority"], key=_issued_key))
-    booked = deque(sorted(lanes["booked"], key=_booked_key))
+    priority = deque(lanes[0])
+    booked = deque(lanes[1])
     # None: a walk-in expected to have come by then
-    queued_walkins: list[Ticket] = sorted(lanes["walkin"], key=_issued_key)
-    walkins: deque[Ticket | None] = deque(queued_walkins)
-    early = deque(sorted(lanes["early"], key=_booked_key))
+    walkins: deque[Ticket | None] = deque(lanes[2])
+    early = deque(lanes[3])
     walkin_rate = walkin_rate_per_minute(state, service, now)
     came, streak = 0, state.streak.get(service, 0)
     # every call played forward, in time order: the minutes from now, and the ticket or None
     # for a walk-in expected by then (it goes on along the pathway too)
     times: list[float] = []
     chosen_list: list[Ticket | None] = []
-    found, left = 0, len(waiting)
+    found, left = 0, sum(map(len, lanes))
     due = rules.booked_per_walkin
     # the minute before which the first early booking's slot cannot have opened (a margin
     # over the microseconds a timedelta rounds to); at or after it, the exact test decides
