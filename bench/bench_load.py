@@ -9,7 +9,10 @@ of its own to each figure): a walk-in (service A), a booking's
 check-in (service V), a call-next at A1 (a ticket of A is called: waiting stays at 500); off
 the clock the called ticket is marked no-show and the checked-in one cancelled. Figures:
 each command's p50 and p99, and a `GET /healthz` on the same connection (the floor: what the
-client and the server's HTTP take without a command).
+client and the server's HTTP take without a command); twice: back to back (each command
+right after the last one's answer, while its deltas still go out to every display), then
+`_paced` (each command once every display has the last one's delta, as at a station whose
+commands come seconds apart: the answer never waits for the fan-out, AfterAnswer).
 
 The day is written straight into the station's database, as the store would have kept it
 (tickets, an `issued` and a closing event each, their bookings): issuing 10,000 tickets
@@ -25,6 +28,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -175,10 +179,85 @@ def timed(client: KeptAlive, method: str, path: str, into: list[float] | None,
     return answer
 
 
+class Timings:
+    """Each command's latencies (ms), and the CPU used from the first timed round."""
+
+    def __init__(self) -> None:
+        self.walkin: list[float] = []
+        self.checkin: list[float] = []
+        self.call: list[float] = []
+        self.healthz: list[float] = []
+        self.cpu: tuple[float, float] | None = None
+
+    def start_cpu(self, station: StationProcess, displays: subprocess.Popen[str]) -> None:
+        self.cpu = (cpu_s(station.serving_pid()), cpu_s(displays.pid))
+
+    def cpu_per_round(self, station: StationProcess,
+                      displays: subprocess.Popen[str]) -> tuple[float, float]:
+        assert self.cpu is not None
+        n = len(self.walkin)
+        return ((cpu_s(station.serving_pid()) - self.cpu[0]) / n * 1000,
+                (cpu_s(displays.pid) - self.cpu[1]) / n * 1000)
+
+    def figures(self) -> list[tuple[str, list[float]]]:
+        return [(f"walkin_http_{TICKETS}", self.walkin), (f"checkin_http_{TICKETS}", self.checkin),
+                (f"call_next_http_{TICKETS}", self.call), ("healthz_http", self.healthz)]
+
+
+def settled(displays: subprocess.Popen[str], expected: int) -> None:
+    """Once every display has `expected` deltas in all."""
+    assert displays.stdin is not None and displays.stdout is not None
+    displays.stdin.write(f"wait {expected}\n")
+    displays.stdin.flush()
+    answer = displays.stdout.readline().strip()
+    assert answer == "ok", f"the displays did not get delta {expected}: {answer}"
+
+
+def rounds_of(kiosk: KeptAlive, staff: KeptAlive, codes: list[str], into: Timings, warmup: int,
+              pace: Callable[[int], None] | None = None,
+              cpu: tuple[StationProcess, subprocess.Popen[str]] | None = None) -> None:
+    """A round per code: walk-in, check-in, call-next, GET /healthz (timed after `warmup`
+    rounds), then the called one marked no-show and the checked-in one cancelled. `pace(k)`,
+    after each command: the k-th delta of these rounds has reached every display."""
+    made = 0
+
+    def delta() -> None:
+        nonlocal made
+        made += 1
+        if pace is not None:
+            pace(made)
+
+    for i, code in enumerate(codes):
+        warm = i < warmup
+        if i == warmup and cpu is not None:
+            into.start_cpu(*cpu)
+        status, body = timed(kiosk, "POST", "/api/v1/tickets", None if warm else into.walkin,
+                             {"service": "A"})
+        assert status == 201, body
+        delta()
+        status, body = timed(kiosk, "POST", "/api/v1/checkins", None if warm else into.checkin,
+                             {"code": code})
+        assert status == 201, body
+        checked_in = body["id"]
+        delta()
+        status, body = timed(staff, "POST", "/api/v1/counters/A1/call-next",
+                             None if warm else into.call)
+        assert status == 200, body
+        called = body["id"]
+        delta()
+        timed(kiosk, "GET", "/healthz", None if warm else into.healthz)
+        assert staff.post(f"/api/v1/tickets/{called}/no-show")[0] == 200
+        delta()
+        assert staff.post(f"/api/v1/tickets/{checked_in}/cancel")[0] == 200
+        delta()
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description="Command latency on a 10,000-ticket day.")
     parser.add_argument("--runs", type=int, default=300, help="timed rounds")
     parser.add_argument("--warmup", type=int, default=20, help="untimed rounds first")
+    parser.add_argument("--paced", type=int, default=200,
+                        help="timed rounds with each command after the last one's pushes")
     parser.add_argument("--displays", type=int, default=DISPLAYS, help="displays connected")
     parser.add_argument("--no-deflate", action="store_true",
                         help="displays that do not ask for compression (a browser does)")
@@ -186,7 +265,7 @@ def main(argv: list[str] | None = None) -> int:
     rounds = args.warmup + args.runs
     with tempfile.TemporaryDirectory() as tmp:
         database = Path(tmp) / "station.db"
-        codes = seed_day(database, rounds)
+        codes = seed_day(database, rounds + args.paced)
         station = StationProcess(database, config_file=unthrottled(Path(tmp)))
         try:
             url = station.url
@@ -196,43 +275,30 @@ def main(argv: list[str] | None = None) -> int:
             status, state = kiosk.get("/api/v1/state")
             waiting = sum(s["waiting"] for s in state["services"])
             assert waiting == WAITING, waiting
-            walkin_ms: list[float] = []
-            checkin_ms: list[float] = []
-            call_ms: list[float] = []
-            healthz_ms: list[float] = []
-            cpu_before = clients_before = 0.0
-            for i in range(rounds):
-                warm = i < args.warmup
-                if i == args.warmup:
-                    cpu_before = cpu_s(station.serving_pid())
-                    clients_before = cpu_s(displays.pid)
-                status, body = timed(kiosk, "POST", "/api/v1/tickets",
-                                     None if warm else walkin_ms, {"service": "A"})
-                assert status == 201, body
-                status, body = timed(kiosk, "POST", "/api/v1/checkins",
-                                     None if warm else checkin_ms, {"code": codes[i]})
-                assert status == 201, body
-                checked_in = body["id"]
-                status, body = timed(staff, "POST", "/api/v1/counters/A1/call-next",
-                                     None if warm else call_ms)
-                assert status == 200, body
-                called = body["id"]
-                timed(kiosk, "GET", "/healthz", None if warm else healthz_ms)
-                assert staff.post(f"/api/v1/tickets/{called}/no-show")[0] == 200
-                assert staff.post(f"/api/v1/tickets/{checked_in}/cancel")[0] == 200
-            cpu_per_round = (cpu_s(station.serving_pid()) - cpu_before) / args.runs * 1000
-            clients_per_round = (cpu_s(displays.pid) - clients_before) / args.runs * 1000
+            # back to back: each command right after the last one's answer, its pushes to the
+            # displays still going out (the worst a burst of commands can be)
+            timings = Timings()
+            rounds_of(kiosk, staff, codes[:rounds], timings, args.warmup,
+                      cpu=(station, displays))
+            cpu_per_round, clients_per_round = timings.cpu_per_round(station, displays)
+            # paced: each command once every display has the last one's delta (a station's
+            # commands are seconds apart; the answer never waits for the fan-out)
+            paced = Timings()
+            sent = 5 * rounds
+            rounds_of(kiosk, staff, codes[rounds:rounds + args.paced], paced, 0,
+                      lambda made: settled(displays, sent + made))
             status, state = kiosk.get("/api/v1/state")
             assert sum(s["waiting"] for s in state["services"]) == WAITING
             assert kiosk.reused and staff.reused, "a connection was not kept alive"
             # every display received the deltas (5 a round): connected throughout
-            counts = deltas_received(displays, 5 * rounds)
-            assert counts == [5 * rounds] * args.displays, counts
-            n = TICKETS + 2 * rounds
-            emit_distribution(f"load_walkin_http_{TICKETS}", walkin_ms)
-            emit_distribution(f"load_checkin_http_{TICKETS}", checkin_ms)
-            emit_distribution(f"load_call_next_http_{TICKETS}", call_ms)
-            emit_distribution("load_healthz_http", healthz_ms)
+            total = 5 * (rounds + args.paced)
+            counts = deltas_received(displays, total)
+            assert counts == [total] * args.displays, counts
+            n = TICKETS + 2 * (rounds + args.paced)
+            for name, ms in timings.figures():
+                emit_distribution(f"load_{name}", ms)
+            for name, ms in paced.figures():
+                emit_distribution(f"load_{name}_paced", ms)
             emit("load_tickets_at_end", n, "tickets", n)
             # the serving process's CPU for one round of five commands, one GET and their
             # pushes to every display (its threads share one core's worth: the GIL)

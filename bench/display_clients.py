@@ -1,8 +1,9 @@
 """Benchmark tooling: a process holding N display connections (lean_socket.py); counts deltas.
 
 `display_clients.py URL COUNT [TOKEN] [--no-deflate]`. Prints `ready` once every connection
-has its snapshot; given a number on stdin, waits until each has received that many `event`
-deltas (at most 30 s), prints how many each has (a JSON list) and disconnects. One selector
+has its snapshot. Given `wait N` on stdin, answers `ok` once each has received N `event`
+deltas in all (`late` after 30 s). Given a number N, waits the same way, prints how many
+each has (a JSON list) and disconnects. One selector
 loop serves every connection, in its own process so that it does not share the timing
 client's interpreter lock; it still shares the machine's cores with the server.
 """
@@ -31,24 +32,30 @@ def main() -> int:
         selector.register(d, selectors.EVENT_READ, d)
     selector.register(sys.stdin, selectors.EVENT_READ, None)
     print("ready", flush=True)
+    # read every connection all along (a display that stops reading would hold the server's
+    # writes); a line on stdin sets what is waited for
     expected: int | None = None
+    final = False
     deadline = 0.0
-    def waiting() -> bool:
-        if expected is None:
-            return True
-        return time.monotonic() < deadline and min(events.values(), default=expected) < expected
-
-    while waiting():
+    while True:
         for key, _ in selector.select(timeout=0.5):
             if key.data is None:
-                expected = int(sys.stdin.readline())
+                line = sys.stdin.readline().split()
+                final, expected = len(line) == 1, int(line[-1])
                 deadline = time.monotonic() + 30
-                selector.unregister(sys.stdin)
                 continue
             display = key.data
             events[display] += sum(m.startswith(EVENT) for m in display.read())
             if display.closed:
                 selector.unregister(display)
+        if expected is None:
+            continue
+        reached = min(events.values(), default=expected) >= expected
+        if reached or time.monotonic() >= deadline:
+            if final:
+                break
+            print("ok" if reached else "late", flush=True)
+            expected = None
     print(json.dumps(list(events.values())), flush=True)
     for d in displays:
         d.close()
