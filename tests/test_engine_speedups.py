@@ -14,12 +14,14 @@ from dataclasses import asdict
 from datetime import datetime, timedelta
 
 from engine_support import rules as station_rules
-from hypothesis import HealthCheck
+from hypothesis import HealthCheck, given
 from hypothesis import settings as hsettings
+from hypothesis import strategies as st
 from hypothesis.stateful import invariant
 from test_engine_properties import QueueMachine
 
 from server.engine import commands as c
+from server.engine import playforward as pf
 from server.engine import policy as p
 from server.engine.index import index_of
 from server.engine.model import ServiceRules, State, Ticket
@@ -187,6 +189,22 @@ def plain_stage_waits(state: State, service: str, stage: str | None,
     return {t.id: round(at) for at, (_, t) in zip(last, played, strict=True) if t is not None}
 
 
+def plain_eta_minutes(state: State, service: str, position: int, stage: str | None,
+                      now: datetime) -> int:
+    """policy.eta_minutes with `now` as it was: the calls taken one by one from a heap."""
+    if position <= 0:
+        return 0
+    rules = state.service(service)
+    if stage == p.ALL_STAGES:
+        stage = rules.queue_stages[0]
+    free = p._free_in(state, service, stage, now)
+    if not free:
+        return p.eta_minutes(state, service, position, stage)
+    per_call = p.minutes_per_call(state, service, stage)
+    calls = list(itertools.islice(_plain_call_times(free, per_call), position))
+    return round(_plain_through_pathway(state, service, stage, now, calls)[-1])
+
+
 def _nows(state: State, now: datetime) -> list[datetime]:
     """Now, before it (a ticket issued after the time asked: a transfer's slotless
     continuation sorts by its arrival), a few minutes on (early bookings' slots open while the
@@ -217,6 +235,17 @@ class SameAnswers(QueueMachine):
                 for stage in rules.queue_stages:
                     assert p._stage_waits(state, service, stage, now) == \
                         plain_stage_waits(state, service, stage, now)
+
+    @invariant()
+    def etas_as_played_plainly(self) -> None:
+        state = self.state
+        for now in _nows(state, self.now):
+            for service, rules in state.rules.services.items():
+                for stage in (*rules.queue_stages, p.ALL_STAGES):
+                    waiting = len(p.order(state, service, now, stage))
+                    for position in {1, 2, waiting, waiting + 1, waiting + 7}:
+                        assert p.eta_minutes(state, service, position, stage, now=now) == \
+                            plain_eta_minutes(state, service, position, stage, now)
 
     @invariant()
     def meta_as_encoded_whole(self) -> None:
@@ -302,3 +331,25 @@ def test_lanes_at_a_slot_start_and_without_a_slot() -> None:
     assert moved[0] in lanes[1]  # booked, not early
     assert [p.lane(t, machine.now) for t in p._order(state, "A", machine.now, None)].count(
         "early") == 1
+
+
+_minutes = st.one_of(st.sampled_from([0.0, 0.5, 1.0, 1.5, 2.0, 1e16, 1e16 + 2.0]),
+                     st.floats(min_value=0, max_value=60, allow_nan=False))
+_per_call = st.one_of(st.sampled_from([0.0, 1e-17, 0.1, 0.3, 0.5, 1.0, 3.0]),
+                      st.floats(min_value=-1, max_value=30, allow_nan=False))
+
+
+@given(free=st.lists(_minutes, min_size=1, max_size=6), per_call=_per_call,
+       n=st.integers(min_value=0, max_value=80))
+@hsettings(max_examples=2000, deadline=None)
+def test_calls_as_taken_from_a_heap(free: list[float], per_call: float, n: int) -> None:
+    """playforward's calls are the heap's floats, ties and rounding included: the first n
+    (policy.eta_minutes), and the counters' next calls after n (policy._through_pathway)."""
+    free = sorted(free)
+    assert pf.first_calls(free, per_call, n) == \
+        list(itertools.islice(_plain_call_times(free, per_call), n))
+    heap = list(free)
+    heapq.heapify(heap)
+    for _ in range(n):
+        heapq.heappush(heap, heapq.heappop(heap) + per_call)
+    assert sorted(pf.after_calls(free, per_call, n)) == sorted(heap)

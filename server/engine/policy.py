@@ -3,16 +3,17 @@
 from __future__ import annotations
 
 import heapq
-import itertools
 import math
+import operator
 from collections import deque
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import Any
 
 from .index import arrivals_since, index_of
 from .lanes import NO_LANES, merged
 from .model import ServiceRules, State, Ticket
+from .playforward import after_calls, call_times, first_calls
 
 ALL_STAGES = "*"  # order(): the waiting tickets of every stage of the service together
 
@@ -185,7 +186,7 @@ def eta_minutes(state: State, service: str, position: int,
         counters = max(open_counters(state, service, stage), 1)
         return math.ceil(position * mean / counters + ahead * mean)
     per_call = minutes_per_call(state, service, stage)
-    calls = list(itertools.islice(_call_times(free, per_call), position))
+    calls = first_calls(free, per_call, position)
     return round(_through_pathway(state, service, stage, now, calls)[-1])
 
 
@@ -210,32 +211,19 @@ def _through_pathway(state: State, service: str, stage: str | None, now: datetim
             ahead = len(index.waiting.get((service, following), {})) + sum(
                 1 for t in index.busy.values() if t.service == service and t.stage == before
                 and t.status in ("called", "serving"))
-            heap = list(free)
+            heap = after_calls(free, per_call, ahead)  # those go first
             heapq.heapify(heap)
             replace = heapq.heapreplace
-            for _ in range(ahead):
-                replace(heap, heap[0] + per_call)
-            later = []
+            later: list[float] = []
+            add = later.append
             for at in calls:  # each at the next free counter, once it is ready
-                call = max(heap[0], at + mean)
-                later.append(call)
+                ready, first = at + mean, heap[0]
+                call = ready if ready > first else first  # max(first, ready)
+                add(call)
                 replace(heap, call + per_call)
             calls = later
         stage, following = following, rules.stage_after(following)
     return calls
-
-
-def _call_times(free: list[float], per_call: float) -> Iterator[float]:
-    """The minutes from now of the counters' calls, in time order: counter k calls at
-    free[k], free[k] + per_call, ... (a counter back from its break joins when it is back).
-    Which of two counters calling at the same minute goes first does not change the minutes."""
-    heap = list(free)
-    heapq.heapify(heap)
-    replace = heapq.heapreplace
-    while True:
-        at = heap[0]
-        yield at
-        replace(heap, at + per_call)
 
 
 # The walk to the desk and the no-shows are learnt from this many recent calls, starting from
@@ -370,32 +358,41 @@ def _stage_waits(state: State, service: str, stage: str | None,
     # None: a walk-in expected to have come by then
     walkins: deque[Ticket | None] = deque(lanes[2])
     early = deque(lanes[3])
+    left = sum(map(len, lanes))
+    if not left:
+        return {}
     walkin_rate = walkin_rate_per_minute(state, service, now)
+    arriving = walkin_rate > 0  # walk-ins still expected to come (at most MAX_EXPECTED)
     came, streak = 0, state.streak.get(service, 0)
     # every call played forward, in time order: the minutes from now, and the ticket or None
     # for a walk-in expected by then (it goes on along the pathway too)
     times: list[float] = []
+    time_add = times.append
     chosen_list: list[Ticket | None] = []
-    found, left = 0, sum(map(len, lanes))
+    chosen_add = chosen_list.append
+    found = 0
     due = rules.booked_per_walkin
+    turn = due if due > 0 else math.inf  # a walk-in's turn while bookings wait: streak >= turn
     # the minute before which the first early booking's slot cannot have opened (a margin
     # over the microseconds a timedelta rounds to); at or after it, the exact test decides
     opens_after = _opens_after(early, now)
-    for at in _call_times(free, per_call) if left else ():
+    for at in call_times(free, per_call):
         if at >= opens_after:
             when = now + timedelta(minutes=at)
             while early and early[0].slot_start is not None and early[0].slot_start <= when:
                 booked.append(early.popleft())  # its slot has opened: it queues by slot
             opens_after = _opens_after(early, now)
-        expected = int(walkin_rate * at)
-        if expected > came and came < MAX_EXPECTED:
-            more = min(expected, MAX_EXPECTED) - came
-            walkins.extend([None] * more)
-            came += more
+        if arriving:
+            expected = int(walkin_rate * at)
+            if expected > came:
+                more = min(expected, MAX_EXPECTED) - came
+                walkins.extend([None] * more)
+                came += more
+                arriving = came < MAX_EXPECTED
         chosen: Ticket | None
         if priority:
             chosen = priority.popleft()
-        elif walkins and (not booked or (due > 0 and streak >= due)):
+        elif walkins and (not booked or streak >= turn):
             chosen, streak = walkins.popleft(), 0
         elif booked:
             chosen, streak = booked.popleft(), streak + 1
@@ -404,14 +401,19 @@ def _stage_waits(state: State, service: str, stage: str | None,
             opens_after = _opens_after(early, now)
         else:  # pragma: no cover - a ticket is left, so some lane holds it
             break
-        times.append(at)
-        chosen_list.append(chosen)
+        time_add(at)
+        chosen_add(chosen)
         if chosen is not None:
             found += 1
             if found >= left:
                 break
     last = _through_pathway(state, service, stage, now, times)
+    if not came:  # every call a ticket
+        return dict(zip(map(_ID, chosen_list), map(round, last), strict=True))
     return {t.id: round(at) for at, t in zip(last, chosen_list, strict=True) if t is not None}
+
+
+_ID = operator.attrgetter("id")
 
 
 def _opens_after(early: deque[Ticket], now: datetime) -> float:
