@@ -1,4 +1,4 @@
-"""Benchmark tooling: a process holding N display connections (lean_socket.py); counts deltas.
+"""Benchmark tooling: a process holding N display connections (tests/lean_socket.py); counts deltas.
 
 `display_clients.py URL COUNT [TOKEN] [--no-deflate]`. Prints `ready` once every connection
 has its snapshot. Given `wait N` on stdin, answers `ok` once each has received N `event`
@@ -14,8 +14,10 @@ import json
 import selectors
 import sys
 import time
+from pathlib import Path
 
-from lean_socket import LeanSocket
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
+from lean_socket import LeanSocket  # noqa: E402  (the tests' own)
 
 EVENT = '42["event"'
 

@@ -71,6 +71,7 @@ from .broadcast import (
 from .kiosklink import kiosks
 from .security import COOKIE, accounts, sessions
 from .socket_limits import SocketLimits
+from .wire import DirectWebSocket
 
 log = logging.getLogger(__name__)
 
@@ -84,6 +85,8 @@ def init_app(app: Flask, station: StationService, settings: Settings,
     socketio = SocketIO(app, async_mode="threading", max_http_buffer_size=64 * 1024,
                         async_handlers=False, json=SocketJSON)  # payloads decoded within limits
     quiet_engineio()
+    eio = socketio.server.eio  # its WebSockets written to by the sender (wire.py)
+    eio._async = {**eio._async, "websocket": DirectWebSocket}
     kiosks.init_app(app, socketio)
     broadcaster = Broadcaster(socketio, settings, announcer or Announcer(settings),
                               paused=station.state.paused)

@@ -1,4 +1,5 @@
-"""Benchmark tooling: a display's Socket.IO connection at the least cost to the client's CPU.
+"""A display's Socket.IO connection at the least cost to the client's CPU: bench_load's
+displays (bench/display_clients.py) and the tests that need the raw bytes (test_wire.py).
 
 One raw WebSocket (wsproto's framing, a blocking socket) speaking Engine.IO 4 / Socket.IO 5
 just far enough to join as a display: open, connect with the token, take the `state`
@@ -33,9 +34,14 @@ from wsproto.extensions import PerMessageDeflate
 class LeanSocket:
     """A connected, joined display; `read()` answers the Socket.IO packets that arrived."""
 
-    def __init__(self, url: str, token: str, deflate: bool = True, timeout: float = 30) -> None:
+    def __init__(self, url: str, token: str, deflate: bool = True, timeout: float = 30,
+                 rcvbuf: int | None = None) -> None:
         parts = urlsplit(url)
-        self.sock = socket.create_connection((parts.hostname, parts.port or 80), timeout=timeout)
+        self.sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        if rcvbuf is not None:  # before connecting, so the window is small from the start
+            self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, rcvbuf)
+        self.sock.settimeout(timeout)
+        self.sock.connect((parts.hostname or "127.0.0.1", parts.port or 80))
         self.ws = WSConnection(ConnectionType.CLIENT)
         self._partial = ""
         self.closed = False
