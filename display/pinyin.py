@@ -6,9 +6,21 @@ written. pypinyin turns characters into pinyin; `READINGS` corrects the words wh
 characters it reads wrongly in context (a polyphonic character: 种 is zhòng in 接种, the
 word every vaccination call says, where pypinyin says zhǒng). Latin letters are said the way
 Chinese speakers name them (V wei1), digits as Chinese digits, punctuation as a pause.
+
+pypinyin's dictionaries take about 55 MB once loaded, and the process that synthesises lives as
+long as the server; the words a waiting room hears are few (the calls' few words, the desks'
+names, digits). So pypinyin runs in a short-lived child (`python -m display.pinyin`, about a
+fifth of a second) for the runs of characters not read before, which are then kept here.
 """
 
 from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from collections.abc import Callable
+from pathlib import Path
 
 from .announce import ZH_DIGITS
 
@@ -42,7 +54,7 @@ def _is_han(ch: str) -> bool:
     return "\u3400" <= ch <= "\u9fff" or "\U00020000" <= ch <= "\U0003134f"
 
 
-def _other(run: str) -> list[str]:
+def _other(run: str, missing: list[str]) -> list[str]:
     """Syllables for what is not a Chinese character: letters, digits, pauses."""
     out: list[str] = []
     for ch in run:
@@ -50,7 +62,7 @@ def _other(run: str) -> list[str]:
         if upper in LETTERS:
             out += LETTERS[upper].split()
         elif ch in _DIGITS:
-            out += _han(_DIGITS[ch])
+            out += _han(_DIGITS[ch], missing)
         elif ch.isspace():
             continue
         elif not ch.isalnum() and out[-1:] != [PAUSE]:
@@ -58,25 +70,46 @@ def _other(run: str) -> list[str]:
     return out
 
 
-def _han(run: str) -> list[str]:
-    # imported at first use: its dictionaries take about 55 MB, which only the process that
-    # synthesises speech needs (display/voice.py), not the station server
-    from pypinyin import Style, lazy_pinyin
-
-    syllables = lazy_pinyin(run, style=Style.TONE3, neutral_tone_with_five=True,
-                            errors=lambda chars: [PAUSE])  # a character it cannot read
-    return [s for s in syllables if s]
+KEPT_AT_MOST = 4096  # runs of characters kept with their syllables (then all read again)
+_known: dict[str, list[str]] = {}
 
 
-def to_pinyin(text: str) -> str:
-    """Chinese text as tone-numbered pinyin syllables separated by spaces (`,` for a pause)."""
+def _han(run: str, missing: list[str]) -> list[str]:
+    """A run of characters' syllables, if read before; else noted in `missing`."""
+    found = _known.get(run)
+    if found is None:
+        missing.append(run)
+        return []
+    return found
+
+
+Reader = Callable[[list[str]], list[list[str]]]
+
+
+def to_pinyin(text: str, read: Reader | None = None) -> str:
+    """Chinese text as tone-numbered pinyin syllables separated by spaces (`,` for a pause);
+    the runs of characters not read before are read by `read` (a child process: read_apart)."""
+    missing: list[str] = []
+    out = _syllables(text, missing)
+    if missing:
+        if len(_known) + len(missing) > KEPT_AT_MOST:
+            _known.clear()
+        runs = list(dict.fromkeys(missing))
+        _known.update(zip(runs, (read or read_apart)(runs), strict=True))
+        out = _syllables(text, [])
+    while out and out[0] == PAUSE:
+        out.pop(0)
+    return " ".join(out).replace(" ,", ",")
+
+
+def _syllables(text: str, missing: list[str]) -> list[str]:
     out: list[str] = []
     i, pending = 0, ""
     while i < len(text):
         for size in range(min(_LONGEST, len(text) - i), 0, -1):
             word = text[i:i + size]
             if word in READINGS:
-                out += _convert(pending)
+                out += _convert(pending, missing)
                 pending = ""
                 out += READINGS[word]
                 i += size
@@ -84,21 +117,56 @@ def to_pinyin(text: str) -> str:
         else:
             pending += text[i]
             i += 1
-    out += _convert(pending)
-    while out and out[0] == PAUSE:
-        out.pop(0)
-    return " ".join(out).replace(" ,", ",")
+    out += _convert(pending, missing)
+    return out
 
 
-def _convert(text: str) -> list[str]:
+def _convert(text: str, missing: list[str]) -> list[str]:
     out: list[str] = []
     run, han = "", None
     for ch in text:
         if han is not None and _is_han(ch) != han:
-            out += _han(run) if han else _other(run)
+            out += _han(run, missing) if han else _other(run, missing)
             run = ""
         han = _is_han(ch)
         run += ch
     if run:
-        out += _han(run) if han else _other(run)
+        out += _han(run, missing) if han else _other(run, missing)
     return out
+
+
+class PinyinError(RuntimeError):
+    """The child that reads characters failed."""
+
+
+def read_apart(runs: list[str], timeout: float = 30.0) -> list[list[str]]:
+    """Each run of characters' syllables, read by pypinyin in a child process."""
+    try:
+        done = subprocess.run([sys.executable, "-m", __name__], input=json.dumps(runs),
+                              capture_output=True, text=True, timeout=timeout,
+                              env={**os.environ, "PYTHONPATH": os.pathsep.join(
+                                  p for p in (_ROOT, os.environ.get("PYTHONPATH")) if p)})
+    except (OSError, subprocess.TimeoutExpired) as err:
+        raise PinyinError(f"could not read the characters: {err}") from err
+    if done.returncode != 0:
+        raise PinyinError(f"could not read the characters: {done.stderr.strip()[-300:]}")
+    read = json.loads(done.stdout)
+    if not (isinstance(read, list) and len(read) == len(runs)):
+        raise PinyinError("the characters were read wrongly")
+    return [list(r) for r in read]
+
+
+def read_here(runs: list[str]) -> list[list[str]]:
+    """What the child does: pypinyin, each run in context."""
+    from pypinyin import Style, lazy_pinyin
+
+    return [[s for s in lazy_pinyin(run, style=Style.TONE3, neutral_tone_with_five=True,
+                                    errors=lambda chars: [PAUSE])  # one it cannot read
+             if s] for run in runs]
+
+
+_ROOT = str(Path(__file__).resolve().parents[1])  # where `display` is imported from
+
+
+if __name__ == "__main__":  # the child: runs of characters in (JSON), their syllables out
+    json.dump(read_here(json.load(sys.stdin)), sys.stdout)

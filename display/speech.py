@@ -8,9 +8,9 @@
     `engine = "browser"`   no synthesiser: the display speaks with its browser's own voice
 
 `make_wav` makes one announcement's WAV (each phrase, the chime first); the voice runs it in its
-synthesis process (display.synthproc) or in its thread. The pinyin is made there too: pypinyin
-(imported at first use, 55 MB of dictionaries) is loaded by the synthesis process, not by the
-station server.
+synthesis process (display.synthproc) or in its thread. The pinyin is made there too,
+pypinyin's 55 MB of dictionaries loaded only by the short-lived child that reads characters
+not read before (display.pinyin), never by the station server or the synthesis process.
 
 Errors: a program that is missing, fails, times out or writes no WAV raises SynthesisError
 (from the OSError or subprocess error), here and nowhere else.
@@ -168,9 +168,12 @@ class EspeakEngine:
         """What espeak-ng is given: pinyin for Mandarin, the words for other languages."""
         if phrase.lang != "zh":
             return phrase.speech
-        from .pinyin import to_pinyin  # here: only the process that synthesises loads it
+        from .pinyin import PinyinError, to_pinyin  # only the process that synthesises
 
-        return to_pinyin(phrase.speech)
+        try:
+            return to_pinyin(phrase.speech)
+        except PinyinError as err:
+            raise SynthesisError(str(err)) from err
 
     def synthesize(self, phrase: Phrase) -> bytes:
         voice = self.voices.get(phrase.lang, phrase.lang)

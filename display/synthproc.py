@@ -10,10 +10,9 @@ The child is `python -m display.synthproc`, started with subprocess on the first
 not a multiprocessing pool: a spawn or forkserver child re-imports the parent's `__main__`
 (`server.cli` under `clinicq serve`), both start multiprocessing's resource tracker (one more
 process), and a pool keeps a manager thread in the server. This child imports display.speech
-and nothing of the server, and loads pypinyin for the pinyin it makes (display.speech): about
-70 MB with its dictionaries, which the server process then does not hold; started in a tenth
-of a second. It lowers its priority to nice
-10 and ends when its stdin ends: when the voice stops it, or when the server dies and the
+and nothing of the server (about 20 MB; the pinyin it makes is read by pypinyin in a child of
+its own that ends, display.pinyin); started in a tenth of a second. It lowers its priority to
+nice 10 and ends when its stdin ends: when the voice stops it, or when the server dies and the
 pipe closes, so it never outlives the server by more than the synthesis under way.
 
 Wire: length-prefixed pickles over the child's stdin and stdout (a private pipe between two

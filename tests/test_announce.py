@@ -121,3 +121,25 @@ def test_pinyin_with_the_readings_table(text: str, pinyin: str) -> None:
 def test_pinyin_of_rare_characters_and_stray_symbols_never_fails() -> None:
     out = to_pinyin("𠀀<b>号\u202e")
     assert "hao4" in out and "<" not in out
+
+
+def test_characters_are_read_once_by_a_child_that_ends() -> None:
+    """pypinyin's dictionaries stay out of this process: a run of characters not read before
+    goes to a child process once, then comes from memory."""
+    import sys
+
+    from display.pinyin import read_apart
+
+    asked: list[list[str]] = []
+
+    def reader(runs: list[str]) -> list[list[str]]:
+        asked.append(runs)
+        return read_apart(runs)
+
+    text = "请到三楼留观室休息"  # words no other test reads
+    first = to_pinyin(text, reader)
+    assert asked == [["请到三楼", "室休息"]]  # 留观 is in the readings table
+    assert first == "qing3 dao4 san1 lou2 liu2 guan1 shi4 xiu1 xi1"
+    assert "pypinyin" not in sys.modules
+    assert to_pinyin(text, reader) == first
+    assert len(asked) == 1
