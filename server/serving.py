@@ -14,6 +14,7 @@ then stops the sync worker and closes the store.
 
 from __future__ import annotations
 
+import gc
 import logging
 import os
 import threading
@@ -219,7 +220,11 @@ def serve(settings: Settings, options: Options) -> int:
     processes, the arbiter and the worker, through sys.exit with its own exit code."""
     log.info("station %s on http://%s:%d (gunicorn, %d threads)", settings.station_id,
              options.host, options.port, options.threads)
-    StationServer(settings, options).run()
+    server = StationServer(settings, options)
+    # what the arbiter has made so far is shared with the worker it forks; frozen, the
+    # worker's garbage collector never writes to those pages, so they stay shared
+    gc.freeze()
+    server.run()
     return 0
 
 
