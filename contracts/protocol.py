@@ -138,7 +138,7 @@ class KioskResult:
     source: str = SCREEN
 
     def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
+        return _shallow(self)  # `data` is an answer's JSON already
 
 
 @dataclass(frozen=True)

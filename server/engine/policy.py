@@ -362,6 +362,12 @@ def _stage_waits(state: State, service: str, stage: str | None,
     if not left:
         return {}
     walkin_rate = walkin_rate_per_minute(state, service, now)
+    if not walkin_rate > 0 and not early:
+        # nobody joins on the way (no walk-in expected, no early booking's slot to open): the
+        # calls take the queue in its order as it stands, one call each
+        queue = order(state, service, now, stage)
+        last = _through_pathway(state, service, stage, now, first_calls(free, per_call, left))
+        return dict(zip(map(_ID, queue), map(round, last), strict=True))
     arriving = walkin_rate > 0  # walk-ins still expected to come (at most MAX_EXPECTED)
     came, streak = 0, state.streak.get(service, 0)
     # every call played forward, in time order: the minutes from now, and the ticket or None

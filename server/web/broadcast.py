@@ -110,6 +110,11 @@ def _after_answer() -> bool:
 
 
 
+def listened(socketio: SocketIO, room: str) -> bool:
+    """Whether anyone is in `room` (a message to an empty room is still encoded)."""
+    return bool(socketio.server.manager.rooms.get("/", {}).get(room))
+
+
 # a message, or how to make it when it is wanted (a room nobody is in; a replay)
 Payload = dict[str, Any] | Callable[[], dict[str, Any]]
 Sent = tuple[str, str, Payload, str | None]  # (name, room, payload, room left out)
@@ -145,14 +150,12 @@ class Broadcaster:
                 for name, room, data, skip in sent
                 if room in rooms and (skip is None or skip not in rooms)]
 
-    def _listened(self, room: str) -> bool:
-        return bool(self.socketio.server.manager.rooms.get("/", {}).get(room))
 
     def _emit(self, sent: list[Sent], name: str, data: Payload, room: str,
               skip: str | None = None) -> None:
         """Send to `room`; a room nobody is in is sent nothing, and its message is made only
         if a client joining later needs it replayed (`since`)."""
-        if not self._listened(room):
+        if not listened(self.socketio, room):
             sent.append((name, room, data, skip))
             return
         skip_sids = None

@@ -33,6 +33,7 @@ from flask_socketio import SocketIO
 from contracts.protocol import AGENT, SCREEN, SOURCE_HEADER, KioskPrint, KioskResult
 
 from ..engine.errors import DomainError
+from .broadcast import listened
 from .errors import RequestError, describe
 from .security import current_principal
 
@@ -122,7 +123,9 @@ class KioskLink:
             # nothing to catch up later: the screen shows the number, the resident can note it
             log.warning("kiosk %s: ticket %s issued on its screen while its agent is not "
                         "connected; not printed", device_id, number)
-        link.socketio.emit("kiosk.result", payload, to=f"kiosk:{device_id}")
+        room = f"kiosk:{device_id}"
+        if listened(link.socketio, room):  # else kept for the screen's reconnect (recent)
+            link.socketio.emit("kiosk.result", payload, to=room)
 
     def recent(self, device_id: str) -> dict[str, Any] | None:
         """The last result pushed to this kiosk if it is at most REPLAY_SECONDS old.
