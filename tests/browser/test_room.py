@@ -123,8 +123,11 @@ def test_display_shows_flashes_and_speaks_a_call(browser, room, size: str) -> No
     page.wait_for_selector("#flash:not([hidden]) .fnum")
     assert page.locator("#flash .fnum").inner_text() == called["number"]
     assert "2号接种台" in page.locator("#flash .fto").inner_text()
-    wait_until(lambda: any(status == 200 for _, status in fetched), 10,
-               what=lambda: f"the call's audio fetched: {fetched}")
+    # Playwright hands its events over only while it is called: a poll of `fetched` from
+    # Python alone never sees an answer that came after the last call, so wait through it
+    if not any(status == 200 for _, status in fetched):
+        page.wait_for_event("response", lambda r: "/audio/" in r.url and r.status == 200,
+                            timeout=10000)
     shot(page, f"display-{size}-call")
     wait_for_function(page, "window.clinicqDisplay.sound.stats.played >= 1", timeout=20000)
 
