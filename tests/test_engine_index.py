@@ -61,12 +61,15 @@ def _check_index(state: State, now: datetime) -> None:
     built = TicketIndex.build(state.tickets.values())
     assert {q: dict(v) for q, v in kept.waiting.items() if v} == \
         {q: dict(v) for q, v in built.waiting.items() if v}
-    for q in set(kept.lanes) | set(built.lanes):  # each lane sorted as if sorted afresh
-        mine, fresh = kept.lanes.get(q, NO_LANES), built.lanes.get(q, NO_LANES)
-        for lane in ("priority", "walkin", "booked"):
-            assert getattr(mine, lane).keys == getattr(fresh, lane).keys
-            assert getattr(mine, lane).tickets == getattr(fresh, lane).tickets
-        assert mine.slotless == fresh.slotless
+    # each lane sorted as if sorted afresh: each queue's, and each service's (every stage)
+    for kept_lanes, built_lanes in ((kept.lanes, built.lanes),
+                                    (kept.service_lanes, built.service_lanes)):
+        for q in set(kept_lanes) | set(built_lanes):
+            mine, fresh = kept_lanes.get(q, NO_LANES), built_lanes.get(q, NO_LANES)
+            for lane in ("priority", "walkin", "booked"):
+                assert getattr(mine, lane).keys == getattr(fresh, lane).keys
+                assert getattr(mine, lane).tickets == getattr(fresh, lane).tickets
+            assert mine.slotless == fresh.slotless
     assert dict(kept.busy) == dict(built.busy)
     assert {s: n for s, n in kept.given.items() if n} == dict(built.given)
     assert dict(kept.bookings) == dict(built.bookings)

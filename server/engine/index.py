@@ -5,9 +5,9 @@ changes one or two. `TicketMap` is an immutable mapping that a change derives fr
 copying: it shares its parent's `base` dict and keeps its own small `delta` of changed
 tickets, folding the two into a new base once the delta outgrows about 2·√n entries (so a
 change costs O(√n) pointer copies in all, at C speed, instead of a copy of every ticket). Its
-`index` (the waiting tickets of each queue, also sorted by lane (lanes.py), the tickets at
-desks or in observation, each service's latest closings and walk-in arrivals, today's booking
-→ ticket) is carried from parent to child change by change: what policy asks costs what is
+`index` (the waiting tickets of each queue, also sorted by lane (lanes.py) per queue and per
+service, every stage together; the tickets at desks or in observation, each service's latest
+closings and walk-in arrivals, today's booking → ticket) is carried from parent to child change by change: what policy asks costs what is
 open, not what the day holds.
 A map built from a plain dict computes its index once, when first asked.
 """
@@ -213,6 +213,7 @@ class TicketIndex:
 
     waiting: Mapping[Queue, Mapping[str, Ticket]]
     lanes: Mapping[Queue, Lanes]  # the same tickets, sorted by lane (lanes.py)
+    service_lanes: Mapping[str, Lanes]  # each service's, every stage together
     busy: Mapping[str, Ticket]  # open, not waiting: called, serving, observing
     recent: Mapping[str, Recent]
     arrivals: Mapping[str, Arrivals]
@@ -247,13 +248,19 @@ class TicketIndex:
                   for s, keys in closings.items()}
         arrivals = {s: _prune(Arrivals(tuple(sorted(ts)))) for s, ts in times.items()}
         lanes = {q: Lanes.of(queue.values()) for q, queue in waiting.items()}
-        return TicketIndex(waiting, lanes, busy, recent, arrivals, given, PMap(bookings))
+        by_service: dict[str, list[Ticket]] = {}
+        for (service, _), queue in waiting.items():
+            by_service.setdefault(service, []).extend(queue.values())
+        service_lanes = {s: Lanes.of(ts) for s, ts in by_service.items()}
+        return TicketIndex(waiting, lanes, service_lanes, busy, recent, arrivals, given,
+                           PMap(bookings))
 
     def updated(self, old: TicketMap, new: TicketMap,
                 changes: Mapping[str, Ticket]) -> TicketIndex:
         """The index of `new`: `old` with `changes` put in."""
         waiting: dict[Queue, Mapping[str, Ticket]] | None = None
         lanes: dict[Queue, Lanes] = {}  # the queues' changed lanes
+        service_lanes: dict[str, Lanes] = {}  # and the services'
         copied: set[Queue] = set()
         busy: dict[str, Ticket] | None = None
         recent: dict[str, Recent] | None = None
@@ -280,6 +287,10 @@ class TicketIndex:
                     inner.pop(tid, None)
                 kept = lanes[q] if q in lanes else self.lanes.get(q, NO_LANES)
                 lanes[q] = kept.changed(ticket, add)
+                svc = ticket.service
+                kept = service_lanes[svc] if svc in service_lanes else \
+                    self.service_lanes.get(svc, NO_LANES)
+                service_lanes[svc] = kept.changed(ticket, add)
             was_busy = was is not None and was.status in OPEN_STATUSES and \
                 was.status != "waiting"
             is_busy = t.status in OPEN_STATUSES and t.status != "waiting"
@@ -322,6 +333,8 @@ class TicketIndex:
             self,
             waiting=self.waiting if waiting is None else waiting,
             lanes={**self.lanes, **lanes} if lanes else self.lanes,
+            service_lanes={**self.service_lanes, **service_lanes} if service_lanes else
+            self.service_lanes,
             busy=self.busy if busy is None else busy,
             recent=self.recent if recent is None else recent,
             arrivals=self.arrivals if arrivals is None else arrivals,

@@ -19,8 +19,7 @@ whether any can be).
 from __future__ import annotations
 
 import bisect
-import itertools
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 from datetime import datetime
 from operator import itemgetter
 from typing import Any
@@ -145,22 +144,3 @@ class Lanes:
 
 
 NO_LANES = Lanes()
-
-
-def merged(queues: Sequence[Lanes]) -> Lanes:
-    """The lanes of several queues (a service's stages) as one queue's."""
-    kept = [q for q in queues if len(q)]
-    if len(kept) <= 1:
-        return kept[0] if kept else NO_LANES
-    return Lanes(_merge([q.priority for q in kept]), _merge([q.walkin for q in kept]),
-                 _merge([q.booked for q in kept]), sum(q.slotless for q in kept))
-
-
-def _merge(lanes: list[Lane]) -> Lane:
-    kept = [lane for lane in lanes if lane.keys]
-    if len(kept) <= 1:
-        return kept[0] if kept else _NO_LANE
-    # sorted runs, merged by the sort in C; keys are unique: tickets never compared
-    pairs = sorted(itertools.chain.from_iterable(zip(x.keys, x.tickets, strict=True)
-                                                 for x in kept))
-    return Lane([k for k, _ in pairs], [t for _, t in pairs])

@@ -11,7 +11,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from .index import arrivals_since, index_of
-from .lanes import NO_LANES, merged
+from .lanes import NO_LANES
 from .model import ServiceRules, State, Ticket
 from .playforward import after_calls, call_times, first_calls
 
@@ -63,7 +63,7 @@ def _lanes(state: State, service: str, stage: str | None, now: datetime) -> Lane
     (kept sorted by the index: lanes.py). New lists, the caller's to change."""
     index = index_of(state)
     if stage == ALL_STAGES:
-        return merged([q for (s, _), q in index.lanes.items() if s == service]).at(now)
+        return index.service_lanes.get(service, NO_LANES).at(now)
     return index.lanes.get((service, stage), NO_LANES).at(now)
 
 
