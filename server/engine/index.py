@@ -7,8 +7,8 @@ tickets, folding the two into a new base once the delta outgrows about 2·√n e
 change costs O(√n) pointer copies in all, at C speed, instead of a copy of every ticket). Its
 `index` (the waiting tickets of each queue, also sorted by lane (lanes.py) per queue and per
 service, every stage together; the tickets at desks or in observation, each service's latest
-closings and walk-in arrivals, today's booking → ticket) is carried from parent to child change by change: what policy asks costs what is
-open, not what the day holds.
+closings and walk-in arrivals, today's booking → ticket) is carried from parent to child
+change by change: what policy asks costs what is open, not what the day holds.
 A map built from a plain dict computes its index once, when first asked.
 """
 
