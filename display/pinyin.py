@@ -16,12 +16,11 @@ fifth of a second) for the runs of characters not read before, which are then ke
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 import sys
 from collections.abc import Callable
-from pathlib import Path
 
+from . import child_env
 from .announce import ZH_DIGITS
 
 # word -> its syllables, for words pypinyin reads wrongly where the waiting room hears them
@@ -144,8 +143,7 @@ def read_apart(runs: list[str], timeout: float = 30.0) -> list[list[str]]:
     try:
         done = subprocess.run([sys.executable, "-m", __name__], input=json.dumps(runs),
                               capture_output=True, text=True, timeout=timeout,
-                              env={**os.environ, "PYTHONPATH": os.pathsep.join(
-                                  p for p in (_ROOT, os.environ.get("PYTHONPATH")) if p)})
+                              env=child_env())
     except (OSError, subprocess.TimeoutExpired) as err:
         raise PinyinError(f"could not read the characters: {err}") from err
     if done.returncode != 0:
@@ -163,9 +161,6 @@ def read_here(runs: list[str]) -> list[list[str]]:
     return [[s for s in lazy_pinyin(run, style=Style.TONE3, neutral_tone_with_five=True,
                                     errors=lambda chars: [PAUSE])  # one it cannot read
              if s] for run in runs]
-
-
-_ROOT = str(Path(__file__).resolve().parents[1])  # where `display` is imported from
 
 
 if __name__ == "__main__":  # the child: runs of characters in (JSON), their syllables out

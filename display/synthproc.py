@@ -33,14 +33,13 @@ import sys
 import threading
 import time
 from collections.abc import Sequence
-from pathlib import Path
 from typing import Any
 
+from . import child_env
 from .announce import Phrase
 from .speech import TIMEOUT, SynthesisError, Synthesizer, make_wav
 
 _HEADER = struct.Struct("<Q")
-_ROOT = str(Path(__file__).resolve().parents[1])  # where `display` is imported from
 NICE = 10
 
 
@@ -114,11 +113,9 @@ class Worker:
         return answer  # type: ignore[no-any-return]
 
     def _spawn(self) -> subprocess.Popen[bytes]:
-        env = dict(os.environ)
-        env["PYTHONPATH"] = os.pathsep.join(p for p in (_ROOT, env.get("PYTHONPATH")) if p)
         try:
             proc = subprocess.Popen([sys.executable, "-m", __name__], stdin=subprocess.PIPE,
-                                    stdout=subprocess.PIPE, env=env, bufsize=0)
+                                    stdout=subprocess.PIPE, env=child_env(), bufsize=0)
         except OSError as err:
             raise SynthesisError(f"could not start the synthesis process: {err}") from err
         self.started += 1

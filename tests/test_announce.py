@@ -3,6 +3,8 @@ are read, names only when configured and then masked; and Mandarin as pinyin for
 
 from __future__ import annotations
 
+import sys
+
 import pytest
 
 from display.announce import (
@@ -14,7 +16,7 @@ from display.announce import (
     read_number,
     zh_number,
 )
-from display.pinyin import to_pinyin
+from display.pinyin import read_apart, to_pinyin
 
 
 @pytest.mark.parametrize("event, lang, counter, text, speech", [
@@ -126,10 +128,6 @@ def test_pinyin_of_rare_characters_and_stray_symbols_never_fails() -> None:
 def test_characters_are_read_once_by_a_child_that_ends() -> None:
     """pypinyin's dictionaries stay out of this process: a run of characters not read before
     goes to a child process once, then comes from memory."""
-    import sys
-
-    from display.pinyin import read_apart
-
     asked: list[list[str]] = []
 
     def reader(runs: list[str]) -> list[list[str]]:

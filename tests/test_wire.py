@@ -9,6 +9,7 @@ import threading
 
 import pytest
 import requests
+import socketio
 from lean_socket import LeanSocket
 from support import KIOSK, LiveServer, wait_until
 
@@ -201,8 +202,6 @@ def test_a_client_that_upgrades_from_long_polling_keeps_engineio_s_writer(
         live_server: LiveServer) -> None:
     """As the kiosk agent connects by default: polling first, then the upgrade; its deltas
     arrive through Engine.IO's own path."""
-    import socketio
-
     events: list[int] = []
     client = socketio.Client(reconnection=False)
     client.on("event", lambda data: events.append(data["seq"]))

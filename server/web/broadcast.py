@@ -109,7 +109,6 @@ def _after_answer() -> bool:
         getattr(request, "sid", None) is None
 
 
-
 def listened(socketio: SocketIO, room: str) -> bool:
     """Whether anyone is in `room` (a message to an empty room is still encoded)."""
     return bool(socketio.server.manager.rooms.get("/", {}).get(room))
@@ -149,7 +148,6 @@ class Broadcaster:
                 for _, sent in list(self._sent)[found + 1:]
                 for name, room, data, skip in sent
                 if room in rooms and (skip is None or skip not in rooms)]
-
 
     def _emit(self, sent: list[Sent], name: str, data: Payload, room: str,
               skip: str | None = None) -> None:

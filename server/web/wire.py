@@ -93,13 +93,8 @@ class Channel:
             self._lock.notify()
 
     def _write_kept(self) -> None:
-        written = 0
         while True:
             with self._lock:
-                if self.closed:
-                    return
-                self._kept_size -= written  # counted until written, so the limit holds
-                self._writing = False
                 while not self._kept and not self.closed:
                     self._lock.wait()
                 if self.closed:
@@ -110,10 +105,12 @@ class Channel:
             try:
                 self._sock.sendall(data)  # waits for the screen, holding no lock
             except OSError:
-                with self._lock:
-                    self._close()
+                self.close()
                 return
-            written = len(data)
+            with self._lock:
+                if not self.closed:  # counted until written, so the limit holds
+                    self._kept_size -= len(data)
+                self._writing = False
 
     @property
     def kept(self) -> int:
